@@ -1,13 +1,14 @@
 """The recipe: bytes or path -> prepared customer features -> a segmentation.
 
-CONTRACT (implementation pending; the app and the CLI call only these names).
-
 Two stages, so that the app can cache the expensive one and re-run the cheap one
 when the user moves k:
 
-* :func:`prepare` reads, cleans and builds features (seconds, cached by sha256).
-* :func:`segment` fits the value tiers for one k and the purchase styles
-  (tens of milliseconds on ~4,300 customers).
+* :func:`prepare` reads, cleans and builds features, and runs the k = 2..10
+  sweep (seconds; the app caches it by the upload's sha256).
+* :func:`segment` fits the value tiers for one k and the purchase styles, and
+  names everything (tens of milliseconds on ~4,300 customers).
+
+The command line, the app and the API call only these functions.
 """
 
 from __future__ import annotations
@@ -16,16 +17,39 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+
+from segmentation import schema
+from segmentation.cleaning import CleaningReport, clean_transactions
+from segmentation.clustering import (
+    KDiagnostics,
+    PurchaseStyle,
+    ValueTiers,
+    k_diagnostics,
+    stability,
+)
+from segmentation.datasets import SAMPLE_NAME, sample_bytes
+from segmentation.errors import EmptyResultError
+from segmentation.features import customer_features
+from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
+from segmentation.outputs import customers_csv, run_report
+from segmentation.personas import grid_label, name_personas, segment_name
+from segmentation.scoring import score
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
 #: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
 ProgressCallback = Callable[[str, float], None]
 
+#: Default share of customers flagged as Anomaly (DESIGN section 6).
+DEFAULT_ANOMALY_SHARE = 0.02
+DEFAULT_K = 3
+DEFAULT_SEED = 0
+
 
 @dataclass
 class PreparedData:
-    """Everything :func:`segment` needs, and what the receipt shows.
+    """Everything :func:`segment` needs, and what the cleaning receipt shows.
 
     Attributes
     ----------
@@ -33,29 +57,34 @@ class PreparedData:
         The input file's name, content hash and format ("csv", "xlsx", "xls").
     mapping : dict of str to str
         Canonical column -> the file's header.
-    sheets_read, sheets_skipped, notes : list of str
-        Workbook sheets and every assumption made while reading.
     report : CleaningReport
         One bucket per line; ``report.to_frame()`` is the receipt table.
     as_of : pandas.Timestamp
-        Reference date for recency (midnight).
+        Reference date for recency and tenure (midnight).
     features : pandas.DataFrame
         Index ``customer_id``; columns ``schema.FEATURE_COLUMNS``.
     diagnostics : KDiagnostics or None
         The k = 2..10 sweep (``table``, ``recommended_k``, ``rule``).
+    sheets_read, sheets_skipped, notes : list of str
+        Workbook sheets, and every assumption made while reading.
     """
 
     source_name: str
     sha256: str
     file_format: str
     mapping: dict[str, str]
-    report: object
+    report: CleaningReport
     as_of: pd.Timestamp
     features: pd.DataFrame
-    diagnostics: object | None = None
+    diagnostics: KDiagnostics | None = None
     sheets_read: list[str] = field(default_factory=list)
     sheets_skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def revenue(self) -> float:
+        """Total kept revenue in the file's currency."""
+        return float(self.features[schema.MONETARY].sum())
 
 
 @dataclass
@@ -65,15 +94,19 @@ class Segmentation:
     Attributes
     ----------
     k, seed : int
+        Number of value tiers and the random seed of every model.
     anomaly_share : float
+        Share of customers the anomaly model flags (0..0.5).
     customers : pandas.DataFrame
-        One row per customer, columns ``schema.OUTPUT_COLUMNS`` (customer_id is a
-        column; RangeIndex).
+        One row per customer, columns ``schema.OUTPUT_COLUMNS`` (RangeIndex).
     personas : pandas.DataFrame
         Index ``value_cluster``: value_tier, persona, description, action,
         customers, revenue_share, median recency_days / frequency / monetary.
     value_model : ValueTiers
     style_model : PurchaseStyle
+    score_tables : dict of str to pandas.Series
+        For each of recency_days, frequency, monetary: the training values
+        (sorted index) and the quintile score each got, to score new customers.
     stability : float or None
         Mean adjusted Rand index of the chosen k across seeds.
     """
@@ -83,9 +116,15 @@ class Segmentation:
     anomaly_share: float
     customers: pd.DataFrame
     personas: pd.DataFrame
-    value_model: object
-    style_model: object
+    value_model: ValueTiers
+    style_model: PurchaseStyle
+    score_tables: dict[str, pd.Series]
     stability: float | None = None
+
+
+def _report(progress: ProgressCallback | None, step: str, fraction: float) -> None:
+    if progress is not None:
+        progress(step, fraction)
 
 
 def prepare(
@@ -95,46 +134,217 @@ def prepare(
     mapping: Mapping[str, str] | None = None,
     as_of: str | pd.Timestamp | None = None,
     diagnostics: bool = True,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
+    limits: Limits = DEFAULT_LIMITS,
     progress: ProgressCallback | None = None,
 ) -> PreparedData:
-    """Read, clean and build customer features (and the k sweep)."""
-    raise NotImplementedError
+    """Read, clean and build customer features, then sweep k = 2..10.
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        The export: a path, or an upload's raw bytes (then give ``filename``).
+    filename : str, optional
+        Name used in messages and for the format when ``source`` is bytes.
+    mapping : mapping of str to str, optional
+        Canonical column -> the file's header, overriding the synonyms.
+    as_of : str or Timestamp, optional
+        Reference date; default the day after the last invoice date.
+    diagnostics : bool, default True
+        Run the k sweep (inertia, silhouette, Davies–Bouldin, Calinski–Harabasz).
+    seed : int, default 0
+        Seed of the k sweep.
+    limits : Limits
+        Input limits enforced before parsing.
+    progress : callable, optional
+        ``progress(step, fraction)`` after each step.
+
+    Returns
+    -------
+    PreparedData
+
+    Raises
+    ------
+    InputFileError, LimitExceededError, ColumnMappingError
+        The file cannot be read or mapped (message names file, column or limit).
+    EmptyResultError
+        Cleaning leaves no line to segment.
+    """
+    _report(progress, "Reading file", 0.0)
+    loaded = load_transactions(
+        source, filename=filename, mapping=mapping, limits=limits
+    )
+    _report(progress, "Cleaning lines", 0.45)
+    kept, cancellations, report = clean_transactions(loaded.lines)
+    if kept.empty:
+        raise EmptyResultError(
+            f"{loaded.source_name}: no line is left after cleaning "
+            f"({report.rows_in:,} read; see the cleaning receipt for the reasons)",
+            report=report.to_dict(),
+        )
+    _report(progress, "Building customer features", 0.6)
+    features = customer_features(kept, cancellations, as_of=as_of)
+    as_of_used = _as_of(kept, as_of)
+    sweep = None
+    if diagnostics and len(features) > 2:
+        _report(progress, "Choosing k", 0.75)
+        sweep = k_diagnostics(
+            features,
+            k_values=range(2, min(10, len(features) - 1) + 1),
+            random_state=seed,
+        )
+    _report(progress, "Done", 1.0)
+    return PreparedData(
+        source_name=loaded.source_name,
+        sha256=loaded.sha256,
+        file_format=loaded.file_format,
+        mapping=dict(loaded.mapping),
+        report=report,
+        as_of=as_of_used,
+        features=features,
+        diagnostics=sweep,
+        sheets_read=list(loaded.sheets_read),
+        sheets_skipped=list(loaded.sheets_skipped),
+        notes=list(loaded.notes),
+    )
+
+
+def _as_of(kept: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.Timestamp:
+    if as_of is not None:
+        return pd.Timestamp(as_of).normalize()
+    return kept[schema.INVOICE_DATE].max().normalize() + pd.Timedelta(days=1)
 
 
 def segment(
     prepared: PreparedData,
-    k: int = 3,
+    k: int = DEFAULT_K,
     *,
-    seed: int = 0,
-    anomaly_share: float = 0.02,
+    seed: int = DEFAULT_SEED,
+    anomaly_share: float = DEFAULT_ANOMALY_SHARE,
     with_stability: bool = False,
 ) -> Segmentation:
-    """Fit value tiers for ``k`` and purchase styles; label every customer."""
-    raise NotImplementedError
+    """Fit value tiers for ``k`` and purchase styles; label every customer.
 
+    Parameters
+    ----------
+    prepared : PreparedData
+        Output of :func:`prepare`.
+    k : int, default 3
+        Number of value tiers, 2..10.
+    seed : int, default 0
+        Seed of k-means and of the anomaly forest.
+    anomaly_share : float, default 0.02
+        Share of customers flagged as Anomaly.
+    with_stability : bool, default False
+        Also compute the mean adjusted Rand index of ``k`` across seeds.
 
-def score(segmentation: Segmentation, records: pd.DataFrame) -> pd.DataFrame:
-    """Score new customers with a fitted segmentation's models.
+    Returns
+    -------
+    Segmentation
 
-    ``records`` has recency_days, frequency, monetary and optionally the
-    behaviour columns; returns value_cluster, value_tier, persona, rfm_segment
-    (when scores can be given), purchase_style and style_reason (when behaviour
-    was given).
+    Raises
+    ------
+    TooFewCustomersError
+        Fewer customers than ``k``.
     """
-    raise NotImplementedError
+    features = prepared.features
+    value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
+    style_model = PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
+        features
+    )
+    personas = _persona_table(value_model, features)
+    customers = _label(features, value_model.labels_, style_model, personas, k)
+    return Segmentation(
+        k=k,
+        seed=seed,
+        anomaly_share=anomaly_share,
+        customers=customers,
+        personas=personas,
+        value_model=value_model,
+        style_model=style_model,
+        score_tables=_score_tables(features),
+        stability=stability(features, k) if with_stability else None,
+    )
 
 
-def customers_csv(customers: pd.DataFrame) -> str:
-    """Return the labelled customer CSV text, formula-like cells escaped."""
-    raise NotImplementedError
+def _persona_table(value_model: ValueTiers, features: pd.DataFrame) -> pd.DataFrame:
+    profile = value_model.profile_
+    names = name_personas(profile, features)
+    tiers = pd.Series(value_model.tier_names_, index=profile.index, name="value_tier")
+    return pd.concat([tiers, names, profile], axis=1)
 
 
-def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
-    """Return the JSON-ready run report (DESIGN section 8)."""
-    raise NotImplementedError
+def _tier_position(cluster: np.ndarray, k: int) -> np.ndarray:
+    return np.where(cluster == 0, "bottom", np.where(cluster == k - 1, "top", "middle"))
+
+
+def _label(
+    features: pd.DataFrame,
+    clusters: np.ndarray,
+    style_model: PurchaseStyle,
+    personas: pd.DataFrame,
+    k: int,
+) -> pd.DataFrame:
+    tier = personas["value_tier"].to_numpy()[clusters]
+    style = style_model.styles_.to_numpy()
+    cells = pd.DataFrame(
+        {"tier": tier, "position": _tier_position(clusters, k), "style": style}
+    )
+    names = cells.drop_duplicates().assign(
+        segment=lambda c: [segment_name(t, s) for t, s in zip(c.tier, c["style"])],
+        grid=lambda c: [grid_label(p, s) for p, s in zip(c.position, c["style"])],
+    )
+    named = cells.merge(names, on=["tier", "position", "style"], how="left")
+    labels = pd.DataFrame(
+        {
+            schema.VALUE_CLUSTER: clusters.astype("int64"),
+            schema.VALUE_TIER: tier,
+            schema.PERSONA: personas["persona"].to_numpy()[clusters],
+            schema.PURCHASE_STYLE: style,
+            schema.STYLE_REASON: style_model.reasons_.to_numpy(),
+            schema.SEGMENT: named["segment"].to_numpy(),
+            schema.GRID_LABEL: named["grid"].to_numpy(),
+        },
+        index=features.index,
+    )
+    out = features.join(labels).reset_index()
+    return out.loc[:, list(schema.OUTPUT_COLUMNS)]
+
+
+def _score_tables(features: pd.DataFrame) -> dict[str, pd.Series]:
+    """Training value -> quintile score, one step function per RFM column."""
+    pairs = {
+        schema.RECENCY_DAYS: schema.R_SCORE,
+        schema.FREQUENCY: schema.F_SCORE,
+        schema.MONETARY: schema.M_SCORE,
+    }
+    return {
+        column: features.groupby(column)[score].first().sort_index()
+        for column, score in pairs.items()
+    }
 
 
 def load_sample() -> bytes:
-    """Return the bytes of the built-in sample export (a CSV)."""
-    raise NotImplementedError
+    """Return the bytes of the built-in sample export (a CSV).
+
+    See :mod:`segmentation.datasets` for its source (UCI Online Retail).
+    """
+    return sample_bytes()
+
+
+# Re-exported so that callers need only this module.
+__all__ = [
+    "DEFAULT_ANOMALY_SHARE",
+    "DEFAULT_K",
+    "DEFAULT_SEED",
+    "SAMPLE_NAME",
+    "PreparedData",
+    "ProgressCallback",
+    "Segmentation",
+    "customers_csv",
+    "load_sample",
+    "prepare",
+    "run_report",
+    "score",
+    "segment",
+]

@@ -1,0 +1,169 @@
+"""What a run hands back: the labelled customer CSV and the run report.
+
+Both are written the same way by the command line and the app, so a download
+and a CLI run on the same file and settings give the same bytes.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from segmentation import schema
+
+if TYPE_CHECKING:
+    from segmentation.pipeline import PreparedData, Segmentation
+
+#: A text cell starting with one of these is run as a formula by spreadsheets
+#: (OWASP "CSV injection"); such cells are prefixed with a single quote.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_VERSIONED = ("pandas", "numpy", "scikit-learn", "kneed")
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table. Numeric columns are left untouched.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape; in text columns, a cell starting with ``= + - @``, tab or
+        carriage return gets a leading ``'`` (e.g. ``=HYPERLINK(...)`` becomes
+        ``'=HYPERLINK(...)``).
+    """
+    escaped = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
+        if risky.any():
+            escaped[column] = text.mask(risky, "'" + text)
+    return frame.assign(**escaped)
+
+
+def customers_csv(customers: pd.DataFrame) -> str:
+    """Return the labelled customer CSV (DESIGN section 8) as text.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        ``Segmentation.customers`` or a subset of its rows.
+
+    Returns
+    -------
+    str
+        UTF-8 text, header ``schema.OUTPUT_COLUMNS``, one row per customer,
+        floats with up to 6 decimals, formula-like cells escaped.
+    """
+    table = escape_formulas(customers.loc[:, list(schema.OUTPUT_COLUMNS)])
+    return table.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def grid_summary(customers: pd.DataFrame) -> pd.DataFrame:
+    """Summarise each value tier × style cell: customers, revenue, label.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        ``Segmentation.customers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per non-empty cell: value_cluster, value_tier, purchase_style,
+        grid_label, customers, revenue_share (0..1), median recency_days,
+        frequency, monetary.
+    """
+    total = customers[schema.MONETARY].sum()
+    keys = [schema.VALUE_CLUSTER, schema.VALUE_TIER, schema.PURCHASE_STYLE]
+    cells = customers.groupby(keys, observed=True).agg(
+        grid_label=(schema.GRID_LABEL, "first"),
+        customers=(schema.CUSTOMER_ID, "size"),
+        revenue=(schema.MONETARY, "sum"),
+        median_recency_days=(schema.RECENCY_DAYS, "median"),
+        median_frequency=(schema.FREQUENCY, "median"),
+        median_monetary=(schema.MONETARY, "median"),
+    )
+    cells = cells.assign(revenue_share=cells["revenue"] / total if total else 0.0)
+    return cells.drop(columns="revenue").reset_index()
+
+
+def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
+    """Return the JSON-ready run report: enough to reproduce the run.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+    segmentation : Segmentation
+
+    Returns
+    -------
+    dict
+        Keys ``input`` (file, sha256, format, sheets, notes), ``mapping``,
+        ``cleaning`` (the CleaningReport), ``as_of``, ``settings`` (k, seed,
+        anomaly_share), ``diagnostics``, ``stability``, ``customers``,
+        ``value_clusters``, ``grid``, ``versions``.
+    """
+    diagnostics = None
+    if prepared.diagnostics is not None:
+        sweep = prepared.diagnostics
+        diagnostics = {
+            "table": sweep.table.reset_index().to_dict(orient="records"),
+            "recommended_k": int(sweep.recommended_k),
+            "rule": sweep.rule,
+        }
+    personas = segmentation.personas.reset_index()
+    return {
+        "input": {
+            "file": prepared.source_name,
+            "sha256": prepared.sha256,
+            "format": prepared.file_format,
+            "sheets_read": prepared.sheets_read,
+            "sheets_skipped": prepared.sheets_skipped,
+            "notes": prepared.notes,
+        },
+        "mapping": prepared.mapping,
+        "cleaning": prepared.report.to_dict(),
+        "as_of": prepared.as_of.date().isoformat(),
+        "settings": {
+            "k": segmentation.k,
+            "seed": segmentation.seed,
+            "anomaly_share": segmentation.anomaly_share,
+        },
+        "diagnostics": diagnostics,
+        "stability": segmentation.stability,
+        "customers": len(segmentation.customers),
+        "value_clusters": _records(personas),
+        "grid": _records(grid_summary(segmentation.customers)),
+        "versions": _versions(),
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain-Python dicts (numpy scalars turned into int/float/str)."""
+    return [
+        {
+            key: (value.item() if hasattr(value, "item") else value)
+            for key, value in row.items()
+        }
+        for row in frame.to_dict(orient="records")
+    ]
