@@ -12,6 +12,8 @@ purchase style (Regular / Bulk / Anomaly), with personas.
 No Dash, Plotly or Flask here: pandas and scikit-learn only.
 """
 
+from importlib import import_module
+
 from segmentation.errors import (
     ColumnMappingError,
     EmptyResultError,
@@ -20,20 +22,32 @@ from segmentation.errors import (
     SegmentationError,
     TooFewCustomersError,
 )
-from segmentation.pipeline import (
-    DEFAULT_ANOMALY_SHARE,
-    DEFAULT_K,
-    DEFAULT_SEED,
-    SAMPLE_NAME,
-    PreparedData,
-    Segmentation,
-    customers_csv,
-    load_sample,
-    prepare,
-    run_report,
-    score,
-    segment,
+
+# The pipeline (and with it scikit-learn) is imported on first use, so that
+# ``import segmentation.schema`` stays light.
+_PIPELINE_NAMES = frozenset(
+    {
+        "DEFAULT_ANOMALY_SHARE",
+        "DEFAULT_K",
+        "DEFAULT_SEED",
+        "SAMPLE_NAME",
+        "PreparedData",
+        "Segmentation",
+        "customers_csv",
+        "load_sample",
+        "prepare",
+        "run_report",
+        "score",
+        "segment",
+    }
 )
+
+
+def __getattr__(name: str):
+    if name in _PIPELINE_NAMES:
+        return getattr(import_module("segmentation.pipeline"), name)
+    raise AttributeError(f"module 'segmentation' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -47,8 +61,8 @@ __all__ = [
     "InputFileError",
     "LimitExceededError",
     "PreparedData",
-    "SegmentationError",
     "Segmentation",
+    "SegmentationError",
     "TooFewCustomersError",
     "__version__",
     "customers_csv",
