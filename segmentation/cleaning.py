@@ -1,13 +1,24 @@
 """Sort every invoice line into exactly one bucket: kept, or dropped for a reason.
 
-CONTRACT (implementation pending).
+The buckets (:class:`LineReason`) are tested in their listed order and the first
+that applies wins, so ``rows_in == kept + sum(dropped)`` always (DESIGN section 4).
+Nothing is dropped silently: :class:`CleaningReport` counts every bucket, counts
+each condition over the whole input (non-exclusively) and keeps a few examples.
+
+>>> kept, cancellations, report = clean_transactions(lines)     # doctest: +SKIP
+>>> report.to_frame()                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
+
+from segmentation import schema
+from segmentation.errors import ColumnMappingError, SegmentationError
 
 
 class LineReason(StrEnum):
@@ -23,6 +34,425 @@ class LineReason(StrEnum):
     KEPT = "kept"
 
 
-def clean_transactions(lines: pd.DataFrame):
-    """Return ``(kept_lines, cancellations, report)``."""
-    raise NotImplementedError
+#: Stock codes that are not products (postage, fees, manual adjustments, discounts,
+#: samples, bad debt, ...), compared case-insensitively after stripping spaces.
+#: Edit here to change what counts as a product; ``DCGS...`` codes ARE products.
+NON_PRODUCT_CODES: frozenset[str] = frozenset(
+    {
+        "POST",  # postage
+        "DOT",  # dotcom postage
+        "M",  # manual adjustment (also "m")
+        "C2",  # carriage
+        "D",  # discount
+        "S",  # samples
+        "BANK CHARGES",
+        "AMAZONFEE",
+        "CRUK",  # charity commission
+        "PADS",  # padding cushions, a packing item at a nominal price
+        "B",  # adjust bad debt
+    }
+)
+#: Stock-code prefixes that are not products (gift vouchers ``gift_0001_10``...),
+#: compared case-insensitively.
+NON_PRODUCT_PREFIXES: tuple[str, ...] = ("gift_",)
+
+#: What each bucket means, in plain words (the cleaning receipt shows these).
+REASON_DESCRIPTIONS: dict[str, str] = {
+    LineReason.MISSING_CUSTOMER_ID: "No customer id: the line cannot be attributed "
+    "to a customer.",
+    LineReason.UNPARSEABLE_DATE: "The invoice date is missing or not a date.",
+    LineReason.NON_NUMERIC_QUANTITY_OR_PRICE: "The quantity or the price (or line "
+    "amount) is missing or not a number.",
+    LineReason.CANCELLATION: "A cancellation or return (invoice number starting "
+    "with C, or a negative quantity); kept aside to compute return rates.",
+    LineReason.NON_POSITIVE_PRICE: "No positive value: a price (or amount) of zero "
+    "or below, e.g. free items and bad-debt adjustments, or a quantity of zero.",
+    LineReason.NON_PRODUCT_CODE: "Not a product: postage, fees, discounts, manual "
+    "adjustments, samples or gift vouchers.",
+    LineReason.EXACT_DUPLICATE: "An exact copy of an earlier line (every column "
+    "equal), counted once.",
+    LineReason.KEPT: "Kept: a purchase of a product by a known customer.",
+}
+
+#: Conditions counted over the whole input, one line may show several.
+FLAG_DESCRIPTIONS: dict[str, str] = {
+    "missing_customer_id": "lines without a customer id",
+    "unparseable_date": "lines whose date is missing or not a date",
+    "non_numeric_quantity_or_price": "lines whose quantity or price is not a number",
+    "cancellation": "lines on a C-invoice or with a negative quantity",
+    "cancellation_invoice": "lines on invoices whose number starts with C",
+    "negative_quantity": "lines with a negative quantity",
+    "zero_quantity": "lines with a quantity of 0",
+    "zero_price": "lines with a price (or amount) of 0",
+    "negative_price": "lines with a negative price (or amount)",
+    "adjustment_invoice": "lines on invoices whose number starts with A "
+    "(adjustments such as bad debt)",
+    "non_product_code": "lines whose stock code is not a product",
+    "exact_duplicate": "lines identical in every column to an earlier line",
+}
+
+EXAMPLES_PER_REASON = 3
+_EXAMPLE_COLUMNS = (
+    schema.INVOICE_ID,
+    schema.STOCK_CODE,
+    schema.QUANTITY,
+    schema.UNIT_PRICE,
+    schema.CUSTOMER_ID,
+)
+_REASONS: tuple[LineReason, ...] = tuple(LineReason)
+
+
+@dataclass
+class CleaningReport:
+    """How many invoice lines went to each bucket, and why.
+
+    Attributes
+    ----------
+    rows_in : int
+        Lines read.
+    counts : dict of str to int
+        Lines per :class:`LineReason` value (every reason, ``kept`` included), in
+        bucket order; they sum to ``rows_in``.
+    flagged : dict of str to int
+        Lines showing each condition of :data:`FLAG_DESCRIPTIONS`, counted over the
+        whole input and not exclusively (a line may be in several).
+    examples : list of dict
+        Up to three lines per dropped reason: ``reason``, ``row`` (the line's index
+        label in the loaded table, 0-based), ``invoice_id``, ``stock_code``,
+        ``quantity``, ``unit_price``, ``customer_id`` (``None`` where absent), plus
+        ``amount`` when the file has a line total.
+
+    Raises
+    ------
+    ValueError
+        At construction, when ``counts`` misses a reason or does not sum to
+        ``rows_in``.
+    """
+
+    rows_in: int
+    counts: dict[str, int]
+    flagged: dict[str, int] = field(default_factory=dict)
+    examples: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if set(self.counts) != {str(r) for r in _REASONS}:
+            raise ValueError(f"counts must cover every LineReason: {self.counts}")
+        if sum(self.counts.values()) != self.rows_in:
+            raise ValueError(
+                f"bucket counts sum to {sum(self.counts.values())}, "
+                f"not rows_in={self.rows_in}"
+            )
+
+    @property
+    def kept(self) -> int:
+        """Lines kept as purchases."""
+        return self.counts[LineReason.KEPT]
+
+    @property
+    def dropped(self) -> int:
+        """Lines in every bucket but ``kept`` (cancellations included)."""
+        return self.rows_in - self.kept
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the receipt: one row per bucket, in bucket order.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (8, 4)
+            Columns ``reason``, ``lines``, ``share_pct`` (percent of ``rows_in``,
+            0 when there is no line) and ``description`` (plain words).
+        """
+        lines = [self.counts[r] for r in _REASONS]
+        share = [100.0 * n / self.rows_in if self.rows_in else 0.0 for n in lines]
+        return pd.DataFrame(
+            {
+                "reason": [str(r) for r in _REASONS],
+                "lines": pd.array(lines, dtype="int64"),
+                "share_pct": share,
+                "description": [REASON_DESCRIPTIONS[r] for r in _REASONS],
+            }
+        )
+
+    def to_dict(self) -> dict:
+        """Return the report as JSON-ready built-in types (plus kept and dropped)."""
+        return {**asdict(self), "kept": self.kept, "dropped": self.dropped}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CleaningReport:
+        """Rebuild a report from :meth:`to_dict` output (derived keys ignored)."""
+        return cls(
+            rows_in=int(data["rows_in"]),
+            counts={str(k): int(v) for k, v in data["counts"].items()},
+            flagged={str(k): int(v) for k, v in data.get("flagged", {}).items()},
+            examples=list(data.get("examples", [])),
+        )
+
+
+# 1. Read the columns -------------------------------------------------------------
+def _check_columns(lines: pd.DataFrame) -> str:
+    """Return the value column (``unit_price``, else ``amount``) or raise."""
+    missing = [c for c in schema.REQUIRED_COLUMNS if c not in lines.columns]
+    value = next((c for c in schema.VALUE_COLUMNS if c in lines.columns), None)
+    if value is None:
+        missing.append(" or ".join(schema.VALUE_COLUMNS))
+    if missing:
+        raise ColumnMappingError(
+            f"cannot clean the lines: column(s) {', '.join(missing)} missing "
+            f"(columns present: {', '.join(map(str, lines.columns))})",
+            headers=[str(c) for c in lines.columns],
+            missing=missing,
+        )
+    return value
+
+
+def _as_dates(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    try:
+        return pd.to_datetime(column, errors="coerce", format="mixed")
+    except (TypeError, ValueError) as exc:
+        raise SegmentationError(
+            f"column {schema.INVOICE_DATE}: cannot read the dates ({exc})"
+        ) from exc
+
+
+def _text(lines: pd.DataFrame, column: str) -> pd.Series:
+    """Return the column as stripped text, ``""`` where missing or absent."""
+    if column not in lines.columns:
+        return pd.Series("", index=lines.index, dtype="str")
+    return lines[column].astype("str").fillna("").str.strip()
+
+
+# 2. One condition per function, over the whole input ----------------------------
+def _no_customer_id(lines: pd.DataFrame) -> pd.Series:
+    return _text(lines, schema.CUSTOMER_ID).eq("")
+
+
+def _cancellation_invoice(invoice: pd.Series) -> pd.Series:
+    return invoice.str.startswith(("C", "c"))
+
+
+def _non_product_code(lines: pd.DataFrame) -> pd.Series:
+    code = _text(lines, schema.STOCK_CODE)
+    upper = {c.upper() for c in NON_PRODUCT_CODES}
+    prefixes = tuple(p.lower() for p in NON_PRODUCT_PREFIXES)
+    return code.str.upper().isin(upper) | code.str.lower().str.startswith(prefixes)
+
+
+def _row_hashes(lines: pd.DataFrame) -> np.ndarray:
+    columns = [c for c in schema.CANONICAL_COLUMNS if c in lines.columns]
+    return pd.util.hash_pandas_object(lines[columns], index=False).to_numpy()
+
+
+def _duplicated(lines: pd.DataFrame, hashes: np.ndarray, among: np.ndarray):
+    """Lines of ``among`` equal in every canonical column to an earlier one of it.
+
+    Rows were hashed first; only rows sharing a hash are compared exactly, so a
+    hash collision can never make a false duplicate.
+    """
+    columns = [c for c in schema.CANONICAL_COLUMNS if c in lines.columns]
+    rows = np.flatnonzero(among)
+    rows = rows[pd.Series(hashes[rows]).duplicated(keep=False).to_numpy()]
+    out = np.zeros(len(lines), dtype=bool)
+    out[rows] = lines.iloc[rows][columns].duplicated(keep="first").to_numpy()
+    return out
+
+
+def _conditions(lines: pd.DataFrame, value: str) -> dict[str, np.ndarray]:
+    """Every condition of :data:`FLAG_DESCRIPTIONS`, as boolean arrays."""
+    quantity = pd.to_numeric(lines[schema.QUANTITY], errors="coerce").to_numpy(float)
+    price = pd.to_numeric(lines[value], errors="coerce").to_numpy(float)
+    invoice = _text(lines, schema.INVOICE_ID)
+    cancel_invoice = _cancellation_invoice(invoice).to_numpy(bool)
+    negative_quantity = quantity < 0
+    flags = {
+        "missing_customer_id": _no_customer_id(lines).to_numpy(bool),
+        "unparseable_date": _as_dates(lines[schema.INVOICE_DATE]).isna().to_numpy(),
+        "non_numeric_quantity_or_price": ~(np.isfinite(quantity) & np.isfinite(price)),
+        "cancellation": cancel_invoice | negative_quantity,
+        "cancellation_invoice": cancel_invoice,
+        "negative_quantity": negative_quantity,
+        "zero_quantity": quantity == 0,
+        "zero_price": price == 0,
+        "negative_price": price < 0,
+        "adjustment_invoice": invoice.str.startswith(("A", "a")).to_numpy(bool),
+        "non_product_code": _non_product_code(lines).to_numpy(bool),
+    }
+    return flags
+
+
+# 3. Buckets: the first condition that applies wins ------------------------------
+def _buckets(
+    lines: pd.DataFrame, value: str
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Return each line's bucket (an index into ``LineReason``) and every flag."""
+    flags = _conditions(lines, value)
+    tests = {
+        LineReason.MISSING_CUSTOMER_ID: flags["missing_customer_id"],
+        LineReason.UNPARSEABLE_DATE: flags["unparseable_date"],
+        LineReason.NON_NUMERIC_QUANTITY_OR_PRICE: flags[
+            "non_numeric_quantity_or_price"
+        ],
+        LineReason.CANCELLATION: flags["cancellation"],
+        # a line of no value: price (or amount) <= 0, or nothing bought
+        LineReason.NON_POSITIVE_PRICE: flags["zero_price"]
+        | flags["negative_price"]
+        | flags["zero_quantity"],
+        LineReason.NON_PRODUCT_CODE: flags["non_product_code"],
+    }
+    bucket = np.full(len(lines), _REASONS.index(LineReason.KEPT), dtype=np.int8)
+    open_ = np.ones(len(lines), dtype=bool)
+    for reason, applies in tests.items():
+        hit = open_ & applies
+        bucket[hit] = _REASONS.index(reason)
+        open_ &= ~hit
+    hashes = _row_hashes(lines)
+    duplicate = _duplicated(lines, hashes, open_)
+    bucket[duplicate] = _REASONS.index(LineReason.EXACT_DUPLICATE)
+    everywhere = np.ones(len(lines), dtype=bool)
+    flags["exact_duplicate"] = _duplicated(lines, hashes, everywhere)
+    return bucket, flags
+
+
+def classify_lines(lines: pd.DataFrame) -> pd.Series:
+    """Return the bucket of every invoice line.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame of shape (n_lines, n_columns)
+        Canonical invoice lines (see :mod:`segmentation.loading`): at least
+        ``customer_id``, ``invoice_date``, ``quantity`` and ``unit_price`` or
+        ``amount``; ``invoice_id`` and ``stock_code`` are used when present.
+
+    Returns
+    -------
+    pandas.Series of shape (n_lines,)
+        Categorical of :class:`LineReason` values (categories in bucket order),
+        named ``reason``, with the index of ``lines``.
+
+    Raises
+    ------
+    ColumnMappingError
+        A required column is missing (the message lists those present).
+    """
+    bucket, _flags = _buckets(lines, _check_columns(lines))
+    return _as_reasons(bucket, lines.index)
+
+
+def _as_reasons(bucket: np.ndarray, index: pd.Index) -> pd.Series:
+    categories = pd.CategoricalDtype([str(r) for r in _REASONS], ordered=True)
+    values = pd.Categorical.from_codes(bucket, dtype=categories)
+    return pd.Series(values, index=index, name="reason")
+
+
+def _plain(value: object) -> object:
+    """Return a JSON-ready scalar: ``None`` for missing, built-ins for numpy."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _examples(lines: pd.DataFrame, bucket: np.ndarray) -> list[dict]:
+    columns = list(_EXAMPLE_COLUMNS)
+    if schema.AMOUNT in lines.columns:
+        columns.append(schema.AMOUNT)
+    out = []
+    for code, reason in enumerate(_REASONS):
+        if reason is LineReason.KEPT:
+            continue
+        for row in np.flatnonzero(bucket == code)[:EXAMPLES_PER_REASON]:
+            line = lines.iloc[row]
+            example = {"reason": str(reason), "row": _plain(lines.index[row])}
+            for column in columns:
+                example[column] = _plain(line[column]) if column in line else None
+            out.append(example)
+    return out
+
+
+# 4. The public step --------------------------------------------------------------
+def clean_transactions(
+    lines: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
+    """Split invoice lines into purchases, cancellations and a receipt.
+
+    Each line goes to the first bucket of :class:`LineReason` that applies:
+
+    1. ``missing_customer_id``: customer id missing or blank;
+    2. ``unparseable_date``: invoice date missing (``NaT``);
+    3. ``non_numeric_quantity_or_price``: quantity, or the price (``amount`` when
+       the file has no ``unit_price``), missing or not finite;
+    4. ``cancellation``: invoice number starting ``C``/``c``, or quantity < 0;
+    5. ``non_positive_price``: price (or amount) <= 0, e.g. bad-debt ``A``
+       adjustments and free items, or a quantity of 0: a line of no value;
+    6. ``non_product_code``: stock code in :data:`NON_PRODUCT_CODES` (any case) or
+       starting with one of :data:`NON_PRODUCT_PREFIXES` (only when the file
+       has stock codes);
+    7. ``exact_duplicate``: equal in every canonical column to an earlier line
+       that reached this step;
+    8. ``kept``.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame of shape (n_lines, n_columns)
+        Canonical invoice lines as :func:`segmentation.loading.load_transactions`
+        gives them: ``customer_id``, ``invoice_date``, ``quantity`` and
+        ``unit_price`` or ``amount`` are required; ``invoice_id`` and
+        ``stock_code`` are used when present. Not modified.
+
+    Returns
+    -------
+    kept : pandas.DataFrame of shape (n_kept, n_columns + 1)
+        The ``kept`` lines, index and columns of ``lines`` (quantity and price
+        as float64) plus ``line_total`` = ``quantity * unit_price`` (or
+        ``amount`` when the file has no ``unit_price``), > 0, in the file's
+        currency.
+    cancellations : pandas.DataFrame
+        The ``cancellation`` lines whose stock code is a product (all of them
+        when the file has no stock codes), same columns, ``line_total`` as a
+        positive value (absolute); used for ``return_rate``. Cancelled postage,
+        discounts and manual adjustments are left out, as purchases of them are.
+        By the bucket order these lines have a customer id, a date and numbers.
+    report : CleaningReport
+        Counts per bucket (summing to ``len(lines)``), condition counts over the
+        whole input, and up to three example lines per dropped reason.
+
+    Raises
+    ------
+    ColumnMappingError
+        A required column is missing (the message lists those present).
+    SegmentationError
+        ``invoice_date`` is text that cannot be read as dates at all.
+
+    Notes
+    -----
+    Takes about 0.3 s on Online Retail I (541,909 lines): every test is a
+    vectorised mask; duplicates are found by row hashes, then checked exactly.
+    An empty result is not an error here: the caller decides (the pipeline
+    raises :class:`~segmentation.errors.EmptyResultError` with the report).
+    """
+    value = _check_columns(lines)
+    bucket, flags = _buckets(lines, value)
+    counts = np.bincount(bucket, minlength=len(_REASONS))
+    report = CleaningReport(
+        rows_in=len(lines),
+        counts={str(r): int(n) for r, n in zip(_REASONS, counts, strict=True)},
+        flagged={name: int(flags[name].sum()) for name in FLAG_DESCRIPTIONS},
+        examples=_examples(lines, bucket),
+    )
+    numbers = {
+        c: pd.to_numeric(lines[c], errors="coerce").astype("float64")
+        for c in (schema.QUANTITY, value)
+    }
+    total = (
+        numbers[schema.QUANTITY] * numbers[value]
+        if value == schema.UNIT_PRICE
+        else numbers[value]
+    )
+    typed = lines.assign(**numbers, **{schema.LINE_TOTAL: total})
+    kept = typed[bucket == _REASONS.index(LineReason.KEPT)]
+    is_cancel = bucket == _REASONS.index(LineReason.CANCELLATION)
+    cancellations = typed[is_cancel & ~flags["non_product_code"]]
+    cancellations = cancellations.assign(
+        **{schema.LINE_TOTAL: cancellations[schema.LINE_TOTAL].abs()}
+    )
+    return kept, cancellations, report
