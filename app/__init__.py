@@ -1,0 +1,55 @@
+"""Customer Segmentation Studio: the Dash app.
+
+``create_app()`` builds the app; nothing heavy happens at import. The server-side
+store and the background-job cache live in the data directory (see
+:mod:`app.storage`: env ``SEGMENTATION_DATA_DIR``, default ``data/`` at the project
+root). Bootstrap's stylesheet is not loaded from a CDN: the app must work offline,
+so ``assets/style.css`` carries the few layout rules it needs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+TITLE = "Customer Segmentation Studio"
+
+
+def create_app(data_dir: str | os.PathLike | None = None):
+    """Build the Dash app.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Server-side data directory; default ``SEGMENTATION_DATA_DIR`` or ``data/``.
+
+    Returns
+    -------
+    dash.Dash
+        With layout, callbacks, a ``DiskcacheManager`` for background jobs (in
+        ``<data_dir>/jobs``) and the app-level ``on_error`` handler; ``.server`` is
+        the Flask app for gunicorn.
+    """
+    import dash
+    import diskcache
+
+    from app import storage
+    from app.callbacks import register_callbacks
+    from app.callbacks.errors import handle_callback_error
+    from app.layout import serve_layout
+
+    directory = storage.data_dir(data_dir)
+    storage.configure(directory)
+    jobs = diskcache.Cache(str(directory / "jobs"))
+    app = dash.Dash(
+        __name__,
+        title=TITLE,
+        assets_folder=str(ASSETS),
+        background_callback_manager=dash.DiskcacheManager(jobs),
+        on_error=handle_callback_error,
+    )
+    app.layout = serve_layout
+    register_callbacks(app)
+    return app

@@ -1,0 +1,16 @@
+"""Callbacks, one module per concern; each module has ``register_callbacks(app)``."""
+
+from __future__ import annotations
+
+from app.callbacks import download, errors, panels, selection, upload
+
+MODULES = (upload, panels, selection, download)
+
+
+def register_callbacks(app) -> None:
+    """Register every module's callbacks on ``app``."""
+    for module in MODULES:
+        module.register_callbacks(app)
+
+
+__all__ = ["MODULES", "errors", "register_callbacks"]

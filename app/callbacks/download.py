@@ -1,0 +1,58 @@
+"""Downloads: the labelled customer CSV (all or the selection) and the run report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dash import Input, Output, State, dcc
+
+from app import ids
+from app.callbacks.common import current_prepared, current_segmentation
+from app.selection import selection_mask
+from segmentation import pipeline
+
+
+def _stem(dataset: dict) -> str:
+    return Path(dataset.get("filename") or "dataset").stem
+
+
+def download_customers(n_clicks, scope, dataset, k, percent, chosen):
+    """Return the labelled CSV of all customers, or of the selection."""
+    customers = current_segmentation(dataset, k, percent).customers
+    mask = selection_mask(customers, chosen) if scope == "selection" else None
+    if mask is not None:
+        customers = customers[mask.to_numpy()].reset_index(drop=True)
+    suffix = "selection" if mask is not None else "customers"
+    return dcc.send_string(pipeline.customers_csv(customers),
+                           f"{_stem(dataset)}_k{k}_{suffix}.csv")
+
+
+def download_report(n_clicks, dataset, k, percent):
+    """Return the run report (JSON) of the current dataset and k."""
+    report = pipeline.run_report(current_prepared(dataset),
+                                 current_segmentation(dataset, k, percent))
+    return {"content": json.dumps(report, indent=2, default=str),
+            "filename": f"{_stem(dataset)}_k{k}_run.json", "type": "application/json"}
+
+
+def register_callbacks(app) -> None:
+    """Register the download callbacks on ``app``."""
+    app.callback(
+        Output(ids.DOWNLOAD, "data"),
+        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.DOWNLOAD_SCOPE, "value"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.K_SLIDER, "value"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        State(ids.SELECTION_STORE, "data"),
+        prevent_initial_call=True,
+    )(download_customers)
+    app.callback(
+        Output(ids.DOWNLOAD_REPORT, "data"),
+        Input(ids.REPORT_BUTTON, "n_clicks"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.K_SLIDER, "value"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        prevent_initial_call=True,
+    )(download_report)

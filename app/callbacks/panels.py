@@ -1,0 +1,71 @@
+"""Panels: a dataset, k and sensitivity (and the selection) -> figures and cards.
+
+Plain (non-background) callbacks: ``segment`` on the cached PreparedData takes tens
+of milliseconds, and the result is cached per (dataset, k, sensitivity), so a
+selection change re-renders without re-fitting.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output
+
+from app import figures, ids
+from app.callbacks.common import current_prepared, current_segmentation
+from app.components.personas import persona_cards
+from app.components.receipt import cleaning_receipt
+from app.selection import CLUSTER, selection_mask
+
+
+def render_panels(dataset, k, percent, chosen, metric):
+    """Grid, scatter, feature heatmap and persona cards, selection against whole."""
+    seg = current_segmentation(dataset, k, percent)
+    customers = seg.customers
+    mask = selection_mask(customers, chosen)
+    revision = f"{dataset['id']}-{k}"
+    return (
+        figures.value_style_grid(customers, metric or "customers", mask),
+        figures.customer_scatter(customers, mask, uirevision=revision),
+        figures.feature_heatmap(customers, mask),
+        persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
+    )
+
+
+def render_diagnostics(dataset, k):
+    """Return the k sweep's curves with the recommended and chosen k, and its rule."""
+    diag = current_prepared(dataset).diagnostics
+    if diag is None:
+        return figures.k_diagnostics(None, None, k), "No k sweep was run."
+    rule = f"Recommended k = {diag.recommended_k}: {diag.rule}. Chosen k = {k}."
+    return figures.k_diagnostics(diag.table, diag.recommended_k, k), rule
+
+
+def render_receipt(dataset):
+    """Return the cleaning receipt and the page's dataset title."""
+    prepared = current_prepared(dataset)
+    return cleaning_receipt(prepared), f"Dataset: {prepared.source_name}"
+
+
+def register_callbacks(app) -> None:
+    """Register the panel callbacks on ``app``."""
+    app.callback(
+        Output(ids.VALUE_STYLE_GRID, "figure"),
+        Output(ids.CUSTOMER_SCATTER, "figure"),
+        Output(ids.FEATURE_HEATMAP, "figure"),
+        Output(ids.PERSONA_CARDS, "children"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.GRID_METRIC, "value"),
+    )(render_panels)
+    app.callback(
+        Output(ids.K_DIAGNOSTICS, "figure"),
+        Output(ids.K_RULE, "children"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+    )(render_diagnostics)
+    app.callback(
+        Output(ids.CLEANING_RECEIPT, "children"),
+        Output(ids.DATASET_TITLE, "children"),
+        Input(ids.DATASET_STORE, "data"),
+    )(render_receipt)

@@ -1,0 +1,61 @@
+"""Cross-filtering: grid click, scatter box/lasso, persona card -> selection store."""
+
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, ctx, no_update
+
+from app import ids
+from app.callbacks.common import current_segmentation
+from app.components.selected import selection_summary, table_data
+from app.selection import CELL, CLUSTER, CUSTOMER_IDS, selection_mask
+
+
+def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
+                     dataset, k, percent, current):
+    """Set the selection from the panel that triggered; reset on clear, k, data."""
+    trigger = ctx.triggered_id
+    if trigger == ids.VALUE_STYLE_GRID and grid_click:
+        point = grid_click["points"][0]
+        return {CELL: [point["y"], point["x"]]}
+    if trigger == ids.CUSTOMER_SCATTER:
+        points = (scatter_selected or {}).get("points", [])
+        chosen = [p["customdata"][0] for p in points if p.get("customdata")]
+        return {CUSTOMER_IDS: chosen} if chosen else None
+    if isinstance(trigger, dict) and trigger.get("type") == ids.PERSONA_CARD_TYPE:
+        clicked = ctx.triggered[0].get("value")
+        return {CLUSTER: int(trigger["index"])} if clicked else no_update
+    return None if current else no_update
+
+
+def render_selection(dataset, k, percent, chosen):
+    """Return the selection summary and the first rows of the selected customers."""
+    seg = current_segmentation(dataset, k, percent)
+    mask = selection_mask(seg.customers, chosen)
+    records, columns = table_data(seg.customers, mask)
+    summary = selection_summary(seg.customers, mask, chosen, seg.personas)
+    return summary, records, columns
+
+
+def register_callbacks(app) -> None:
+    """Register the selection callbacks on ``app``."""
+    app.callback(
+        Output(ids.SELECTION_STORE, "data"),
+        Input(ids.VALUE_STYLE_GRID, "clickData"),
+        Input(ids.CUSTOMER_SCATTER, "selectedData"),
+        Input(ids.persona_card(ALL), "n_clicks"),
+        Input(ids.CLEAR_SELECTION, "n_clicks"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        State(ids.SELECTION_STORE, "data"),
+        prevent_initial_call=True,
+    )(update_selection)
+    app.callback(
+        Output(ids.SELECTION_SUMMARY, "children"),
+        Output(ids.SELECTION_TABLE, "data"),
+        Output(ids.SELECTION_TABLE, "columns"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        Input(ids.SELECTION_STORE, "data"),
+    )(render_selection)

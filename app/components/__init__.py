@@ -1,0 +1,1 @@
+"""Layout fragments: functions returning Dash components, no callbacks."""

@@ -1,0 +1,80 @@
+"""Panel frames for the figures, the persona cards and the selection."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from app import ids
+from app.figures import GRID_METRICS
+
+_GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def panel(title: str, *children, extra=None, class_name: str = "") -> dbc.Card:
+    """Return a titled card around a panel; ``extra`` goes right of the title."""
+    header = dbc.CardHeader(html.Div([html.Span(title, className="panel-title"),
+                                      extra], className="panel-header"))
+    return dbc.Card([header, dbc.CardBody(list(children))],
+                    className=f"panel {class_name}".strip())
+
+
+def graph(component_id: str, class_name: str = "") -> dcc.Loading:
+    """Return a graph with a delayed loading overlay (quick updates do not flash)."""
+    return dcc.Loading(dcc.Graph(id=component_id, config=_GRAPH_CONFIG,
+                                 className=class_name), delay_show=400)
+
+
+def grid_panel() -> dbc.Card:
+    """Value tier × purchase style grid with its customers/revenue toggle."""
+    toggle = dbc.RadioItems(id=ids.GRID_METRIC, value=GRID_METRICS[0], inline=True,
+                            options=[{"label": m, "value": m} for m in GRID_METRICS],
+                            className="small")
+    return panel("Value × style", graph(ids.VALUE_STYLE_GRID, "graph-md"),
+                 extra=toggle)
+
+
+def scatter_panel() -> dbc.Card:
+    """Return the customer scatter panel (box/lasso selects)."""
+    return panel("Customers: frequency vs monetary (box or lasso to select)",
+                 graph(ids.CUSTOMER_SCATTER, "graph-md"))
+
+
+def persona_panel() -> dbc.Card:
+    """Row of persona cards, one per value cluster (click to select)."""
+    return panel("Personas (click a card to select its customers)",
+                 html.Div(id=ids.PERSONA_CARDS, className="persona-row"))
+
+
+def heatmap_panel() -> dbc.Card:
+    """z-scored feature means per value tier (and the selection)."""
+    return panel("Feature profile (z-scored means; cell text = mean)",
+                 graph(ids.FEATURE_HEATMAP, "graph-sm"))
+
+
+def diagnostics_panel() -> dbc.Card:
+    """K diagnostics curves and the rule that recommended k."""
+    return panel("Choosing k", graph(ids.K_DIAGNOSTICS, "graph-sm"),
+                 html.Div(id=ids.K_RULE, className="small text-muted"))
+
+
+def selection_panel() -> dbc.Card:
+    """Summary and first rows of the selected customers."""
+    clear = dbc.Button("Clear selection", id=ids.CLEAR_SELECTION, size="sm",
+                       color="secondary", outline=True)
+    table = dash_table.DataTable(
+        id=ids.SELECTION_TABLE, page_size=10, sort_action="native",
+        style_table={"overflowX": "auto"}, style_as_list_view=True,
+        style_cell={"fontSize": "0.8rem", "padding": "2px 6px",
+                    "fontFamily": "inherit", "textAlign": "right"},
+        style_header={"fontWeight": "600"},
+    )
+    return panel("Selected customers", html.Div(id=ids.SELECTION_SUMMARY,
+                                                className="selection-summary"),
+                 table, extra=clear)
+
+
+def receipt_panel() -> dbc.Card:
+    """Return the cleaning receipt panel: each line's fate, how the file was read."""
+    return panel("Cleaning receipt", html.Div(id=ids.CLEANING_RECEIPT),
+                 class_name="receipt")

@@ -1,0 +1,62 @@
+"""The cleaning receipt: header figures and the table of reasons."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import html
+
+from app import theme
+from segmentation import schema
+
+
+def receipt_facts(prepared) -> list[tuple[str, str]]:
+    """Return the receipt's header figures as (label, formatted value) pairs.
+
+    Parameters
+    ----------
+    prepared : segmentation.pipeline.PreparedData
+        Its report (``rows_in``, ``kept``), features, as_of, sheets and mapping.
+    """
+    features = prepared.features
+    facts = [
+        ("File", f"{prepared.source_name} ({prepared.file_format})"),
+        ("Lines read", theme.fmt_int(prepared.report.rows_in)),
+        ("Lines kept", theme.fmt_int(prepared.report.kept)),
+        ("Customers", theme.fmt_int(len(features))),
+        ("Revenue", theme.fmt_money(features[schema.MONETARY].sum())),
+        ("As of", pd.Timestamp(prepared.as_of).strftime("%Y-%m-%d")),
+    ]
+    if prepared.sheets_read or prepared.sheets_skipped:
+        sheets = ", ".join(prepared.sheets_read)
+        if prepared.sheets_skipped:
+            sheets += f" (skipped: {', '.join(prepared.sheets_skipped)})"
+        facts.append(("Sheets", sheets))
+    mapping = ", ".join(f"{canon} ← {header}" for canon, header
+                        in prepared.mapping.items())
+    facts.append(("Columns", mapping))
+    return facts
+
+
+def reasons_table(report_frame: pd.DataFrame) -> dbc.Table:
+    """Return the reasons table (reason, lines, share, description)."""
+    head = html.Thead(html.Tr([html.Th("Reason"), html.Th("Lines"), html.Th("Share"),
+                               html.Th("What it means")]))
+    rows = [html.Tr([html.Td(str(r["reason"])), html.Td(theme.fmt_int(r["lines"])),
+                     html.Td(theme.fmt_pct(r["share_pct"])),
+                     html.Td(str(r["description"]))])
+            for r in report_frame.to_dict("records")]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True,
+                     className="receipt-table")
+
+
+def cleaning_receipt(prepared) -> list:
+    """Return the receipt's children: facts list, reasons table, notes."""
+    facts = html.Dl([part for label, value in receipt_facts(prepared)
+                     for part in (html.Dt(label), html.Dd(value))],
+                    className="receipt-facts")
+    children = [facts, reasons_table(prepared.report.to_frame())]
+    if prepared.notes:
+        children.append(html.Ul([html.Li(note) for note in prepared.notes],
+                                className="small text-muted"))
+    return children

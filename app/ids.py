@@ -1,0 +1,63 @@
+"""Every component id of the page, as a constant.
+
+The ids named in DESIGN section 7 are stable: browser tests and users' bookmarks
+of the DOM rely on them. Layout and callbacks both import these constants; no
+module spells an id as a literal string. Pattern-matching ids are built by the
+functions at the end.
+"""
+
+from __future__ import annotations
+
+# Stable ids (DESIGN section 7) ----------------------------------------------------
+UPLOAD = "upload"
+SAMPLE_BUTTON = "sample-button"
+K_SLIDER = "k-slider"
+RUN_STATUS = "run-status"
+CANCEL_BUTTON = "cancel-button"
+CLEANING_RECEIPT = "cleaning-receipt"
+VALUE_STYLE_GRID = "value-style-grid"
+CUSTOMER_SCATTER = "customer-scatter"
+FEATURE_HEATMAP = "feature-heatmap"
+PERSONA_CARDS = "persona-cards"
+K_DIAGNOSTICS = "k-diagnostics"
+SELECTION_SUMMARY = "selection-summary"
+CLEAR_SELECTION = "clear-selection"
+DOWNLOAD_BUTTON = "download-button"
+ERROR_ALERT = "error-alert"
+
+# Further controls and outputs -----------------------------------------------------
+ANOMALY_SLIDER = "anomaly-share-slider"
+GRID_METRIC = "grid-metric"
+PROGRESS_BAR = "progress-bar"
+PROGRESS_TEXT = "progress-text"
+RUN_RESULT = "run-result"
+K_RULE = "k-rule"
+SELECTION_TABLE = "selection-table"
+DOWNLOAD_SCOPE = "download-scope"
+DOWNLOAD = "download"
+REPORT_BUTTON = "report-button"
+DOWNLOAD_REPORT = "download-report"
+DATASET_TITLE = "dataset-title"
+
+# Browser-side stores (small: ids and choices only, never tables) ------------------
+DATASET_STORE = "dataset-store"
+SELECTION_STORE = "selection-store"
+
+# Pattern-matching ids -------------------------------------------------------------
+PERSONA_CARD_TYPE = "persona-card"
+
+
+def persona_card(value_cluster: int | object) -> dict[str, object]:
+    """Return the id of the persona card of one value cluster.
+
+    Parameters
+    ----------
+    value_cluster : int or dash.ALL / dash.MATCH
+        The cluster number 0..k-1, or a wildcard when used in a callback.
+
+    Returns
+    -------
+    dict
+        ``{"type": "persona-card", "index": value_cluster}``.
+    """
+    return {"type": PERSONA_CARD_TYPE, "index": value_cluster}

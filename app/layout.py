@@ -1,0 +1,43 @@
+"""The page: header, error alert, control column and the linked panels."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from app import ids
+from app.components import controls, panels
+
+
+def serve_layout() -> dbc.Container:
+    """Return the whole page (DESIGN section 7).
+
+    The browser-side stores hold only the dataset id and file name
+    (``ids.DATASET_STORE``) and the cross-filter selection
+    (``ids.SELECTION_STORE``); k and the style sensitivity live in their sliders.
+    """
+    header = html.Header([
+        html.H1("Customer Segmentation Studio", className="app-title"),
+        html.Div(id=ids.DATASET_TITLE, className="dataset-title"),
+    ], className="app-header")
+    alert = dbc.Alert(id=ids.ERROR_ALERT, color="danger", is_open=False,
+                      dismissable=True, className="error-alert")
+    main = html.Div([
+        dbc.Row([dbc.Col(panels.grid_panel(), lg=5),
+                 dbc.Col(panels.scatter_panel(), lg=7)], className="g-2"),
+        dbc.Row(dbc.Col(panels.persona_panel()), className="g-2"),
+        dbc.Row([dbc.Col(panels.heatmap_panel(), lg=6),
+                 dbc.Col(panels.diagnostics_panel(), lg=6)], className="g-2"),
+        dbc.Row(dbc.Col(panels.selection_panel()), className="g-2"),
+    ], className="main-panels")
+    return dbc.Container([
+        dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
+        dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
+        header,
+        alert,
+        dbc.Row([
+            dbc.Col([controls.control_column(), panels.receipt_panel()], lg=3,
+                    className="control-column"),
+            dbc.Col(main, lg=9),
+        ], className="g-2"),
+    ], fluid=True, className="app-container")

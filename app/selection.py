@@ -1,0 +1,65 @@
+"""The cross-filter selection: what it can be and which customers it covers.
+
+The browser's selection store holds one of (DESIGN section 7):
+
+* ``None``: nothing selected (every panel shows the whole);
+* ``{"cell": [value_tier, purchase_style]}``: a value × style grid cell;
+* ``{"cluster": n}``: a persona card (value cluster ``n``);
+* ``{"customer_ids": [...]}``: a box or lasso selection on the scatter.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from segmentation import schema
+
+CELL = "cell"
+CLUSTER = "cluster"
+CUSTOMER_IDS = "customer_ids"
+SELECTION_KINDS: tuple[str, ...] = (CELL, CLUSTER, CUSTOMER_IDS)
+
+
+def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series | None:
+    """Return which customers a selection covers.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        One row per customer, columns ``schema.OUTPUT_COLUMNS``.
+    selection : dict or None
+        A selection store value (see the module docstring).
+
+    Returns
+    -------
+    pandas.Series of bool or None
+        Aligned with ``customers``; ``None`` when nothing is selected.
+    """
+    if not selection:
+        return None
+    if CELL in selection:
+        tier, style = selection[CELL]
+        return (customers[schema.VALUE_TIER] == tier) & (
+            customers[schema.PURCHASE_STYLE] == style
+        )
+    if CLUSTER in selection:
+        return customers[schema.VALUE_CLUSTER] == int(selection[CLUSTER])
+    if CUSTOMER_IDS in selection:
+        wanted = {str(c) for c in selection[CUSTOMER_IDS]}
+        return customers[schema.CUSTOMER_ID].astype(str).isin(wanted)
+    return None
+
+
+def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> str:
+    """Return a short phrase naming the selection, e.g. ``"cell High · Bulk"``."""
+    if not selection:
+        return "no selection: showing all customers"
+    if CELL in selection:
+        tier, style = selection[CELL]
+        return f"grid cell {tier} · {style}"
+    if CLUSTER in selection:
+        n = int(selection[CLUSTER])
+        if personas is not None and n in personas.index:
+            return f"value cluster {n} ({personas.loc[n, schema.PERSONA]})"
+        return f"value cluster {n}"
+    return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the scatter"

@@ -1,0 +1,168 @@
+"""Server-side store of uploads, prepared data and segmentations.
+
+Large data never goes to the browser (DESIGN section 2): the browser holds the
+dataset id (the sha256 of the uploaded bytes) and small choices; everything else
+lives here, on disk, in a :class:`diskcache.Cache`.
+
+Location
+    The environment variable ``SEGMENTATION_DATA_DIR``; when unset, ``data/`` at
+    the project root (git-ignored). The store uses ``<dir>/store``; the background
+    callback manager uses ``<dir>/jobs``.
+Size
+    ``size_limit`` bytes (default 2 GiB, env ``SEGMENTATION_STORE_BYTES``); when
+    full, the oldest stored entries are evicted first
+    (diskcache's ``least-recently-stored`` policy).
+Keys
+    ``("upload", sha256)`` -> bytes; ``("prepared", sha256, mapping)`` -> the
+    pickled :class:`segmentation.pipeline.PreparedData`;
+    ``("segmentation", sha256, mapping, k, anomaly_share, seed)`` -> the pickled
+    :class:`segmentation.pipeline.Segmentation`.
+
+A few recently used results are also kept in memory, so that the callbacks that
+answer one k change share one :func:`segmentation.pipeline.segment` call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import diskcache
+
+from segmentation import pipeline
+from segmentation.errors import SegmentationError
+
+ENV_DATA_DIR = "SEGMENTATION_DATA_DIR"
+ENV_SIZE_LIMIT = "SEGMENTATION_STORE_BYTES"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_SIZE_LIMIT = 2 * 1024**3
+EVICTION_POLICY = "least-recently-stored"
+MEMORY_ITEMS = 8
+SEED = 0
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the data directory: ``explicit``, else the env variable, else default."""
+    chosen = explicit or os.environ.get(ENV_DATA_DIR) or DEFAULT_DATA_DIR
+    return Path(chosen)
+
+
+def content_id(data: bytes) -> str:
+    """Return the dataset id of some bytes: their sha256 as 64 hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _mapping_key(mapping: dict[str, str] | None) -> tuple:
+    return tuple(sorted((mapping or {}).items()))
+
+
+class Store:
+    """Uploads, PreparedData and Segmentation results keyed by content hash.
+
+    Parameters
+    ----------
+    directory : path-like
+        Where the cache lives (created when missing).
+    size_limit : int, optional
+        Bound in bytes; oldest entries are evicted beyond it.
+    """
+
+    def __init__(self, directory: str | os.PathLike, size_limit: int | None = None):
+        limit = size_limit or int(os.environ.get(ENV_SIZE_LIMIT, DEFAULT_SIZE_LIMIT))
+        self.directory = Path(directory)
+        self.cache = diskcache.Cache(
+            str(self.directory), size_limit=limit, eviction_policy=EVICTION_POLICY
+        )
+        self._memory: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._memory_lock = threading.Lock()
+
+    # uploads -------------------------------------------------------------------
+    def put_upload(self, data: bytes, filename: str) -> str:
+        """Store uploaded bytes once; return their dataset id (sha256)."""
+        sha = content_id(data)
+        key = ("upload", sha)
+        if key not in self.cache:
+            self.cache.set(key, {"filename": filename, "data": data})
+        return sha
+
+    def get_upload(self, sha: str) -> dict:
+        """Return ``{"filename", "data"}`` of an upload, or raise SegmentationError."""
+        entry = self.cache.get(("upload", sha))
+        if entry is None:
+            raise SegmentationError(
+                f"dataset {sha[:12]} is no longer on the server (evicted or never "
+                "uploaded); please upload the file again"
+            )
+        return entry
+
+    # prepared data ---------------------------------------------------------------
+    def prepared(self, sha: str, mapping=None, progress=None) -> pipeline.PreparedData:
+        """Return the PreparedData of an upload, calling ``prepare`` only once."""
+        key = ("prepared", sha, _mapping_key(mapping))
+        cached = self._remember(key) or self.cache.get(key)
+        if cached is None:
+            upload = self.get_upload(sha)
+            cached = pipeline.prepare(
+                upload["data"],
+                filename=upload["filename"],
+                mapping=mapping,
+                progress=progress,
+            )
+            self.cache.set(key, cached)
+        return self._keep(key, cached)
+
+    def has_prepared(self, sha: str, mapping=None) -> bool:
+        """Tell whether an upload's PreparedData is already stored."""
+        return ("prepared", sha, _mapping_key(mapping)) in self.cache
+
+    # segmentations -----------------------------------------------------------------
+    def segmentation(
+        self, sha: str, k: int, anomaly_share: float, mapping=None, seed: int = SEED
+    ) -> pipeline.Segmentation:
+        """Return the Segmentation for (dataset, k, anomaly share, seed), cached."""
+        key = ("segmentation", sha, _mapping_key(mapping), int(k),
+               round(float(anomaly_share), 4), int(seed))
+        with self._lock:  # concurrent panel callbacks share one computation
+            cached = self._remember(key) or self.cache.get(key)
+            if cached is None:
+                prepared = self.prepared(sha, mapping)
+                cached = pipeline.segment(
+                    prepared, int(k), seed=seed, anomaly_share=float(anomaly_share)
+                )
+                self.cache.set(key, cached)
+            return self._keep(key, cached)
+
+    # in-memory LRU ------------------------------------------------------------------
+    def _remember(self, key: tuple):
+        with self._memory_lock:
+            value = self._memory.get(key)
+            if value is not None:
+                self._memory.move_to_end(key)
+            return value
+
+    def _keep(self, key: tuple, value):
+        with self._memory_lock:
+            self._memory[key] = value
+            self._memory.move_to_end(key)
+            while len(self._memory) > MEMORY_ITEMS:
+                self._memory.popitem(last=False)
+        return value
+
+
+_STORE: Store | None = None
+
+
+def configure(directory: str | os.PathLike | None = None, size_limit=None) -> Store:
+    """Create the process-wide store in ``data_dir(directory)/store``."""
+    global _STORE
+    _STORE = Store(data_dir(directory) / "store", size_limit=size_limit)
+    return _STORE
+
+
+def get_store() -> Store:
+    """Return the process-wide store (configured from the environment if needed)."""
+    return _STORE if _STORE is not None else configure()

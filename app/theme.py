@@ -1,0 +1,72 @@
+"""Colours, symbols and number formats shared by every panel.
+
+Colours are the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"),
+distinguishable with the common forms of colour blindness; value tiers take them
+in order of value (cluster 0 = lowest), so a tier has the same colour in the
+scatter, the persona cards and the legends. Purchase styles are told apart by
+marker symbol (and a fixed colour where a colour is needed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from segmentation import schema
+
+#: Okabe–Ito, then two extra colour-blind-safe tones (Tol's "wine", grey) for k > 8.
+TIER_COLOURS: tuple[str, ...] = (
+    "#56B4E9",  # sky blue   (cluster 0, lowest value)
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+    "#882255",  # wine
+    "#999999",  # grey
+)
+STYLE_SYMBOLS: dict[str, str] = {
+    schema.REGULAR: "circle",
+    schema.BULK: "square",
+    schema.ANOMALY: "x",
+}
+STYLE_COLOURS: dict[str, str] = {
+    schema.REGULAR: "#999999",
+    schema.BULK: "#0072B2",
+    schema.ANOMALY: "#D55E00",
+}
+#: Heatmap scales: sequential for counts, diverging for z-scores.
+SEQUENTIAL_SCALE = "Blues"
+DIVERGING_SCALE = "RdBu_r"
+#: Opacity of points outside the current selection.
+DIMMED_OPACITY = 0.12
+
+#: Currency symbol for revenue figures; the engine does not know a file's
+#: currency, so it is a setting (env ``SEGMENTATION_CURRENCY``, default ``£``,
+#: the currency of the built-in sample and the UCI exports).
+CURRENCY = os.environ.get("SEGMENTATION_CURRENCY", "£")
+
+
+def tier_colour(value_cluster: int) -> str:
+    """Return the colour of a value cluster (0 = lowest value)."""
+    return TIER_COLOURS[int(value_cluster) % len(TIER_COLOURS)]
+
+
+def fmt_int(value: float) -> str:
+    """Format a count with thousands separators: ``4338 -> "4,338"``."""
+    return f"{round(float(value)):,}"
+
+
+def fmt_money(value: float, decimals: int = 0) -> str:
+    """Format an amount with the currency and separators: ``"£8,911,408"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{CURRENCY}{abs(float(value)):,.{decimals}f}"
+
+
+def fmt_pct(value: float, decimals: int = 1) -> str:
+    """Format a percentage given in percent units: ``24.93 -> "24.9 %"``."""
+    return f"{float(value):,.{decimals}f} %"

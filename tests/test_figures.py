@@ -1,0 +1,158 @@
+"""Figure builders on a tiny hand-made customer table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app import figures, theme
+from app.selection import selection_mask
+from segmentation import schema
+
+# 10 customers: (id, cluster, tier, style, frequency, monetary)
+ROWS = [
+    ("c01", 0, "Low", "Regular", 1, 50.0),
+    ("c02", 0, "Low", "Regular", 1, 70.0),
+    ("c03", 0, "Low", "Regular", 2, 80.0),
+    ("c04", 0, "Low", "Anomaly", 1, 10.0),
+    ("c05", 1, "Mid", "Regular", 4, 400.0),
+    ("c06", 1, "Mid", "Regular", 5, 500.0),
+    ("c07", 1, "Mid", "Bulk", 3, 900.0),
+    ("c08", 2, "High", "Regular", 20, 5000.0),
+    ("c09", 2, "High", "Bulk", 30, 20000.0),
+    ("c10", 2, "High", "Bulk", 25, 15000.0),
+]
+GRID_LABELS = {
+    ("Low", "Regular"): "Low-value regulars",
+    ("Low", "Anomaly"): "Investigate",
+    ("Mid", "Regular"): "Growth opportunities",
+    ("Mid", "Bulk"): "Small wholesalers",
+    ("High", "Regular"): "Loyal core",
+    ("High", "Bulk"): "Key accounts",
+}
+
+
+def synthetic_customers(rows=ROWS) -> pd.DataFrame:
+    """All OUTPUT_COLUMNS, 3 tiers Low/Mid/High, styles Regular/Bulk/Anomaly."""
+    ids, cluster, tier, style, freq, money = map(list, zip(*rows, strict=True))
+    n = len(ids)
+    frame = pd.DataFrame({
+        schema.CUSTOMER_ID: ids,
+        schema.RECENCY_DAYS: np.arange(n) * 10 + 1,
+        schema.FREQUENCY: freq,
+        schema.MONETARY: money,
+        schema.TENURE_DAYS: np.arange(n) * 20 + 30,
+        schema.AVG_ORDER_VALUE: np.array(money) / np.array(freq),
+        schema.AVG_ITEMS_PER_ORDER: np.linspace(5, 50, n),
+        schema.AVG_LINE_QUANTITY: np.linspace(1, 10, n),
+        schema.MAX_LINE_QUANTITY: np.linspace(2, 100, n),
+        schema.DISTINCT_PRODUCTS: np.arange(n) + 1,
+        schema.RETURN_RATE: np.zeros(n),
+        schema.R_SCORE: (np.arange(n) % 5) + 1,
+        schema.F_SCORE: (np.arange(n) % 5) + 1,
+        schema.M_SCORE: (np.arange(n) % 5) + 1,
+        schema.RFM_SEGMENT: ["Hibernating"] * n,
+        schema.VALUE_CLUSTER: cluster,
+        schema.VALUE_TIER: tier,
+        schema.PERSONA: [f"Persona {c}" for c in cluster],
+        schema.PURCHASE_STYLE: style,
+        schema.STYLE_REASON: ["" if s == "Regular" else "why" for s in style],
+        schema.SEGMENT: [f"{t} · {s}" for t, s in zip(tier, style, strict=True)],
+        schema.GRID_LABEL: [GRID_LABELS[(t, s)] for t, s in zip(tier, style,
+                                                                 strict=True)],
+    })
+    return frame[list(schema.OUTPUT_COLUMNS)]
+
+
+@pytest.fixture
+def customers():
+    return synthetic_customers()
+
+
+def test_grid_counts_equal_a_hand_count(customers):
+    table = figures.grid_counts(customers)
+    # Low: 3 Regular, 0 Bulk, 1 Anomaly; Mid: 2/1/0; High: 1/2/0
+    assert table.index.tolist() == ["Low", "Mid", "High"]
+    assert table.columns.tolist() == ["Regular", "Bulk", "Anomaly"]
+    assert table.to_numpy().tolist() == [[3, 0, 1], [2, 1, 0], [1, 2, 0]]
+
+
+def test_grid_revenue_sums_by_cell(customers):
+    table = figures.grid_counts(customers, "revenue")
+    # High · Bulk = 20000 + 15000; Low · Regular = 50 + 70 + 80
+    assert table.loc["High", "Bulk"] == 35000.0
+    assert table.loc["Low", "Regular"] == 200.0
+    assert table.loc["Mid", "Anomaly"] == 0.0
+
+
+def test_grid_figure_annotates_counts_labels_and_selection(customers):
+    mask = selection_mask(customers, {"cluster": 2})
+    fig = figures.value_style_grid(customers, mask=mask)
+    heat = fig.data[0]
+    assert list(heat.y) == ["Low", "Mid", "High"]
+    assert np.asarray(heat.z).tolist() == [[3, 0, 1], [2, 1, 0], [1, 2, 0]]
+    high_bulk = heat.text[2][1]
+    assert "<b>2</b>" in high_bulk and "Key accounts" in high_bulk
+    assert "selected: 2" in high_bulk  # both High · Bulk customers are cluster 2
+    assert "selected: 0" in heat.text[0][0]
+
+
+def test_grid_rejects_unknown_metric(customers):
+    with pytest.raises(ValueError, match="metric='profit'"):
+        figures.grid_counts(customers, "profit")
+
+
+def test_scatter_one_trace_per_tier_with_ids_in_customdata(customers):
+    fig = figures.customer_scatter(customers)
+    tiers = [t for t in fig.data if t.legendgroup == "tier"]
+    assert [t.name for t in tiers] == ["Low", "Mid", "High"]
+    assert all(t.type == "scattergl" for t in fig.data)
+    assert [row[0] for row in tiers[2].customdata] == ["c08", "c09", "c10"]
+    assert list(tiers[2].marker.symbol) == ["circle", "square", "square"]
+    assert tiers[0].marker.color == theme.tier_colour(0)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert all(t.selectedpoints is None for t in tiers)
+
+
+def test_scatter_highlights_selected_points(customers):
+    mask = selection_mask(customers, {"customer_ids": ["c02", "c09"]})
+    fig = figures.customer_scatter(customers, mask=mask)
+    tiers = {t.name: t for t in fig.data if t.legendgroup == "tier"}
+    assert list(tiers["Low"].selectedpoints) == [1]  # c02 is Low's 2nd point
+    assert list(tiers["Mid"].selectedpoints) == []  # all dimmed
+    assert list(tiers["High"].selectedpoints) == [1]
+    assert tiers["Low"].unselected.marker.opacity == theme.DIMMED_OPACITY
+
+
+def test_feature_profile_z_scores_by_hand(customers):
+    z = figures.feature_profile(customers)
+    freq = customers[schema.FREQUENCY]
+    # High mean frequency = (20 + 30 + 25) / 3 = 25; overall mean = 92 / 10 = 9.2
+    expected = (25 - 9.2) / freq.std(ddof=0)
+    assert z.loc["High", schema.FREQUENCY] == pytest.approx(expected)
+    assert z.attrs["means"].loc["High", schema.FREQUENCY] == pytest.approx(25)
+
+
+def test_feature_heatmap_adds_a_selection_row(customers):
+    mask = selection_mask(customers, {"cell": ["Mid", "Bulk"]})
+    fig = figures.feature_heatmap(customers, mask=mask)
+    assert list(fig.data[0].y) == ["Low", "Mid", "High", "Selection"]
+
+
+def test_k_diagnostics_marks_recommended_and_chosen_k():
+    table = pd.DataFrame(
+        {"inertia": [9.0, 5.0, 4.0], "silhouette": [0.4, 0.5, 0.45],
+         "davies_bouldin": [1.0, 0.8, 0.9], "calinski_harabasz": [100, 120, 110]},
+        index=pd.Index([2, 3, 4], name="k"),
+    )
+    fig = figures.k_diagnostics(table, recommended_k=3, chosen_k=4)
+    assert len(fig.data) == 4
+    xs = sorted({shape.x0 for shape in fig.layout.shapes})
+    assert xs == [3, 4]
+    assert len(fig.layout.shapes) == 8  # two lines in each of four subplots
+
+
+def test_k_diagnostics_without_a_sweep_says_so():
+    fig = figures.k_diagnostics(None, None, 3)
+    assert "No k sweep" in fig.layout.annotations[0].text
