@@ -9,9 +9,10 @@ Location
     the project root (git-ignored). The store uses ``<dir>/store``; the background
     callback manager uses ``<dir>/jobs``.
 Size
-    ``size_limit`` bytes (default 2 GiB, env ``SEGMENTATION_STORE_BYTES``); when
-    full, the oldest stored entries are evicted first
-    (diskcache's ``least-recently-stored`` policy).
+    ``size_limit`` bytes (default 2 GiB, env ``SEGMENTATION_STORE_BYTES``); after
+    each write, the oldest stored entries are evicted one by one until the store
+    is under its limit, never the entry just written. (diskcache's own culling
+    removes ten entries at a time, which can include the newest one.)
 Keys
     ``("upload", sha256)`` -> bytes; ``("prepared", sha256, mapping)`` -> the
     pickled :class:`segmentation.pipeline.PreparedData`;
@@ -73,8 +74,10 @@ class Store:
     def __init__(self, directory: str | os.PathLike, size_limit: int | None = None):
         limit = size_limit or int(os.environ.get(ENV_SIZE_LIMIT, DEFAULT_SIZE_LIMIT))
         self.directory = Path(directory)
+        self.size_limit = limit
         self.cache = diskcache.Cache(
-            str(self.directory), size_limit=limit, eviction_policy=EVICTION_POLICY
+            str(self.directory), size_limit=limit, eviction_policy=EVICTION_POLICY,
+            cull_limit=0,
         )
         self._memory: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
@@ -86,7 +89,7 @@ class Store:
         sha = content_id(data)
         key = ("upload", sha)
         if key not in self.cache:
-            self.cache.set(key, {"filename": filename, "data": data})
+            self._set(key, {"filename": filename, "data": data})
         return sha
 
     def get_upload(self, sha: str) -> dict:
@@ -112,7 +115,7 @@ class Store:
                 mapping=mapping,
                 progress=progress,
             )
-            self.cache.set(key, cached)
+            self._set(key, cached)
         return self._keep(key, cached)
 
     def has_prepared(self, sha: str, mapping=None) -> bool:
@@ -133,8 +136,17 @@ class Store:
                 cached = pipeline.segment(
                     prepared, int(k), seed=seed, anomaly_share=float(anomaly_share)
                 )
-                self.cache.set(key, cached)
+                self._set(key, cached)
             return self._keep(key, cached)
+
+    def _set(self, key: tuple, value) -> None:
+        """Store ``value``, then evict the oldest other entries while over limit."""
+        self.cache.set(key, value)
+        while self.cache.volume() > self.size_limit:
+            oldest = next(iter(self.cache), None)  # rowid order: oldest first
+            if oldest is None or oldest == key:
+                break
+            self.cache.delete(oldest)
 
     # in-memory LRU ------------------------------------------------------------------
     def _remember(self, key: tuple):

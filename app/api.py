@@ -1,0 +1,259 @@
+"""The JSON API under ``/api``: health, saved runs, and scoring customers.
+
+Routes (all answers are JSON; errors are ``{"error": "message"}``):
+
+``GET /api/health``
+    ``{"status": "ok", "version": ...}``.
+``GET /api/runs?limit=20``
+    Recent saved runs, newest first: id, file, created, k, customers.
+``GET /api/runs/<run_id>/summary``
+    Value clusters and value × style cells of a run (404 for an unknown run).
+``POST /api/segment``
+    One customer ``{"run_id"?, "recency_days", "frequency", "monetary", ...}``
+    or a batch ``{"run_id"?, "customers": [{...}, ...]}`` scored with a saved
+    run's models (the newest run when ``run_id`` is left out). Behaviour fields
+    (``schema.BEHAVIOUR_COLUMNS``), all or none, add ``purchase_style`` and
+    ``style_reason``; a ``customer_id`` is echoed back.
+
+Status codes: 400 bad JSON or field (missing, not a number, negative, NaN or
+infinite); 404 unknown run or no run saved; 405 wrong method; 413 body over
+:data:`MAX_BODY_BYTES` or more than :data:`MAX_BATCH_RECORDS` customers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from collections.abc import Callable
+
+import flask
+import pandas as pd
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+import segmentation
+from segmentation import schema
+from segmentation.errors import SegmentationError
+from segmentation.runs import RunNotFoundError, RunStore
+
+#: Largest request body read by the API, in bytes (a full batch fits).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Most customers scored in one batch request.
+MAX_BATCH_RECORDS = 10_000
+#: Most runs listed by ``GET /api/runs``.
+MAX_LIST = 200
+REQUIRED_FIELDS: tuple[str, ...] = schema.RFM_COLUMNS
+BEHAVIOUR_FIELDS: tuple[str, ...] = tuple(
+    c for c in schema.BEHAVIOUR_COLUMNS if c not in schema.RFM_COLUMNS
+)
+_LIST_KEYS = ("id", "file", "created", "k", "customers")
+
+
+class ApiError(HTTPException):
+    """An HTTP error whose description is the JSON ``error`` message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(description=message)
+        self.code = code
+
+
+def _json_error(error: HTTPException) -> flask.Response:
+    response = flask.jsonify(error=error.description)
+    response.status_code = error.code or 500
+    return response
+
+
+def _internal_error(error: Exception) -> flask.Response:
+    flask.current_app.logger.exception("API error", exc_info=error)
+    return _json_error(ApiError(500, f"internal error ({type(error).__name__})"))
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number in JSON")
+
+
+def _body() -> dict:
+    """Return the request body as a JSON object (413 / 400 otherwise)."""
+    limit = flask.current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY_BYTES
+    flask.request.max_content_length = min(limit, MAX_BODY_BYTES)
+    raw = flask.request.get_data(cache=False)
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise ApiError(400, f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def _number(record: dict, field: str, where: str) -> float:
+    value = record[field]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ApiError(400, f"{where}{field} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ApiError(400, f"{where}{field} must be a finite number, got {value!r}")
+    if number < 0:
+        raise ApiError(400, f"{where}{field} must be >= 0, got {value!r}")
+    return number
+
+
+def _record(record: object, where: str) -> dict:
+    """Validate one customer's fields; return them as floats (+ customer_id)."""
+    if not isinstance(record, dict):
+        raise ApiError(400, f"{where.rstrip('.') or 'the body'} must be an object")
+    missing = [f for f in REQUIRED_FIELDS if f not in record]
+    if missing:
+        raise ApiError(400, f"{where}missing field(s): {', '.join(missing)}")
+    given = [f for f in BEHAVIOUR_FIELDS if f in record]
+    if given and len(given) < len(BEHAVIOUR_FIELDS):
+        absent = [f for f in BEHAVIOUR_FIELDS if f not in record]
+        raise ApiError(
+            400,
+            f"{where}give all behaviour fields or none; missing: {', '.join(absent)}",
+        )
+    fields = REQUIRED_FIELDS + (BEHAVIOUR_FIELDS if given else ())
+    out = {f: _number(record, f, where) for f in fields}
+    if schema.CUSTOMER_ID in record:
+        out[schema.CUSTOMER_ID] = record[schema.CUSTOMER_ID]
+    return out
+
+
+def _plain(value: object) -> object:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _score(seg, records: list[dict]) -> list[dict]:
+    """Score validated records; those with behaviour fields also get a style."""
+    if not records:
+        return []
+    table = pd.DataFrame.from_records(records)
+    rfm = table.loc[:, list(REQUIRED_FIELDS)]
+    scored = segmentation.score(seg, rfm)
+    styled = (
+        table[BEHAVIOUR_FIELDS[0]].notna() if BEHAVIOUR_FIELDS[0] in table else None
+    )
+    if styled is not None and styled.any():
+        columns = list(REQUIRED_FIELDS + BEHAVIOUR_FIELDS)
+        style = segmentation.score(seg, table.loc[styled, columns])
+        extra = [schema.PURCHASE_STYLE, schema.STYLE_REASON]
+        scored = scored.join(style[extra])
+    results = []
+    for i, row in enumerate(scored.to_dict(orient="records")):
+        result = {k: _plain(v) for k, v in row.items()}
+        if styled is None or not styled.iloc[i]:
+            result.pop(schema.PURCHASE_STYLE, None)
+            result.pop(schema.STYLE_REASON, None)
+        if schema.CUSTOMER_ID in records[i]:
+            result = {schema.CUSTOMER_ID: records[i][schema.CUSTOMER_ID], **result}
+        results.append(result)
+    return results
+
+
+def register_api(
+    server: flask.Flask, store_factory: Callable[[], RunStore] = RunStore
+) -> flask.Flask:
+    """Add the ``/api`` routes to a Flask server (e.g. ``dash_app.server``).
+
+    Parameters
+    ----------
+    server : flask.Flask
+        The server to extend; its other routes and error pages are untouched
+        (404 and 405 answers become JSON only under ``/api/``).
+    store_factory : callable, default RunStore
+        Returns the run store; called once, on the first request that needs it.
+
+    Returns
+    -------
+    flask.Flask
+        ``server``, for chaining.
+    """
+    api = flask.Blueprint("segmentation_api", __name__, url_prefix="/api")
+    stores: list[RunStore] = []
+
+    def store() -> RunStore:
+        if not stores:
+            stores.append(store_factory())
+        return stores[0]
+
+    @api.get("/health")
+    def health():
+        return {"status": "ok", "version": segmentation.__version__}
+
+    @api.get("/runs")
+    def runs():
+        text = flask.request.args.get("limit", "20")
+        if not re.fullmatch(r"[0-9]{1,4}", text) or not 1 <= int(text) <= MAX_LIST:
+            raise ApiError(400, f"limit must be a whole number 1..{MAX_LIST}")
+        listed = store().list(limit=int(text))
+        return {"runs": [{k: run[k] for k in _LIST_KEYS} for run in listed]}
+
+    @api.get("/runs/<run_id>/summary")
+    def summary(run_id: str):
+        return store().summary(run_id)
+
+    @api.post("/segment")
+    def segment():
+        body = _body()
+        run_id = body.get("run_id")
+        if run_id is None:
+            run_id = store().latest_id()
+            if run_id is None:
+                raise ApiError(404, "no saved run yet: save one, then score")
+        elif not isinstance(run_id, str):
+            raise ApiError(400, f"run_id must be a string, got {run_id!r}")
+        if "customers" in body:
+            return _batch(store(), run_id, body)
+        record = _record(body, "")
+        seg = store().load(run_id).segmentation
+        return {"run_id": run_id, **_score(seg, [record])[0]}
+
+    api.register_error_handler(HTTPException, _json_error)
+    api.register_error_handler(
+        RunNotFoundError, lambda e: _json_error(ApiError(404, str(e)))
+    )
+    api.register_error_handler(
+        SegmentationError, lambda e: _json_error(ApiError(400, str(e)))
+    )
+    api.register_error_handler(Exception, _internal_error)
+    server.register_blueprint(api)
+    for error in (NotFound, MethodNotAllowed):
+        _json_under_api(server, error)
+    return server
+
+
+def _batch(store: RunStore, run_id: str, body: dict) -> dict:
+    customers = body["customers"]
+    if not isinstance(customers, list):
+        raise ApiError(400, "customers must be a list of objects")
+    if len(customers) > MAX_BATCH_RECORDS:
+        raise ApiError(
+            413,
+            f"{len(customers):,} customers is over the limit of "
+            f"{MAX_BATCH_RECORDS:,} per request",
+        )
+    stray = [f for f in REQUIRED_FIELDS if f in body]
+    if stray:
+        raise ApiError(400, "give either customers or one customer's fields, not both")
+    records = [_record(c, f"customers[{i}].") for i, c in enumerate(customers)]
+    seg = store.load(run_id).segmentation
+    return {"run_id": run_id, "results": _score(seg, records)}
+
+
+def _json_under_api(server: flask.Flask, error: type[HTTPException]) -> None:
+    """JSON for routing errors under /api/; other paths keep their own pages."""
+    previous = server.error_handler_spec[None][error.code].get(error)
+
+    def handle(e: HTTPException):
+        if flask.request.path.startswith("/api/"):
+            return _json_error(e)
+        return previous(e) if previous else e
+
+    server.register_error_handler(error, handle)

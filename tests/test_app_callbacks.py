@@ -1,0 +1,240 @@
+"""Callbacks called as plain functions, on the built-in sample and the engine."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import time
+from contextvars import copy_context
+
+import pandas as pd
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from app import create_app, ids, storage
+from app.callbacks import download, errors, panels, selection, upload
+from segmentation import pipeline, schema
+from segmentation.errors import SegmentationError
+
+ANOMALY_PCT = 2
+
+
+def triggered(prop_id, func, *args, value=1):
+    """Run ``func(*args)`` as if Dash had called it for ``prop_id``."""
+    def run():
+        context_value.set(AttributeDict(
+            triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        return func(*args)
+    return copy_context().run(run)
+
+
+def data_url(data: bytes) -> str:
+    return "data:text/csv;base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return pipeline.load_sample()
+
+
+@pytest.fixture(scope="module")
+def reference(sample):
+    """The engine's own result on the sample, computed without the app."""
+    prepared = pipeline.prepare(sample, filename=pipeline.SAMPLE_NAME)
+    return prepared, pipeline.segment(prepared, 3, anomaly_share=ANOMALY_PCT / 100)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, sample):
+    storage.configure(tmp_path_factory.mktemp("data"))
+    steps = []
+    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
+                       steps.append, data_url(sample), None, "mine.csv")
+    stored, _message, is_open, status = result
+    assert not is_open and "mine.csv" in status
+    assert steps and steps[-1][0] == 100  # progress reached 100 %
+    return stored
+
+
+def test_upload_stores_the_content_hash(dataset, sample):
+    assert dataset == {"id": storage.content_id(sample), "filename": "mine.csv"}
+
+
+def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("prepare called for bytes already prepared")
+
+    monkeypatch.setattr(pipeline, "prepare", boom)
+    again = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
+                      lambda _: None, data_url(sample), None, "mine.csv")
+    assert again[0]["id"] == dataset["id"]
+
+
+def test_sample_button_loads_the_sample(dataset):
+    result = triggered(f"{ids.SAMPLE_BUTTON}.n_clicks", upload.load_dataset,
+                       lambda _: None, None, 1, None)
+    assert result[0]["filename"] == pipeline.SAMPLE_NAME
+
+
+@pytest.mark.parametrize(("payload", "name"), [
+    (b"this is not, a retail\nexport at all\n", "bad.csv"),
+    (b"", "empty.csv"),
+])
+def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
+                                                               name):
+    with pytest.raises(SegmentationError) as expected:
+        pipeline.prepare(payload, filename=name)
+    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
+                       lambda _: None, data_url(payload), None, name)
+    stored, message, is_open, status = result
+    assert stored is upload.no_update  # the previous dataset id stays
+    assert is_open and message == str(expected.value)
+    assert status.startswith("Failed")
+
+
+def test_damaged_upload_names_the_file(dataset):
+    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
+                       lambda _: None, "no comma here", None, "broken.xlsx")
+    assert "broken.xlsx" in result[1]
+
+
+def test_k_change_gives_four_tiers(dataset):
+    grid, scatter, heat, cards = panels.render_panels(dataset, 4, ANOMALY_PCT, None,
+                                                      "customers")
+    assert len(grid.data[0].y) == 4
+    assert len([t for t in scatter.data if t.legendgroup == "tier"]) == 4
+    assert len(heat.data[0].y) == 4
+    assert len(cards) == 4
+
+
+def test_grid_counts_match_the_engine(dataset, reference):
+    grid = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[0]
+    customers = reference[1].customers
+    total = customers.groupby(schema.VALUE_TIER).size().sum()
+    assert sum(sum(row) for row in grid.data[0].z) == total == len(customers)
+
+
+def test_grid_click_selects_a_cell():
+    click = {"points": [{"x": "Bulk", "y": "High", "z": 5}]}
+    chosen = triggered(f"{ids.VALUE_STYLE_GRID}.clickData", selection.update_selection,
+                       click, None, None, None, None, 3, 2, None)
+    assert chosen == {"cell": ["High", "Bulk"]}
+
+
+def test_scatter_box_selects_customer_ids():
+    box = {"points": [{"customdata": ["12347", 2, "Regular"]},
+                      {"customdata": ["12350", 310, "Bulk"]}]}
+    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
+                       selection.update_selection,
+                       None, box, None, None, None, 3, 2, None)
+    assert chosen == {"customer_ids": ["12347", "12350"]}
+
+
+def test_persona_card_click_selects_a_cluster():
+    prop = json.dumps(ids.persona_card(2), separators=(",", ":")) + ".n_clicks"
+    chosen = triggered(prop, selection.update_selection,
+                       None, None, [0, 0, 1], None, None, 3, 2, None, value=1)
+    assert chosen == {"cluster": 2}
+    unclicked = triggered(prop, selection.update_selection,
+                          None, None, [0, 0, 0], None, None, 3, 2, None, value=0)
+    assert unclicked is selection.no_update  # cards re-rendered, not clicked
+
+
+@pytest.mark.parametrize("prop", [f"{ids.CLEAR_SELECTION}.n_clicks",
+                                  f"{ids.K_SLIDER}.value",
+                                  f"{ids.DATASET_STORE}.data"])
+def test_clear_new_k_or_new_dataset_reset_the_selection(prop):
+    args = (None, None, None, 1, None, 4, 2)
+    assert triggered(prop, selection.update_selection, *args, {"cluster": 1}) is None
+    assert triggered(prop, selection.update_selection, *args, None) \
+        is selection.no_update
+
+
+def test_selection_summary_and_table(dataset, reference):
+    customers = reference[1].customers
+    chosen = {"cluster": 2}
+    summary, records, columns = selection.render_selection(dataset, 3, ANOMALY_PCT,
+                                                           chosen)
+    n = int((customers[schema.VALUE_CLUSTER] == 2).sum())
+    assert f"{n:,} of {len(customers):,}" in str(summary)
+    assert len(records) == min(n, 50)
+    assert {r[schema.VALUE_CLUSTER] if schema.VALUE_CLUSTER in r else 2
+            for r in records} == {2}
+    assert columns[0]["id"] == schema.CUSTOMER_ID
+
+
+def test_download_csv_equals_customers_csv(dataset, reference):
+    sent = download.download_customers(1, "all", dataset, 3, ANOMALY_PCT, None)
+    assert sent["content"] == pipeline.customers_csv(reference[1].customers)
+    assert sent["filename"] == "mine_k3_customers.csv"
+
+
+def test_download_selection_only(dataset, reference):
+    customers = reference[1].customers
+    tier, style = customers.iloc[0][[schema.VALUE_TIER, schema.PURCHASE_STYLE]]
+    chosen = {"cell": [tier, style]}
+    sent = download.download_customers(1, "selection", dataset, 3, ANOMALY_PCT, chosen)
+    rows = pd.read_csv(io.StringIO(sent["content"]), dtype=str)
+    expected = customers[(customers[schema.VALUE_TIER] == tier)
+                         & (customers[schema.PURCHASE_STYLE] == style)]
+    assert len(rows) == len(expected)
+    wanted = set(expected[schema.CUSTOMER_ID].astype(str))
+    assert set(rows[schema.CUSTOMER_ID]) == wanted
+
+
+def test_run_report_download_is_json(dataset):
+    sent = download.download_report(1, dataset, 3, ANOMALY_PCT)
+    assert isinstance(json.loads(sent["content"]), dict)
+
+
+def test_receipt_and_diagnostics(dataset, reference):
+    prepared = reference[0]
+    receipt, title = panels.render_receipt(dataset)
+    assert f"{prepared.report.rows_in:,}" in str(receipt)
+    assert title.endswith(pipeline.SAMPLE_NAME) or "mine.csv" in title
+    fig, rule = panels.render_diagnostics(dataset, 5)
+    assert len(fig.data) == 4
+    assert "Chosen k = 5" in rule
+    assert str(prepared.diagnostics.recommended_k) in rule
+
+
+def test_on_error_shows_engine_messages_and_hides_bugs(caplog):
+    assert errors.error_message(SegmentationError("file x.csv: no customer column")) \
+        == "file x.csv: no customer column"
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise RuntimeError("internal detail")
+        except RuntimeError as exc:
+            message = errors.error_message(exc)
+    assert message == errors.GENERIC_MESSAGE
+    assert "internal detail" in caplog.text  # traceback logged server-side
+
+
+def test_create_app_registers_the_stable_ids(tmp_path):
+    app = create_app(tmp_path)
+    page = str(app.layout())
+    for name in ("UPLOAD", "SAMPLE_BUTTON", "K_SLIDER", "RUN_STATUS", "CANCEL_BUTTON",
+                 "CLEANING_RECEIPT", "VALUE_STYLE_GRID", "CUSTOMER_SCATTER",
+                 "FEATURE_HEATMAP", "PERSONA_CARDS", "K_DIAGNOSTICS",
+                 "SELECTION_SUMMARY", "CLEAR_SELECTION", "DOWNLOAD_BUTTON",
+                 "ERROR_ALERT"):
+        assert f"'{getattr(ids, name)}'" in page
+
+
+@pytest.mark.realdata
+def test_k_change_is_fast_on_the_real_export(retail_csv, tmp_path_factory):
+    store = storage.configure(tmp_path_factory.mktemp("real"))
+    sha = store.put_upload(retail_csv.read_bytes(), retail_csv.name)
+    store.prepared(sha)
+    real = {"id": sha, "filename": retail_csv.name}
+    start = time.perf_counter()
+    grid = panels.render_panels(real, 5, ANOMALY_PCT, None, "customers")[0]
+    panels.render_diagnostics(real, 5)
+    selection.render_selection(real, 5, ANOMALY_PCT, None)
+    elapsed = time.perf_counter() - start
+    print(f"k change on {retail_csv.name}: {elapsed * 1000:.0f} ms")
+    assert sum(sum(row) for row in grid.data[0].z) == 4338  # README: 4,338 customers
+    assert elapsed < 1.5
