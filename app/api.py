@@ -102,19 +102,25 @@ def _number(record: dict, field: str, where: str) -> float:
     return number
 
 
+def _place(where: str) -> str:
+    """``"customers[3]: "`` for a batch record, ``""`` for a single customer."""
+    return f"{where.rstrip('.')}: " if where else ""
+
+
 def _record(record: object, where: str) -> dict:
     """Validate one customer's fields; return them as floats (+ customer_id)."""
     if not isinstance(record, dict):
         raise ApiError(400, f"{where.rstrip('.') or 'the body'} must be an object")
     missing = [f for f in REQUIRED_FIELDS if f not in record]
     if missing:
-        raise ApiError(400, f"{where}missing field(s): {', '.join(missing)}")
+        raise ApiError(400, f"{_place(where)}missing field(s): {', '.join(missing)}")
     given = [f for f in BEHAVIOUR_FIELDS if f in record]
     if given and len(given) < len(BEHAVIOUR_FIELDS):
         absent = [f for f in BEHAVIOUR_FIELDS if f not in record]
         raise ApiError(
             400,
-            f"{where}give all behaviour fields or none; missing: {', '.join(absent)}",
+            f"{_place(where)}give all behaviour fields or none; missing: "
+            + ", ".join(absent),
         )
     fields = REQUIRED_FIELDS + (BEHAVIOUR_FIELDS if given else ())
     out = {f: _number(record, f, where) for f in fields}

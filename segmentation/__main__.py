@@ -19,6 +19,7 @@ import pandas as pd
 
 from segmentation import pipeline, schema
 from segmentation.errors import SegmentationError
+from segmentation.runs import RunStore
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=pipeline.DEFAULT_ANOMALY_SHARE,
         help="share of customers flagged as Anomaly (default 0.02)",
     )
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="save the run under $SEGMENTATION_DATA_DIR/runs (default ./data) "
+        "for the JSON API; its id is the last line of standard output",
+    )
     return parser
 
 
@@ -149,6 +156,11 @@ def run(args: argparse.Namespace) -> None:
         [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=False
     ).size()
     print(summary.to_string(), file=sys.stderr)
+    if args.save:
+        store = RunStore()
+        run_id = store.save(prepared, result, source="cli")
+        progress(f"Saved run {run_id} in {store.runs_dir}", 1.0)
+        print(run_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
