@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 import time
@@ -295,16 +296,23 @@ def read_canonical(path) -> pd.DataFrame:
     )
 
 
+@functools.cache
+def cleaned_retail(path) -> tuple:
+    """``(lines, kept, cancellations, report, seconds)``, once per session."""
+    lines = read_canonical(path)
+    start = time.perf_counter()
+    result = clean_transactions(lines)
+    return (lines, *result, time.perf_counter() - start)
+
+
 @pytest.fixture(scope="session")
 def retail_lines(retail_csv):
-    return read_canonical(retail_csv)
+    return cleaned_retail(retail_csv)[0]
 
 
 @pytest.fixture(scope="session")
-def retail_cleaned(retail_lines):
-    start = time.perf_counter()
-    result = clean_transactions(retail_lines)
-    return (*result, time.perf_counter() - start)
+def retail_cleaned(retail_csv):
+    return cleaned_retail(retail_csv)[1:]
 
 
 @pytest.mark.realdata
