@@ -1,0 +1,145 @@
+"""The Procfile's gunicorn command serves the page and answers callbacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app import ids, storage
+from segmentation import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_command(port: int) -> list[str]:
+    line = (ROOT / "Procfile").read_text().strip()
+    kind, command = line.split(":", 1)
+    assert kind == "web"
+    words = shlex.split(command.replace("$PORT", str(port)))
+    assert words[0] == "gunicorn"
+    return [str(Path(sys.executable).parent / "gunicorn"), *words[1:]]
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def post(url: str, payload: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("server-data")
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), storage.ENV_DATA_DIR: str(data_dir)}
+    process = subprocess.Popen(procfile_command(port), cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            get(base + "/")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode(errors="replace")
+                pytest.fail(f"gunicorn did not start:\n{output[-3000:]}")
+            time.sleep(0.5)
+    yield base, data_dir
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    process.stdout.close()
+
+
+def test_page_is_served_with_the_dash_config(server):
+    base, _ = server
+    status, html = get(base + "/")
+    assert status == 200
+    assert 'id="_dash-config"' in html
+    assert "Customer Segmentation Studio" in html
+
+
+def test_k_change_resets_the_selection_through_the_server(server):
+    base, _ = server
+    inputs = [
+        {"id": ids.VALUE_STYLE_GRID, "property": "clickData", "value": None},
+        {"id": ids.CUSTOMER_SCATTER, "property": "selectedData", "value": None},
+        [],
+        {"id": ids.CLEAR_SELECTION, "property": "n_clicks", "value": None},
+        {"id": ids.DATASET_STORE, "property": "data", "value": None},
+        {"id": ids.K_SLIDER, "property": "value", "value": 4},
+        {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
+    ]
+    payload = {
+        "output": f"{ids.SELECTION_STORE}.data",
+        "outputs": {"id": ids.SELECTION_STORE, "property": "data"},
+        "inputs": inputs,
+        "changedPropIds": [f"{ids.K_SLIDER}.value"],
+        "state": [{"id": ids.SELECTION_STORE, "property": "data",
+                   "value": {"cluster": 1}}],
+    }
+    status, body = post(base + "/_dash-update-component", payload)
+    assert status == 200
+    assert body["response"] == {ids.SELECTION_STORE: {"data": None}}
+
+
+def test_k_change_reclusters_a_stored_dataset(server):
+    base, data_dir = server
+    store = storage.Store(storage.data_dir(data_dir) / "store")
+    sha = store.put_upload(pipeline.load_sample(), pipeline.SAMPLE_NAME)
+    store.prepared(sha)  # as the background job would have done
+    dataset = {"id": sha, "filename": pipeline.SAMPLE_NAME}
+    outputs = [(ids.VALUE_STYLE_GRID, "figure"), (ids.CUSTOMER_SCATTER, "figure"),
+               (ids.FEATURE_HEATMAP, "figure"), (ids.PERSONA_CARDS, "children")]
+    payload = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [
+            {"id": ids.DATASET_STORE, "property": "data", "value": dataset},
+            {"id": ids.K_SLIDER, "property": "value", "value": 4},
+            {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
+            {"id": ids.SELECTION_STORE, "property": "data", "value": None},
+            {"id": ids.GRID_METRIC, "property": "value", "value": "customers"},
+        ],
+        "changedPropIds": [f"{ids.K_SLIDER}.value"],
+        "state": [],
+    }
+    start = time.perf_counter()
+    status, body = post(base + "/_dash-update-component", payload)
+    elapsed = time.perf_counter() - start
+    assert status == 200
+    assert ids.VALUE_STYLE_GRID in body["response"], body
+    grid = body["response"][ids.VALUE_STYLE_GRID]["figure"]
+    assert len(grid["data"][0]["y"]) == 4  # four value tiers
+    assert len(body["response"][ids.PERSONA_CARDS]["children"]) == 4
+    print(f"k change through gunicorn (sample): {elapsed * 1000:.0f} ms")
