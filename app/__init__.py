@@ -30,15 +30,18 @@ def create_app(data_dir: str | os.PathLike | None = None):
     dash.Dash
         With layout, callbacks, a ``DiskcacheManager`` for background jobs (in
         ``<data_dir>/jobs``) and the app-level ``on_error`` handler; ``.server`` is
-        the Flask app for gunicorn.
+        the Flask app for gunicorn, with the JSON API (:mod:`app.api`) under
+        ``/api``, its saved runs in ``data_dir``.
     """
     import dash
     import diskcache
 
     from app import storage
+    from app.api import register_api
     from app.callbacks import register_callbacks
     from app.callbacks.errors import handle_callback_error
     from app.layout import serve_layout
+    from segmentation.runs import RunStore
 
     directory = storage.data_dir(data_dir)
     storage.configure(directory)
@@ -52,4 +55,5 @@ def create_app(data_dir: str | os.PathLike | None = None):
     )
     app.layout = serve_layout
     register_callbacks(app)
+    register_api(app.server, lambda: RunStore(directory))
     return app

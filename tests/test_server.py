@@ -87,6 +87,8 @@ def test_page_is_served_with_the_dash_config(server):
     assert status == 200
     assert 'id="_dash-config"' in html
     assert "Customer Segmentation Studio" in html
+    status, health = get(base + "/api/health")
+    assert status == 200 and json.loads(health)["status"] == "ok"
 
 
 def test_k_change_resets_the_selection_through_the_server(server):
