@@ -1,7 +1,7 @@
 """Read a retail export (bytes or path) into canonical, typed invoice lines.
 
-CONTRACT (implementation pending). Every format quirk lives here; later steps see
-only the canonical columns of :mod:`segmentation.schema` with these dtypes:
+Every format quirk lives here (and in the private ``_io_*`` helpers); later steps
+see only the canonical columns of :mod:`segmentation.schema` with these dtypes:
 
 ============== ===================================================================
 column         dtype and meaning
@@ -19,22 +19,91 @@ description,   in text ("85123", not "85123.0")
 country
 ============== ===================================================================
 
-The index is a ``RangeIndex``: line ``i`` is the i-th data line read, sheets in
-workbook order.
+Text columns use pandas' default ``str`` dtype (missing = NaN, which ``isna()``
+reports); dates are ``datetime64[us]``. The index is a ``RangeIndex``: line ``i``
+is the i-th data line read, sheets in workbook order.
+
+Steps of :func:`load_transactions`: (1) size limit, before reading a path;
+(2) sha256; (3) format from magic bytes (then the extension); (4) for a zip
+workbook, the inflated-size limit from the central directory and the declared
+sheet dimensions; (5) read (fastexcel for workbooks, pyarrow or pandas' C parser
+for CSV), find the header, map the columns; (6) type every column.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+
+from segmentation._io_columns import map_columns
+from segmentation._io_csv import read_csv_bytes
+from segmentation._io_excel import check_declared_dimensions, read_workbook
+from segmentation._io_types import NUMBER_COLUMNS, detect_decimal, to_canonical
+from segmentation.errors import InputFileError, LimitExceededError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FILE_FORMATS",
+    "Limits",
+    "LoadedTable",
+    "load_transactions",
+    "map_columns",
+]
+
+#: Values of :attr:`LoadedTable.file_format`.
+FILE_FORMATS = ("csv", "xlsx", "xlsm", "xls")
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+#: Leading bytes of files people upload by mistake -> what to call them.
+_NOT_SPREADSHEETS = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "an executable program"),
+    (b"{\\rtf", "an RTF document"),
+)
+_TEXT_MARKUP = (
+    (b"<!doctype html", "an HTML page"),
+    (b"<html", "an HTML page"),
+    (b"<?xml", "an XML document"),
+)
+#: Zip members that say what a non-workbook zip is.
+_ZIP_KINDS = (
+    ("xl/workbook.bin", "an Excel binary workbook (.xlsb); save it as .xlsx"),
+    ("content.xml", "an OpenDocument file (.ods); save it as .xlsx or .csv"),
+    ("word/document.xml", "a Word document"),
+    ("ppt/presentation.xml", "a PowerPoint presentation"),
+)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Documented input limits, enforced before parsing."""
+    """Documented input limits, enforced before parsing.
+
+    Attributes
+    ----------
+    max_bytes : int
+        Size of the file as uploaded (default 200 MiB).
+    max_rows : int
+        Data rows, all sheets together (default 10,000,000).
+    max_columns : int
+        Columns of the header row (default 200).
+    max_inflated_bytes : int
+        Sum of the uncompressed sizes a zip workbook declares (default 2 GiB).
+    """
 
     max_bytes: int = 200 * 2**20
     max_rows: int = 10_000_000
@@ -47,7 +116,23 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class LoadedTable:
-    """Canonical invoice lines and what was assumed to read them."""
+    """Canonical invoice lines and what was assumed to read them.
+
+    Attributes
+    ----------
+    lines : pandas.DataFrame
+        One row per invoice line, canonical columns (see the module docstring).
+    source_name, sha256, file_format : str
+        File name used in messages, hex digest of its bytes, one of FILE_FORMATS.
+    mapping : dict of str to str
+        Canonical column -> the file's header (first data sheet's).
+    headers : list of str
+        The file's headers as read, duplicates numbered ("Price", "Price.1").
+    sheets_read, sheets_skipped : list of str
+        Workbook sheets concatenated into ``lines`` / left out.
+    notes : list of str
+        Every assumption made: encoding fallback, date order, header row, ...
+    """
 
     lines: pd.DataFrame
     source_name: str
@@ -60,6 +145,92 @@ class LoadedTable:
     notes: list[str] = field(default_factory=list)
 
 
+def _read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
+    """Return the bytes and the name for messages; the size is checked first."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data, name = bytes(source), filename or "upload"
+        size = len(data)
+    else:
+        path = Path(os.fspath(source))
+        name = filename or path.name
+        try:
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= limits.max_bytes else b""
+        except OSError as exc:
+            raise InputFileError(f"{name}: cannot read {path}: {exc.strerror}") from exc
+    if size > limits.max_bytes:
+        raise LimitExceededError(
+            f"{name} is {size:,} bytes, over the limit max_bytes={limits.max_bytes:,}",
+            limit="max_bytes",
+            value=size,
+        )
+    if not data:
+        raise InputFileError(f"{name} is empty (0 bytes)")
+    return data, name
+
+
+def _zip_format(data: bytes, name: str, ext: str, limits: Limits) -> str:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputFileError(f"{name} is a corrupt ZIP/Excel file: {exc}") from exc
+    with zf:
+        inflated = sum(info.file_size for info in infos)
+        if inflated > limits.max_inflated_bytes:
+            raise LimitExceededError(
+                f"{name} would inflate to {inflated:,} bytes, over the limit "
+                f"max_inflated_bytes={limits.max_inflated_bytes:,}",
+                limit="max_inflated_bytes",
+                value=inflated,
+            )
+        members = {info.filename for info in infos}
+        if "xl/workbook.xml" not in members:
+            kind = next((k for m, k in _ZIP_KINDS if m in members), None)
+            raise InputFileError(
+                f"{name} is {kind or 'a ZIP archive without an Excel workbook'}, "
+                "not a spreadsheet"
+            )
+        try:
+            check_declared_dimensions(zf, name, limits)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise InputFileError(f"{name} is a corrupt ZIP/Excel file: {exc}") from exc
+    return "xlsm" if ext == ".xlsm" else "xlsx"
+
+
+def detect_format(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Return "csv", "xlsx", "xlsm" or "xls" from the content (and extension).
+
+    Raises
+    ------
+    InputFileError
+        The bytes are a PDF, an image, an archive without a workbook, an HTML or
+        XML page, an encrypted (password-protected) workbook, or corrupt.
+    LimitExceededError
+        A zip workbook declares more inflated bytes, rows or columns than allowed.
+    """
+    ext = Path(name).suffix.lower()
+    if data.startswith(_ZIP):
+        return _zip_format(data, name, ext, limits)
+    if data.startswith(_OLE2):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise InputFileError(
+                f"{name} is password-protected (encrypted); remove the password "
+                "in Excel and upload it again"
+            )
+        if any(s.encode("utf-16-le") in data for s in ("Workbook", "Book")):
+            return "xls"
+        raise InputFileError(f"{name} is an Office file without an Excel workbook")
+    for magic, kind in _NOT_SPREADSHEETS:
+        if data.startswith(magic):
+            raise InputFileError(f"{name} is {kind}, not a spreadsheet")
+    head = data[:256].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for magic, kind in _TEXT_MARKUP:
+        if head.startswith(magic):
+            raise InputFileError(f"{name} is {kind}, not a spreadsheet or CSV")
+    return "csv"
+
+
 def load_transactions(
     source: str | os.PathLike | bytes,
     *,
@@ -67,5 +238,77 @@ def load_transactions(
     mapping: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> LoadedTable:
-    """Read a CSV or Excel export into canonical typed invoice lines."""
-    raise NotImplementedError
+    """Read a CSV or Excel export into canonical typed invoice lines.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        A path, or the raw bytes of an upload.
+    filename : str, optional
+        Name used in messages and for the extension (default: the path's name,
+        or "upload" for bytes).
+    mapping : mapping of str to str, optional
+        Overrides, canonical column -> the file's header
+        (``{"customer_id": "Kundennummer"}``).
+    limits : Limits
+        Size limits, checked before the file is parsed.
+
+    Returns
+    -------
+    LoadedTable
+        ``lines`` of shape (n_lines, n_canonical_columns_found) and the mapping,
+        headers, sheets and notes.
+
+    Raises
+    ------
+    InputFileError
+        Not a spreadsheet or CSV, corrupt, encrypted, empty, or a header without
+        data rows; the message names the file.
+    LimitExceededError
+        Over ``limits.max_bytes``, ``max_inflated_bytes``, ``max_rows`` or
+        ``max_columns``; the message names the limit and the file's value.
+    ColumnMappingError
+        A required column is missing or ambiguous (carries ``headers`` and
+        ``missing``), or ``mapping`` names a header the file does not have.
+    """
+    data, name = _read_source(source, filename, limits)
+    digest = hashlib.sha256(data).hexdigest()
+    file_format = detect_format(data, name, limits)
+    ext = Path(name).suffix.lower()
+    notes: list[str] = []
+    if file_format == "csv":
+        if ext in WORKBOOK_EXTENSIONS:
+            notes.append(f"{name} is text, not a workbook; read as CSV")
+        raw = read_csv_bytes(data, name, limits, mapping)
+        parts = [(raw.frame, raw.mapping)]
+        headers, sheets_read, skipped = raw.headers, [], []
+        notes += raw.notes
+    else:
+        if ext not in WORKBOOK_EXTENSIONS:
+            notes.append(f"{name} is an Excel workbook; read as {file_format}")
+        book = read_workbook(data, name, limits, mapping)
+        parts = [(s.frame, s.mapping) for s in book.sheets]
+        headers, skipped = book.headers, book.sheets_skipped
+        sheets_read = [s.name for s in book.sheets]
+        notes += book.notes
+    frames = []
+    for frame, used in parts:
+        numbers = [frame[h] for c, h in used.items() if c in NUMBER_COLUMNS]
+        decimal = detect_decimal(numbers)
+        if decimal == ",":
+            notes.append("numbers use a decimal comma")
+        lines, typing_notes = to_canonical(frame, used, decimal)
+        frames.append(lines)
+        notes += typing_notes
+    lines = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return LoadedTable(
+        lines=lines,
+        source_name=name,
+        sha256=digest,
+        file_format=file_format,
+        mapping=dict(parts[0][1]),
+        headers=list(headers),
+        sheets_read=sheets_read,
+        sheets_skipped=list(skipped),
+        notes=list(dict.fromkeys(notes)),
+    )
