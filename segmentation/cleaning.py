@@ -233,28 +233,34 @@ def _cancellation_invoice(invoice: pd.Series) -> pd.Series:
 
 
 def _non_product_code(lines: pd.DataFrame) -> pd.Series:
-    code = _text(lines, schema.STOCK_CODE)
-    upper = {c.upper() for c in NON_PRODUCT_CODES}
-    prefixes = tuple(p.lower() for p in NON_PRODUCT_PREFIXES)
-    return code.str.upper().isin(upper) | code.str.lower().str.startswith(prefixes)
+    code = _text(lines, schema.STOCK_CODE).str.upper()
+    prefixes = tuple(p.upper() for p in NON_PRODUCT_PREFIXES)
+    return code.isin({c.upper() for c in NON_PRODUCT_CODES}) | code.str.startswith(
+        prefixes
+    )
 
 
-def _row_hashes(lines: pd.DataFrame) -> np.ndarray:
-    columns = [c for c in schema.CANONICAL_COLUMNS if c in lines.columns]
-    return pd.util.hash_pandas_object(lines[columns], index=False).to_numpy()
+#: Columns hashed to find duplicate candidates (a coarser key than every column
+#: is fine: candidates are then compared exactly on every canonical column).
+_HASHED = (schema.INVOICE_ID, schema.STOCK_CODE, schema.QUANTITY, schema.UNIT_PRICE)
 
 
-def _duplicated(lines: pd.DataFrame, hashes: np.ndarray, among: np.ndarray):
-    """Lines of ``among`` equal in every canonical column to an earlier one of it.
+def _exact_duplicates(lines: pd.DataFrame, among: np.ndarray) -> dict[str, np.ndarray]:
+    """Return lines equal in every canonical column to an earlier line.
 
-    Rows were hashed first; only rows sharing a hash are compared exactly, so a
-    hash collision can never make a false duplicate.
+    ``"anywhere"`` compares over all lines, ``"among"`` only among the lines of
+    the mask ``among``. Rows are hashed on a few columns first; only rows sharing a
+    hash are compared exactly, so a hash collision never makes a false duplicate.
     """
     columns = [c for c in schema.CANONICAL_COLUMNS if c in lines.columns]
-    rows = np.flatnonzero(among)
-    rows = rows[pd.Series(hashes[rows]).duplicated(keep=False).to_numpy()]
-    out = np.zeros(len(lines), dtype=bool)
-    out[rows] = lines.iloc[rows][columns].duplicated(keep="first").to_numpy()
+    hashed = [c for c in _HASHED if c in lines.columns] or columns
+    hashes = pd.util.hash_pandas_object(lines[hashed], index=False)
+    candidates = hashes.duplicated(keep=False).to_numpy()
+    out = {}
+    for name, rows in (("anywhere", candidates), ("among", candidates & among)):
+        rows = np.flatnonzero(rows)
+        out[name] = np.zeros(len(lines), dtype=bool)
+        out[name][rows] = lines.iloc[rows][columns].duplicated().to_numpy()
     return out
 
 
@@ -306,11 +312,9 @@ def _buckets(
         hit = open_ & applies
         bucket[hit] = _REASONS.index(reason)
         open_ &= ~hit
-    hashes = _row_hashes(lines)
-    duplicate = _duplicated(lines, hashes, open_)
-    bucket[duplicate] = _REASONS.index(LineReason.EXACT_DUPLICATE)
-    everywhere = np.ones(len(lines), dtype=bool)
-    flags["exact_duplicate"] = _duplicated(lines, hashes, everywhere)
+    duplicates = _exact_duplicates(lines, open_)
+    bucket[duplicates["among"]] = _REASONS.index(LineReason.EXACT_DUPLICATE)
+    flags["exact_duplicate"] = duplicates["anywhere"]
     return bucket, flags
 
 
