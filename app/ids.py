@@ -38,13 +38,18 @@ DOWNLOAD = "download"
 REPORT_BUTTON = "report-button"
 DOWNLOAD_REPORT = "download-report"
 DATASET_TITLE = "dataset-title"
+MAPPING_PANEL = "mapping-panel"
+MAPPING_APPLY = "mapping-apply"
+MAPPING_FIELDS = "mapping-fields"
 
 # Browser-side stores (small: ids and choices only, never tables) ------------------
 DATASET_STORE = "dataset-store"
 SELECTION_STORE = "selection-store"
+PENDING_STORE = "pending-store"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"
+MAPPING_CHOICE_TYPE = "mapping-choice"
 
 
 def persona_card(value_cluster: int | object) -> dict[str, object]:
@@ -61,3 +66,14 @@ def persona_card(value_cluster: int | object) -> dict[str, object]:
         ``{"type": "persona-card", "index": value_cluster}``.
     """
     return {"type": PERSONA_CARD_TYPE, "index": value_cluster}
+
+
+def mapping_choice(canonical: str | object) -> dict[str, object]:
+    """Return the id of the mapping dropdown for one canonical column.
+
+    Parameters
+    ----------
+    canonical : str or dash.ALL
+        A name of ``schema.CANONICAL_COLUMNS``, or a wildcard in a callback.
+    """
+    return {"type": MAPPING_CHOICE_TYPE, "index": canonical}

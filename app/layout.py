@@ -14,7 +14,8 @@ def serve_layout() -> dbc.Container:
 
     The browser-side stores hold only the dataset id and file name
     (``ids.DATASET_STORE``) and the cross-filter selection
-    (``ids.SELECTION_STORE``); k and the style sensitivity live in their sliders.
+    (``ids.SELECTION_STORE``), and an upload waiting for a column mapping
+    (``ids.PENDING_STORE``); k and the style sensitivity live in their sliders.
     """
     header = html.Header([
         html.H1("Customer Segmentation Studio", className="app-title"),
@@ -33,6 +34,7 @@ def serve_layout() -> dbc.Container:
     return dbc.Container([
         dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
         dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
+        dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
         header,
         alert,
         dbc.Row([

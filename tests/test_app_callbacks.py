@@ -52,15 +52,17 @@ def dataset(tmp_path_factory, sample):
     storage.configure(tmp_path_factory.mktemp("data"))
     steps = []
     result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       steps.append, data_url(sample), None, "mine.csv")
-    stored, _message, is_open, status = result
+                       steps.append, data_url(sample), None, None, "mine.csv",
+                       [], [], None)
+    stored, _message, is_open, status, _fields, _style, _pending = result
     assert not is_open and "mine.csv" in status
     assert steps and steps[-1][0] == 100  # progress reached 100 %
     return stored
 
 
 def test_upload_stores_the_content_hash(dataset, sample):
-    assert dataset == {"id": storage.content_id(sample), "filename": "mine.csv"}
+    assert dataset == {"id": storage.content_id(sample), "filename": "mine.csv",
+                       "mapping": None}
 
 
 def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
@@ -69,13 +71,14 @@ def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
 
     monkeypatch.setattr(pipeline, "prepare", boom)
     again = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                      lambda _: None, data_url(sample), None, "mine.csv")
+                      lambda _: None, data_url(sample), None, None, "mine.csv",
+                      [], [], None)
     assert again[0]["id"] == dataset["id"]
 
 
 def test_sample_button_loads_the_sample(dataset):
     result = triggered(f"{ids.SAMPLE_BUTTON}.n_clicks", upload.load_dataset,
-                       lambda _: None, None, 1, None)
+                       lambda _: None, None, 1, None, None, [], [], None)
     assert result[0]["filename"] == pipeline.SAMPLE_NAME
 
 
@@ -88,8 +91,9 @@ def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
     with pytest.raises(SegmentationError) as expected:
         pipeline.prepare(payload, filename=name)
     result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       lambda _: None, data_url(payload), None, name)
-    stored, message, is_open, status = result
+                       lambda _: None, data_url(payload), None, None, name,
+                       [], [], None)
+    stored, message, is_open, status = result[:4]
     assert stored is upload.no_update  # the previous dataset id stays
     assert is_open and message == str(expected.value)
     assert status.startswith("Failed")
@@ -97,8 +101,40 @@ def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
 
 def test_damaged_upload_names_the_file(dataset):
     result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       lambda _: None, "no comma here", None, "broken.xlsx")
+                       lambda _: None, "no comma here", None, None, "broken.xlsx",
+                       [], [], None)
     assert "broken.xlsx" in result[1]
+
+
+def unusual_export() -> bytes:
+    """40 customers x 3 orders, under a customer header no synonym matches."""
+    lines = ["Cust Code,Order No,Order Date,Qty,Price"]
+    for c in range(40):
+        for o in range(3):
+            day = 1 + (c + 7 * o) % 28
+            qty, price = 1 + c % 5 + o, 2.5 + c
+            lines.append(f"K{c:03d},{c}-{o},2024-03-{day:02d},{qty},{price}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_unmatched_columns_ask_for_a_mapping_then_apply_it(dataset):
+    data = unusual_export()
+    asked = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
+                      lambda _: None, data_url(data), None, None, "shop.csv",
+                      [], [], None)
+    stored, message, is_open, _status, fields, style, pending = asked
+    assert stored is upload.no_update and is_open and "customer_id" in message
+    assert style == upload.SHOWN and "Cust Code" in str(fields)
+    assert pending == {"id": storage.content_id(data), "filename": "shop.csv"}
+    choice_ids = [ids.mapping_choice(c) for c in ("customer_id",)]
+    applied = triggered(f"{ids.MAPPING_APPLY}.n_clicks", upload.load_dataset,
+                        lambda _: None, None, None, 1, None, ["Cust Code"],
+                        choice_ids, pending)
+    assert applied[0] == {"id": pending["id"], "filename": "shop.csv",
+                          "mapping": {"customer_id": "Cust Code"}}
+    assert applied[5] == upload.HIDDEN
+    grid = panels.render_panels(applied[0], 2, ANOMALY_PCT, None, "customers")[0]
+    assert sum(sum(row) for row in grid.data[0].z) == 40
 
 
 def test_k_change_gives_four_tiers(dataset):

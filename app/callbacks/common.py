@@ -21,10 +21,11 @@ def dataset_id(dataset: dict | None) -> str:
 
 def current_prepared(dataset: dict | None):
     """Return the PreparedData of the browser's dataset (from the store)."""
-    return storage.get_store().prepared(dataset_id(dataset))
+    return storage.get_store().prepared(dataset_id(dataset), dataset.get("mapping"))
 
 
 def current_segmentation(dataset: dict | None, k: int, percent: float | None):
     """Return the Segmentation for the browser's dataset, k and sensitivity."""
     return storage.get_store().segmentation(dataset_id(dataset), int(k),
-                                            anomaly_share(percent))
+                                            anomaly_share(percent),
+                                            mapping=dataset.get("mapping"))

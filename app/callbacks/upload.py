@@ -1,9 +1,11 @@
-"""Upload and sample: bytes -> server store -> PreparedData, in a background job.
+"""Upload, sample and column mapping -> server store -> PreparedData, in the background.
 
 The job reads, cleans, builds features and sweeps k (``pipeline.prepare``) in a
 separate process (``DiskcacheManager``), reporting progress; while it runs the
 upload, sample button, sliders and downloads are disabled and Cancel is shown.
-Bytes already prepared (same sha256) are not parsed again.
+Bytes already prepared (same sha256 and mapping) are not parsed again. When the
+engine cannot match the columns, the mapping form asks the user, and "Apply
+mapping" prepares the stored bytes again with the user's choices.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import base64
 import binascii
 import time
 
-from dash import Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 
 from app import ids, storage, theme
+from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
 from segmentation import pipeline
-from segmentation.errors import InputFileError, SegmentationError
+from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
 
-SHOWN, HIDDEN = {"display": "block"}, {"display": "none"}
+SHOWN = {"display": "block"}
 STOPPED = "The last job stopped before finishing (cancelled, or the worker died)."
 
 
@@ -30,8 +33,8 @@ def decode_contents(contents: str, filename: str) -> bytes:
         raise InputFileError(f"{filename}: the upload arrived damaged ({exc})") from exc
 
 
-def ingest(data: bytes, filename: str, progress=None) -> tuple[dict, str]:
-    """Store bytes and prepare them (once); return the dataset store and a status.
+def prepare_stored(sha: str, filename: str, mapping=None, progress=None):
+    """Prepare stored bytes (once per mapping); return the dataset store and a status.
 
     Raises
     ------
@@ -39,43 +42,66 @@ def ingest(data: bytes, filename: str, progress=None) -> tuple[dict, str]:
         From ``pipeline.prepare`` when the file cannot be segmented.
     """
     start = time.perf_counter()
-    store = storage.get_store()
-    sha = store.put_upload(data, filename)
-    prepared = store.prepared(sha, progress=progress)
+    prepared = storage.get_store().prepared(sha, mapping, progress=progress)
     status = (f"Loaded {filename}: {theme.fmt_int(len(prepared.features))} customers "
               f"from {theme.fmt_int(prepared.report.kept)} kept lines "
               f"({time.perf_counter() - start:.1f} s).")
-    return {"id": sha, "filename": filename}, status
+    return {"id": sha, "filename": filename, "mapping": mapping or None}, status
 
 
-def load_dataset(set_progress, contents, sample_clicks, filename):
-    """Background job: the upload (or the sample, also at first load) -> dataset."""
+def ingest(data: bytes, filename: str, progress=None):
+    """Store uploaded bytes, then :func:`prepare_stored` them."""
+    return prepare_stored(storage.get_store().put_upload(data, filename), filename,
+                          progress=progress)
+
+
+def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
+                 choices, choice_ids, pending):
+    """Background job: upload, sample (also at first load) or mapping -> dataset."""
     def progress(step: str, fraction: float) -> None:
         set_progress((round(100 * fraction), f"{step}…"))
 
+    trigger, name = ctx.triggered_id, filename or "upload"
     try:
-        if ctx.triggered_id == ids.UPLOAD and contents:
-            data = decode_contents(contents, filename or "upload")
+        if trigger == ids.MAPPING_APPLY and pending:
+            name = pending["filename"]
+            mapping = chosen_mapping(choice_ids or [], choices or [])
+            dataset, status = prepare_stored(pending["id"], name, mapping, progress)
+        elif trigger == ids.UPLOAD and contents:
+            dataset, status = ingest(decode_contents(contents, name), name, progress)
         else:
-            data, filename = pipeline.load_sample(), pipeline.SAMPLE_NAME
-        dataset, status = ingest(data, filename, progress)
+            name = pipeline.SAMPLE_NAME
+            dataset, status = ingest(pipeline.load_sample(), name, progress)
+    except ColumnMappingError as err:
+        waiting = pending if trigger == ids.MAPPING_APPLY else (
+            {"id": storage.content_id(decode_contents(contents, name)),
+             "filename": name})
+        return (no_update, str(err), True, f"Failed: {err}",
+                mapping_fields(err, name), SHOWN, waiting)
     except SegmentationError as err:
-        return no_update, str(err), True, f"Failed: {err}"
-    return dataset, no_update, False, status
+        return no_update, str(err), True, f"Failed: {err}", None, HIDDEN, None
+    return dataset, None, False, status, None, HIDDEN, None
 
 
 def register_callbacks(app) -> None:
     """Register the background upload job on ``app``."""
     disable = [ids.UPLOAD, ids.SAMPLE_BUTTON, ids.K_SLIDER, ids.ANOMALY_SLIDER,
-               ids.DOWNLOAD_BUTTON, ids.REPORT_BUTTON]
+               ids.DOWNLOAD_BUTTON, ids.REPORT_BUTTON, ids.MAPPING_APPLY]
     app.callback(
         Output(ids.DATASET_STORE, "data"),
         Output(ids.ERROR_ALERT, "children"),
         Output(ids.ERROR_ALERT, "is_open"),
         Output(ids.RUN_RESULT, "children"),
+        Output(ids.MAPPING_FIELDS, "children"),
+        Output(ids.MAPPING_PANEL, "style"),
+        Output(ids.PENDING_STORE, "data"),
         Input(ids.UPLOAD, "contents"),
         Input(ids.SAMPLE_BUTTON, "n_clicks"),
+        Input(ids.MAPPING_APPLY, "n_clicks"),
         State(ids.UPLOAD, "filename"),
+        State(ids.mapping_choice(ALL), "value"),
+        State(ids.mapping_choice(ALL), "id"),
+        State(ids.PENDING_STORE, "data"),
         background=True,
         progress=[Output(ids.PROGRESS_BAR, "value"),
                   Output(ids.PROGRESS_TEXT, "children")],

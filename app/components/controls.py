@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import ids
+from app.components.mapping import mapping_panel
 
 ACCEPTED_EXTENSIONS = ".csv,.xlsx,.xls,.xlsm"
 #: Upload size accepted by the browser component (bytes); the engine enforces
@@ -80,7 +81,7 @@ def control_column() -> dbc.Card:
     """Return the left column of the page."""
     section = "control-section"
     return dbc.Card(dbc.CardBody([
-        html.Div(upload_box(), className=section),
+        html.Div([upload_box(), mapping_panel()], className=section),
         html.Div(tuning(), className=section),
         html.Div(run_status(), className=section),
         html.Div(download_box(), className=section),
