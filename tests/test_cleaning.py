@@ -214,6 +214,17 @@ def test_file_with_amount_and_no_price_uses_amount_as_line_total():
     assert report.examples[0]["amount"] is None  # NaN shown as null
 
 
+def test_dates_given_as_text_are_read_and_bad_ones_dropped():
+    lines = (
+        lines_table()
+        .iloc[[0, 14]]
+        .assign(**{schema.INVOICE_DATE: ["2024-01-05 10:00", "n/a"]})
+    )
+    kept, _, report = clean_transactions(lines)
+    assert report.counts["unparseable_date"] == 1
+    assert kept[schema.INVOICE_DATE].tolist() == [pd.Timestamp("2024-01-05 10:00")]
+
+
 def test_empty_input_gives_an_empty_receipt():
     kept, cancellations, report = clean_transactions(lines_table().iloc[:0])
     assert kept.empty and cancellations.empty
