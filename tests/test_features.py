@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentation import schema
+from segmentation.cleaning import clean_transactions
 from segmentation.errors import ColumnMappingError, EmptyResultError, SegmentationError
 from segmentation.features import (
     RF_SEGMENTS,
@@ -20,6 +21,7 @@ from segmentation.features import (
     reference_date,
     rfm_segment,
 )
+from segmentation.loading import load_transactions
 from tests.test_cleaning import README_NON_PRODUCT, cleaned_retail
 
 # fmt: off
@@ -336,3 +338,17 @@ def test_real_return_rate_of_a_customer_who_cancelled_everything(retail_features
     assert (bought[schema.QUANTITY] * bought[schema.UNIT_PRICE]).sum() == 77_183.6
     assert -cancelled_value.sum() == pytest.approx(77_183.6)
     assert features.loc["12346", schema.RETURN_RATE] == pytest.approx(0.5)
+
+
+@pytest.mark.realdata
+def test_real_online_retail_ii_head_goes_through(retail_ii_head):
+    try:
+        lines = load_transactions(retail_ii_head).lines
+    except NotImplementedError:
+        pytest.skip("segmentation.loading is not implemented yet")
+    kept, cancellations, report = clean_transactions(lines)
+    assert report.rows_in == 998 == sum(report.counts.values())
+    features = customer_features(kept, cancellations)
+    assert features[schema.FREQUENCY].min() >= 1
+    assert features.index.nunique() == kept[schema.CUSTOMER_ID].nunique()
+    assert features[schema.RETURN_RATE].between(0, 1).all()
