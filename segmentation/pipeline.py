@@ -31,7 +31,7 @@ from segmentation.clustering import (
 )
 from segmentation.datasets import SAMPLE_NAME, sample_bytes
 from segmentation.errors import EmptyResultError
-from segmentation.features import customer_features
+from segmentation.features import customer_features, reference_date
 from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
 from segmentation.outputs import customers_csv, run_report
 from segmentation.personas import grid_label, name_personas, segment_name
@@ -184,7 +184,7 @@ def prepare(
         )
     _report(progress, "Building customer features", 0.6)
     features = customer_features(kept, cancellations, as_of=as_of)
-    as_of_used = _as_of(kept, as_of)
+    as_of_used = reference_date(kept[schema.INVOICE_DATE], as_of)
     sweep = None
     if diagnostics and len(features) > 2:
         _report(progress, "Choosing k", 0.75)
@@ -207,12 +207,6 @@ def prepare(
         sheets_skipped=list(loaded.sheets_skipped),
         notes=list(loaded.notes),
     )
-
-
-def _as_of(kept: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.Timestamp:
-    if as_of is not None:
-        return pd.Timestamp(as_of).normalize()
-    return kept[schema.INVOICE_DATE].max().normalize() + pd.Timedelta(days=1)
 
 
 def segment(
