@@ -60,8 +60,13 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:_DETECT_BYTES]).best()
+    matches = charset_normalizer.from_bytes(data[:_DETECT_BYTES])
+    best = matches.best()
     encoding = best.encoding if best is not None else "latin-1"
+    if not encoding.startswith("utf") and "cp1252" in {m.encoding for m in matches}:
+        # Single-byte code pages are hard to tell apart; Western exports are the
+        # common case, so prefer cp1252 whenever it is a plausible reading.
+        encoding = "cp1252"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
