@@ -94,12 +94,13 @@ def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
              for s in whole.columns] for t in whole.index]
     fig = go.Figure(go.Heatmap(
         z=whole.to_numpy(), x=list(whole.columns), y=list(whole.index), text=text,
-        texttemplate="%{text}", colorscale=theme.SEQUENTIAL_SCALE, showscale=False,
+        texttemplate="%{text}", textfont={"size": 12 if len(whole) <= 4 else 10},
+        colorscale=theme.SEQUENTIAL_SCALE, showscale=False,
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", xgap=2, ygap=2,
     ))
     fig.update_layout(template="plotly_white", margin=_MARGIN,
-                      xaxis_title="purchase style", yaxis_title="value tier",
-                      clickmode="event")
+                      xaxis={"title": "purchase style", "side": "top"},
+                      yaxis={"ticksuffix": " "}, clickmode="event")
     return fig
 
 
@@ -122,7 +123,12 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     others dimmed (``selectedpoints``).
     """
     fig = go.Figure()
-    selected = None if mask is None else mask.to_numpy()
+    # Regular first in each trace, so that the legend shows the tier as a circle.
+    rank = customers[schema.PURCHASE_STYLE].map(
+        {s: i for i, s in enumerate(schema.PURCHASE_STYLES)}).fillna(0)
+    order = np.argsort(rank.to_numpy(), kind="stable")
+    selected = None if mask is None else mask.to_numpy()[order]
+    customers = customers.iloc[order]
     for cluster, tier in enumerate(tier_order(customers)):
         in_tier = (customers[schema.VALUE_TIER] == tier).to_numpy()
         rows = customers[in_tier]
@@ -197,7 +203,8 @@ def feature_heatmap(customers: pd.DataFrame,
             for row in means.to_numpy()]
     fig = go.Figure(go.Heatmap(
         z=z.to_numpy(), x=list(z.columns), y=list(z.index), text=text,
-        texttemplate="%{text}", colorscale=theme.DIVERGING_SCALE, zmid=0,
+        texttemplate="%{text}", textfont={"size": 11},
+        colorscale=theme.DIVERGING_SCALE, zmid=0,
         zmin=-2, zmax=2, colorbar={"title": "z", "thickness": 10},
         hovertemplate="%{y}<br>%{x}: mean %{text} (z = %{z:.2f})<extra></extra>",
         xgap=1, ygap=1,

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from app import ids
-from app.figures import GRID_METRICS
+from app.figures import GRID_METRICS, placeholder
 
 _GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -22,6 +22,7 @@ def panel(title: str, *children, extra=None, class_name: str = "") -> dbc.Card:
 def graph(component_id: str, class_name: str = "") -> dcc.Loading:
     """Return a graph with a delayed loading overlay (quick updates do not flash)."""
     return dcc.Loading(dcc.Graph(id=component_id, config=_GRAPH_CONFIG,
+                                 figure=placeholder("Loading…"),
                                  className=class_name), delay_show=400)
 
 

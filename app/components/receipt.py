@@ -39,12 +39,14 @@ def receipt_facts(prepared) -> list[tuple[str, str]]:
 
 
 def reasons_table(report_frame: pd.DataFrame) -> dbc.Table:
-    """Return the reasons table (reason, lines, share, description)."""
-    head = html.Thead(html.Tr([html.Th("Reason"), html.Th("Lines"), html.Th("Share"),
-                               html.Th("What it means")]))
-    rows = [html.Tr([html.Td(str(r["reason"])), html.Td(theme.fmt_int(r["lines"])),
-                     html.Td(theme.fmt_pct(r["share_pct"])),
-                     html.Td(str(r["description"]))])
+    """Return the reasons table: reason (its description below), lines, share."""
+    head = html.Thead(html.Tr([html.Th("Reason"), html.Th("Lines"), html.Th("Share")]))
+    rows = [html.Tr([html.Td([html.Div(str(r["reason"]).replace("_", " "),
+                                       className="reason"),
+                              html.Div(str(r["description"]),
+                                       className="reason-text")]),
+                     html.Td(theme.fmt_int(r["lines"])),
+                     html.Td(theme.fmt_pct(r["share_pct"]))])
             for r in report_frame.to_dict("records")]
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True,
                      className="receipt-table")
