@@ -36,6 +36,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,18 @@ _TEXT_MARKUP = (
     (b"<!doctype html", "an HTML page"),
     (b"<html", "an HTML page"),
     (b"<?xml", "an XML document"),
+)
+#: What Python's zipfile raises on a damaged archive (zlib for a bad stream,
+#: RuntimeError for an encrypted member, NotImplementedError for a method).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
 )
 #: Zip members that say what a non-workbook zip is.
 _ZIP_KINDS = (
@@ -173,7 +186,7 @@ def _zip_format(data: bytes, name: str, ext: str, limits: Limits) -> str:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise InputFileError(f"{name} is a corrupt ZIP/Excel file: {exc}") from exc
     with zf:
         inflated = sum(info.file_size for info in infos)
@@ -193,7 +206,7 @@ def _zip_format(data: bytes, name: str, ext: str, limits: Limits) -> str:
             )
         try:
             check_declared_dimensions(zf, name, limits)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except _ZIP_ERRORS as exc:
             raise InputFileError(f"{name} is a corrupt ZIP/Excel file: {exc}") from exc
     return "xlsm" if ext == ".xlsm" else "xlsx"
 
