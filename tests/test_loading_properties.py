@@ -1,4 +1,4 @@
-"""Property tests: whatever the bytes, the loader loads or raises a SegmentationError."""
+"""Property tests: whatever the bytes, load or raise a SegmentationError."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segmentation.errors import SegmentationError
-from segmentation.loading import LoadedTable, Limits, load_transactions
+from segmentation.loading import Limits, LoadedTable, load_transactions
 
 SETTINGS = settings(
     max_examples=200,
