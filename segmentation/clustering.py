@@ -318,6 +318,8 @@ class PurchaseStyle(BaseEstimator):
 
     Attributes
     ----------
+    features_used_ : tuple of str
+        The behaviour columns the model reads.
     pipeline_ : sklearn.pipeline.Pipeline
         ``log1p`` -> ``StandardScaler`` -> ``IsolationForest``.
     medians_ : pandas.Series
@@ -344,6 +346,9 @@ class PurchaseStyle(BaseEstimator):
         ----------
         X : pandas.DataFrame of shape (n_samples, >= 8)
             Customers with all of ``schema.BEHAVIOUR_COLUMNS`` (others ignored).
+            A column that is entirely missing (NaN), such as distinct_products
+            for a file without stock codes, is left out of the model; any other
+            missing value is an error.
         y : ignored
 
         Returns
@@ -369,7 +374,19 @@ class PurchaseStyle(BaseEstimator):
             raise SegmentationError(
                 f"bulk_factor={self.bulk_factor!r} must be a number > 1"
             )
-        data = check_features(X, schema.BEHAVIOUR_COLUMNS)
+        if isinstance(X, pd.DataFrame):
+            # A column with no value at all (distinct_products of a file without
+            # stock codes) is left out; avg_line_quantity is always needed.
+            empty = {
+                c for c in schema.BEHAVIOUR_COLUMNS if c in X and X[c].isna().all()
+            }
+            empty.discard(schema.AVG_LINE_QUANTITY)
+        else:
+            empty = set()
+        self.features_used_ = tuple(
+            c for c in schema.BEHAVIOUR_COLUMNS if c not in empty
+        )
+        data = check_features(X, self.features_used_)
         if len(data) < 2:
             raise SegmentationError(
                 f"purchase styles need at least 2 customers, got {len(data)}"
@@ -400,9 +417,11 @@ class PurchaseStyle(BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, >= 8)
-            All of ``schema.BEHAVIOUR_COLUMNS`` are required (the forest reads them
-            all; the Bulk rule reads ``avg_line_quantity``).
+        X : pandas.DataFrame of shape (n_samples, >= 7)
+            The columns ``features_used_`` are required: all of
+            ``schema.BEHAVIOUR_COLUMNS`` except one that was entirely missing at
+            fit time (the forest reads them all; the Bulk rule reads
+            ``avg_line_quantity``).
 
         Returns
         -------
@@ -416,7 +435,7 @@ class PurchaseStyle(BaseEstimator):
             For a missing column or a missing / negative value.
         """
         check_is_fitted(self, "pipeline_")
-        data = check_features(X, schema.BEHAVIOUR_COLUMNS)
+        data = check_features(X, self.features_used_)
         anomaly = self.pipeline_.predict(data) == -1
         line_qty = data[schema.AVG_LINE_QUANTITY]
         median_qty = self.medians_[schema.AVG_LINE_QUANTITY]
@@ -581,8 +600,8 @@ def k_diagnostics(
         fits = [
             KMeans(k, random_state=random_state, n_init=n_init).fit(Z) for k in usable
         ]
-    labelings = [f.labels_ for f in fits]
-    sil = silhouette_scores(Z[sample], [lab[sample] for lab in labelings])
+        labelings = [f.labels_ for f in fits]
+        sil = silhouette_scores(Z[sample], [lab[sample] for lab in labelings])
     table = pd.DataFrame(
         {
             "inertia": [f.inertia_ for f in fits],

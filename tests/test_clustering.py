@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 
 import numpy as np
 import pandas as pd
@@ -172,8 +173,7 @@ def test_value_tiers_predict_needs_fit():
 # planted bulk buyers at 50, 60, 70, 80 or 90 units per line; 10 planted outliers
 # (40..120 orders, return rate 45..90 %, 800..3,000 distinct products) at 10 units
 # per line. Sorted avg_line_quantity: 178 x 6, 178 x 8, 188 x 10 (positions
-# 356..543) ..., so the
-# median is 10 and the Bulk threshold 4 x 10 = 40.
+# 356..543) ..., so the median is 10 and the Bulk threshold 4 x 10 = 40.
 N_REGULAR, N_BULK, N_OUTLIER = 890, 100, 10
 
 
@@ -283,6 +283,16 @@ def test_purchase_style_is_deterministic(behaviour, styled):
     pd.testing.assert_series_equal(again.styles_, styled.styles_)
 
 
+def test_purchase_style_without_stock_codes_leaves_distinct_products_out(behaviour):
+    no_codes = behaviour.assign(**{schema.DISTINCT_PRODUCTS: np.nan})
+    model = clustering.PurchaseStyle().fit(no_codes)
+    assert schema.DISTINCT_PRODUCTS not in model.features_used_
+    assert len(model.features_used_) == len(schema.BEHAVIOUR_COLUMNS) - 1
+    styles = model.predict(no_codes.drop(columns=schema.DISTINCT_PRODUCTS))
+    assert (styles[schema.PURCHASE_STYLE] == model.styles_).all()
+    assert not model.reasons_.str.contains("distinct products").any()
+
+
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
@@ -304,6 +314,10 @@ def test_purchase_style_rejects_bad_parameters(behaviour, params, fragment):
         (lambda b: b.assign(**{schema.MAX_LINE_QUANTITY: -1.0}),
          "'max_line_quantity' has 1000 negative.*customer 'B0000'"),
         (lambda b: b.iloc[:1], "at least 2 customers, got 1"),
+        (lambda b: b.assign(**{schema.AVG_LINE_QUANTITY: np.nan}),
+         "'avg_line_quantity' has 1000 missing"),
+        (lambda b: b.assign(**{schema.RETURN_RATE: [np.nan] + [0.0] * 999}),
+         "'return_rate' has 1 missing.*customer 'B0000'"),
     ],
 )
 def test_purchase_style_bad_input(behaviour, change, fragment):
@@ -416,3 +430,60 @@ def test_stability(blobs):
     assert 0 < clustering.stability(noise, 6) <= 1
     with pytest.raises(SegmentationError, match="at least two seeds"):
         clustering.stability(blobs, 3, seeds=(0,))
+
+
+# Online Retail I -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retail_customers(retail_csv):
+    from segmentation.cleaning import clean_transactions
+    from segmentation.features import customer_features
+    from segmentation.loading import load_transactions
+
+    kept, cancellations, _ = clean_transactions(load_transactions(retail_csv).lines)
+    return customer_features(kept, cancellations)
+
+
+def _seconds(function):
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+@pytest.mark.realdata
+def test_real_value_tiers_k3(retail_customers):
+    model, seconds = _seconds(lambda: clustering.ValueTiers(3).fit(retail_customers))
+    # Independent check: plain-pandas medians of the customers in each tier.
+    tiers = pd.Series(model.labels_, index=retail_customers.index)
+    median = retail_customers.groupby(tiers)[schema.MONETARY].median()
+    assert median.index.tolist() == [0, 1, 2]
+    assert median.is_monotonic_increasing and median.is_unique
+    share = retail_customers.groupby(tiers)[schema.MONETARY].sum()
+    assert share.idxmax() == 2  # the High tier holds most of the revenue
+    assert model.profile_["value_tier"].tolist() == ["Low", "Mid", "High"]
+    assert seconds < 1.0  # measured about 0.05-0.1 s
+
+
+@pytest.mark.realdata
+def test_real_purchase_styles(retail_customers):
+    model, seconds = _seconds(lambda: clustering.PurchaseStyle().fit(retail_customers))
+    styles = model.styles_
+    assert 0.03 <= (styles == schema.BULK).mean() <= 0.30
+    assert abs((styles == schema.ANOMALY).mean() - 0.02) <= 0.01
+    # Bulk rule against plain pandas: 4 x the median units per line.
+    median = retail_customers[schema.AVG_LINE_QUANTITY].median()
+    assert model.bulk_threshold_ == pytest.approx(4 * median)
+    # 12346 bought 74,215 units in one line and returned them: an anomaly.
+    assert styles.loc["12346"] == schema.ANOMALY
+    assert "return rate 50%" in model.reasons_.loc["12346"]
+    assert seconds < 2.0  # measured about 0.25 s
+
+
+@pytest.mark.realdata
+def test_real_k_diagnostics(retail_customers):
+    diag, seconds = _seconds(lambda: clustering.k_diagnostics(retail_customers))
+    assert diag.table.index.tolist() == list(range(2, 11))
+    assert (np.diff(diag.table["inertia"]) < 0).all()
+    assert 3 <= diag.recommended_k <= 6
+    assert seconds < 3.0  # measured about 0.4 s on 2 busy cores (first call more)
