@@ -46,7 +46,7 @@ def tier_order(customers: pd.DataFrame) -> list[str]:
 
 def placeholder(message: str) -> go.Figure:
     """Return an empty figure that shows ``message`` in its middle."""
-    fig = go.Figure(layout={"template": "plotly_white", "margin": _MARGIN})
+    fig = go.Figure(layout={"template": theme.TEMPLATE, "margin": _MARGIN})
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5,
                        xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
@@ -67,12 +67,9 @@ def grid_counts(customers: pd.DataFrame, metric: str = "customers",
     if metric not in GRID_METRICS:
         raise ValueError(f"metric={metric!r} should be one of {GRID_METRICS}")
     rows = customers if mask is None else customers[mask.to_numpy()]
-    values = None if metric == "customers" else schema.MONETARY
-    table = pd.crosstab(
-        rows[schema.VALUE_TIER], rows[schema.PURCHASE_STYLE],
-        values=None if values is None else rows[values],
-        aggfunc=None if values is None else "sum",
-    )
+    groups = rows.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
+    counts = groups.size() if metric == "customers" else groups[schema.MONETARY].sum()
+    table = counts.unstack() if len(counts) else pd.DataFrame()  # noqa: PD010
     return table.reindex(index=tier_order(customers),
                          columns=list(schema.PURCHASE_STYLES)).fillna(0)
 
@@ -98,7 +95,7 @@ def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
         colorscale=theme.SEQUENTIAL_SCALE, showscale=False,
         hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", xgap=2, ygap=2,
     ))
-    fig.update_layout(template="plotly_white", margin=_MARGIN,
+    fig.update_layout(template=theme.TEMPLATE, margin=_MARGIN,
                       xaxis={"title": "purchase style", "side": "top"},
                       yaxis={"ticksuffix": " "}, clickmode="event")
     return fig
@@ -115,59 +112,64 @@ def _cell_text(value, label, fmt, selected) -> str:
 
 def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
                      uirevision: str | None = None) -> go.Figure:
-    """WebGL scatter of log frequency vs log monetary, one trace per value tier.
+    """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
-    Colour = value tier, marker symbol = purchase style. ``customdata`` rows are
-    ``[customer_id, recency_days, purchase_style]`` (the id first: selections
-    read it). With ``mask``, selected points are drawn as selected and the
-    others dimmed (``selectedpoints``).
+    One trace per value tier × purchase style (a scalar symbol per trace keeps
+    the payload small and the build fast); the traces of a tier share its legend
+    entry (``legendgroup`` = tier). ``customdata`` rows are
+    ``[customer_id, recency_days]`` (the id first: selections read it). With
+    ``mask``, selected points are drawn as selected and the others dimmed
+    (``selectedpoints``).
     """
     fig = go.Figure()
-    # Regular first in each trace, so that the legend shows the tier as a circle.
-    rank = customers[schema.PURCHASE_STYLE].map(
-        {s: i for i, s in enumerate(schema.PURCHASE_STYLES)}).fillna(0)
-    order = np.argsort(rank.to_numpy(), kind="stable")
-    selected = None if mask is None else mask.to_numpy()[order]
-    customers = customers.iloc[order]
+    selected = None if mask is None else mask.to_numpy()
+    tiers = customers[schema.VALUE_TIER].to_numpy()
+    styles = customers[schema.PURCHASE_STYLE].to_numpy()
     for cluster, tier in enumerate(tier_order(customers)):
-        in_tier = (customers[schema.VALUE_TIER] == tier).to_numpy()
-        rows = customers[in_tier]
-        fig.add_trace(go.Scattergl(
-            x=rows[schema.FREQUENCY].to_numpy(),
-            y=rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
-            mode="markers", name=tier, legendgroup="tier",
-            legendgrouptitle_text="value tier",
-            marker={"color": theme.tier_colour(cluster), "size": 6, "opacity": 0.8,
-                    "symbol": rows[schema.PURCHASE_STYLE].map(theme.STYLE_SYMBOLS)
-                    .fillna("circle").tolist()},
-            customdata=np.column_stack([
-                rows[schema.CUSTOMER_ID].astype(str).to_numpy(),
-                rows[schema.RECENCY_DAYS].to_numpy(),
-                rows[schema.PURCHASE_STYLE].astype(str).to_numpy(),
-            ]).tolist(),
-            hovertemplate=(f"customer %{{customdata[0]}}<br>{tier} · "
-                           "%{customdata[2]}<br>frequency %{x:,} orders<br>"
-                           f"monetary {theme.CURRENCY}%{{y:,.0f}}<br>"
-                           "recency %{customdata[1]} days<extra></extra>"),
-            selectedpoints=None if selected is None
-            else np.flatnonzero(selected[in_tier]).tolist(),
-            selected={"marker": {"opacity": 1.0}},
-            unselected={"marker": {"opacity": theme.DIMMED_OPACITY}},
-        ))
+        shown = False
+        for style in schema.PURCHASE_STYLES:
+            rows = (tiers == tier) & (styles == style)
+            if not rows.any():
+                continue
+            fig.add_trace(_points(customers[rows], tier, style, cluster, not shown,
+                                  None if selected is None else selected[rows]))
+            shown = True
     for style, symbol in theme.STYLE_SYMBOLS.items():
         fig.add_trace(go.Scattergl(
-            x=[None], y=[None], mode="markers", name=style, legendgroup="style",
+            x=[None], y=[None], mode="markers", name=style, legendgroup=style,
             legendgrouptitle_text="purchase style", hoverinfo="skip",
             marker={"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
         ))
     fig.update_layout(
-        template="plotly_white", margin=_MARGIN, dragmode="select",
+        template=theme.TEMPLATE, margin=_MARGIN, dragmode="select",
         xaxis={"type": "log", "title": "frequency (orders, log)"},
         yaxis={"type": "log", "title": f"monetary ({theme.CURRENCY}, log)"},
         uirevision=uirevision, selectionrevision=str(uirevision) + str(mask is None),
-        legend={"groupclick": "toggleitem"},
     )
     return fig
+
+
+def _points(rows, tier, style, cluster, in_legend, selected) -> go.Scattergl:
+    customdata = np.empty((len(rows), 2), dtype=object)
+    customdata[:, 0] = rows[schema.CUSTOMER_ID].astype(str).to_numpy()
+    customdata[:, 1] = rows[schema.RECENCY_DAYS].to_numpy()
+    return go.Scattergl(
+        x=rows[schema.FREQUENCY].to_numpy(),
+        y=rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
+        mode="markers", name=tier, legendgroup=tier, showlegend=in_legend,
+        legendgrouptitle_text="value tier" if cluster == 0 and in_legend else None,
+        meta={"tier": tier, "style": style},
+        marker={"color": theme.tier_colour(cluster), "size": 6, "opacity": 0.8,
+                "symbol": theme.STYLE_SYMBOLS.get(style, "circle")},
+        customdata=customdata,
+        hovertemplate=(f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
+                       "frequency %{x:,} orders<br>"
+                       f"monetary {theme.CURRENCY}%{{y:,.0f}}<br>"
+                       "recency %{customdata[1]} days<extra></extra>"),
+        selectedpoints=None if selected is None else np.flatnonzero(selected),
+        selected={"marker": {"opacity": 1.0}},
+        unselected={"marker": {"opacity": theme.DIMMED_OPACITY}},
+    )
 
 
 def feature_profile(customers: pd.DataFrame,
@@ -209,7 +211,7 @@ def feature_heatmap(customers: pd.DataFrame,
         hovertemplate="%{y}<br>%{x}: mean %{text} (z = %{z:.2f})<extra></extra>",
         xgap=1, ygap=1,
     ))
-    fig.update_layout(template="plotly_white", margin=_MARGIN,
+    fig.update_layout(template=theme.TEMPLATE, margin=_MARGIN,
                       xaxis={"tickangle": -30})
     return fig
 
@@ -231,18 +233,21 @@ def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
         return placeholder("No k sweep for this dataset")
     fig = make_subplots(rows=2, cols=2, vertical_spacing=0.2, horizontal_spacing=0.12,
                         subplot_titles=[title for _, title in DIAGNOSTIC_METRICS])
+    shapes: list[dict] = []
     for i, (column, title) in enumerate(DIAGNOSTIC_METRICS):
         row, col = divmod(i, 2)
         fig.add_trace(go.Scatter(x=table.index.to_numpy(), y=table[column].to_numpy(),
                                  mode="lines+markers", name=title, showlegend=False,
                                  line={"color": "#0072B2"}), row=row + 1, col=col + 1)
+        axis = "" if i == 0 else str(i + 1)
+        marks = [(chosen_k, {"color": "#000000", "width": 1})]
         if recommended_k is not None:
-            fig.add_vline(x=recommended_k, line={"dash": "dash", "color": "#009E73"},
-                          row=row + 1, col=col + 1)
-        fig.add_vline(x=chosen_k, line={"color": "#000000", "width": 1},
-                      row=row + 1, col=col + 1)
+            marks.insert(0, (recommended_k, {"dash": "dash", "color": "#009E73"}))
+        shapes += [{"type": "line", "x0": k, "x1": k, "y0": 0, "y1": 1, "line": line,
+                    "xref": f"x{axis}", "yref": f"y{axis} domain"}
+                   for k, line in marks]
     fig.update_xaxes(dtick=1)
     fig.update_annotations(font_size=11)
-    fig.update_layout(template="plotly_white", margin={**_MARGIN, "t": 30},
-                      height=330)
+    fig.update_layout(template=theme.TEMPLATE, margin={**_MARGIN, "t": 30},
+                      height=330, shapes=shapes)
     return fig

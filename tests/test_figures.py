@@ -103,26 +103,37 @@ def test_grid_rejects_unknown_metric(customers):
         figures.grid_counts(customers, "profit")
 
 
-def test_scatter_one_trace_per_tier_with_ids_in_customdata(customers):
+def tier_traces(fig):
+    return [t for t in fig.data if t.meta]
+
+
+def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
     fig = figures.customer_scatter(customers)
-    tiers = [t for t in fig.data if t.legendgroup == "tier"]
-    assert [t.name for t in tiers] == ["Low", "Mid", "High"]
+    traces = tier_traces(fig)
+    # cells present: Low·Regular, Low·Anomaly, Mid·Regular, Mid·Bulk, High·Regular,
+    # High·Bulk
+    assert [(t.meta["tier"], t.meta["style"]) for t in traces] == [
+        ("Low", "Regular"), ("Low", "Anomaly"), ("Mid", "Regular"), ("Mid", "Bulk"),
+        ("High", "Regular"), ("High", "Bulk")]
     assert all(t.type == "scattergl" for t in fig.data)
-    assert [row[0] for row in tiers[2].customdata] == ["c08", "c09", "c10"]
-    assert list(tiers[2].marker.symbol) == ["circle", "square", "square"]
-    assert tiers[0].marker.color == theme.tier_colour(0)
+    high_bulk = traces[5]
+    assert [row[0] for row in high_bulk.customdata] == ["c09", "c10"]
+    assert high_bulk.marker.symbol == "square" and traces[1].marker.symbol == "x"
+    assert traces[0].marker.color == theme.tier_colour(0)
+    assert [t.showlegend for t in traces] == [True, False, True, False, True, False]
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
-    assert all(t.selectedpoints is None for t in tiers)
+    assert all(t.selectedpoints is None for t in traces)
 
 
 def test_scatter_highlights_selected_points(customers):
     mask = selection_mask(customers, {"customer_ids": ["c02", "c09"]})
     fig = figures.customer_scatter(customers, mask=mask)
-    tiers = {t.name: t for t in fig.data if t.legendgroup == "tier"}
-    assert list(tiers["Low"].selectedpoints) == [1]  # c02 is Low's 2nd point
-    assert list(tiers["Mid"].selectedpoints) == []  # all dimmed
-    assert list(tiers["High"].selectedpoints) == [1]
-    assert tiers["Low"].unselected.marker.opacity == theme.DIMMED_OPACITY
+    chosen = {(t.meta["tier"], t.meta["style"]): list(t.selectedpoints)
+              for t in tier_traces(fig)}
+    assert chosen[("Low", "Regular")] == [1]  # c02 is Low·Regular's 2nd point
+    assert chosen[("Mid", "Regular")] == []  # all dimmed
+    assert chosen[("High", "Bulk")] == [0]  # c09
+    assert tier_traces(fig)[0].unselected.marker.opacity == theme.DIMMED_OPACITY
 
 
 def test_feature_profile_z_scores_by_hand(customers):
