@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -98,7 +99,9 @@ def _layout(sample: str, name: str, overrides, limits) -> _Layout:
     if "\x00" in sample:
         raise InputFileError(f"{name} is a binary file, not a CSV or Excel export")
     delimiter, quotechar = _sniff(sample)
-    reader = csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quotechar)
+    reader = csv.reader(
+        io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quotechar
+    )
     rows: list[list[str]] = []
     try:
         for row in reader:
@@ -163,19 +166,31 @@ def _read_fast(data: bytes, usecols: list[str]) -> pd.DataFrame | None:
 
 def _read_text(text: str, layout: _Layout, name: str) -> pd.DataFrame:
     """Read every column as text; a row with too many fields is an error."""
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # classic Mac line ends
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=layout.delimiter,
-            quotechar=layout.quotechar,
-            skiprows=layout.skip,
-            header=0,
-            dtype="str",
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=True,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # pandas only warns (and drops values) when the first data row is
+            # longer than the header: make that the error it is for later rows.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=layout.delimiter,
+                quotechar=layout.quotechar,
+                skiprows=layout.skip,
+                header=0,
+                index_col=False,
+                dtype="str",
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=True,
+                engine="c",
+            )
+    except pd.errors.ParserWarning as exc:
+        raise InputFileError(
+            f"{name}: the first data row has more fields than the header "
+            f"({len(layout.headers)} columns)"
+        ) from exc
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise InputFileError(f"{name} cannot be read as CSV: {exc}") from exc
     return frame.set_axis(layout.headers, axis="columns")

@@ -50,9 +50,10 @@ class RawWorkbook:
     notes: list[str] = field(default_factory=list)
 
 
-def _limit(name: str, what: str, value: int, limit: str, allowed: int):
+def _limit(name: str, where: str, value: int, limit: str, allowed: int):
+    noun = "columns" if limit == "max_columns" else "rows"
     return LimitExceededError(
-        f"{name}: {what} {value:,}, over the limit {limit}={allowed:,}",
+        f"{name}: {where} {value:,} {noun}, over the limit {limit}={allowed:,}",
         limit=limit,
         value=value,
     )
@@ -77,11 +78,9 @@ def check_declared_dimensions(zf: zipfile.ZipFile, name: str, limits) -> None:
         columns = column_index_from_string(last_col.decode())
         where = f"worksheet {part.rsplit('/', 1)[-1]} declares"
         if columns > limits.max_columns:
-            raise _limit(
-                name, f"{where} columns", columns, "max_columns", limits.max_columns
-            )
+            raise _limit(name, where, columns, "max_columns", limits.max_columns)
         if rows - 1 > limits.max_rows:
-            raise _limit(name, f"{where} rows", rows - 1, "max_rows", limits.max_rows)
+            raise _limit(name, where, rows - 1, "max_rows", limits.max_rows)
 
 
 def _headers(sheet) -> list[str]:
@@ -131,7 +130,7 @@ class _Reader:
         if sheet.width > self.limits.max_columns:
             raise _limit(
                 self.name,
-                f"{where} columns",
+                where,
                 sheet.width,
                 "max_columns",
                 self.limits.max_columns,
@@ -139,7 +138,7 @@ class _Reader:
         if n_rows is None and self.rows_so_far + sheet.height > self.limits.max_rows:
             raise _limit(
                 self.name,
-                f"{where} rows (with sheets before it)",
+                f"sheets up to {self.sheet_names[idx]!r} have",
                 self.rows_so_far + sheet.height,
                 "max_rows",
                 self.limits.max_rows,

@@ -268,12 +268,16 @@ CASES = [
     (
         plain_xlsx,
         {"limits": Limits(max_rows=60)},
-        (LimitExceededError, "plain.xlsx: worksheet sheet1.xml declares rows 61"),
+        (
+            LimitExceededError,
+            "plain.xlsx: worksheet sheet1.xml declares 61 rows, over the limit "
+            "max_rows=60",
+        ),
     ),
     (
         plain_xlsx,
         {"limits": Limits(max_columns=5)},
-        (LimitExceededError, "declares columns 8, over the limit max_columns=5"),
+        (LimitExceededError, "declares 8 columns, over the limit max_columns=5"),
     ),
 ]
 
@@ -456,3 +460,49 @@ def test_missing_path_is_an_input_error(tmp_path):
 def test_errors_are_segmentation_errors():
     for cls in (InputFileError, LimitExceededError, ColumnMappingError):
         assert issubclass(cls, SegmentationError)
+
+
+SMALL_CSV_CASES = [
+    # (bytes, filename, expected lines or (error class, message fragment))
+    (b"CustomerID,Date,Qty,Price\r1,2024-01-01,1,2\r2,2024-01-02,1,2\r", "mac.csv", 2),
+    (b"CustomerID,Date,Qty,Price,\n1,2024-01-01,1,2,\n", "trailing.csv", 1),
+    (
+        b"CustomerID,Date,Qty,Price\n1,2024-01-01,1,2,5\n3,2024-01-01,1,2\n",
+        "long1.csv",
+        (InputFileError, "long1.csv: the first data row has more fields"),
+    ),
+    (
+        b"CustomerID,Date,Qty,Price\n3,2024-01-01,1,2\n1,2024-01-01,1,2,5\n",
+        "long2.csv",
+        (InputFileError, "Expected 4 fields in line 3, saw 5"),
+    ),
+    (b"\n\n\n", "blank.csv", (InputFileError, "blank.csv has no header row")),
+    (
+        b"a,b\n1,2\n",
+        "ab.csv",
+        (ColumnMappingError, "ab.csv: no column for customer_id, invoice_date"),
+    ),
+    (b"CustomerID,Date,Qty,Price\n,,,\n", "commas.csv", (InputFileError, "no data")),
+]
+
+
+@pytest.mark.parametrize(("data", "name", "expected"), SMALL_CSV_CASES)
+def test_small_csv_cases(data, name, expected):
+    if isinstance(expected, int):
+        assert len(load_transactions(data, filename=name).lines) == expected
+        return
+    error, fragment = expected
+    with pytest.raises(error) as info:
+        load_transactions(data, filename=name)
+    assert fragment in str(info.value)
+
+
+def test_row_limit_counts_all_sheets():
+    rows = [["CustomerID", "Date", "Qty", "Price"]] + [[1, "2024-01-01", 1, 2]] * 8
+    data = _xlsx({"one": rows, "two": rows})  # 8 + 8 data rows
+    assert len(load_transactions(data, filename="two.xlsx").lines) == 16
+    with pytest.raises(LimitExceededError) as info:
+        load_transactions(data, filename="two.xlsx", limits=Limits(max_rows=10))
+    assert "sheets up to 'two' have 16 rows, over the limit max_rows=10" in str(
+        info.value
+    )
