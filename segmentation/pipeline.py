@@ -34,7 +34,12 @@ from segmentation.errors import EmptyResultError
 from segmentation.features import customer_features, reference_date
 from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
 from segmentation.outputs import customers_csv, run_report
-from segmentation.personas import grid_label, name_personas, segment_name
+from segmentation.personas import (
+    grid_label,
+    name_personas,
+    segment_name,
+    tier_position,
+)
 from segmentation.scoring import score
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
@@ -263,13 +268,7 @@ def segment(
 
 def _persona_table(value_model: ValueTiers, features: pd.DataFrame) -> pd.DataFrame:
     profile = value_model.profile_
-    names = name_personas(profile, features)
-    tiers = pd.Series(value_model.tier_names_, index=profile.index, name="value_tier")
-    return pd.concat([tiers, names, profile], axis=1)
-
-
-def _tier_position(cluster: np.ndarray, k: int) -> np.ndarray:
-    return np.where(cluster == 0, "bottom", np.where(cluster == k - 1, "top", "middle"))
+    return profile.join(name_personas(profile, features))
 
 
 def _label(
@@ -282,7 +281,11 @@ def _label(
     tier = personas["value_tier"].to_numpy()[clusters]
     style = style_model.styles_.to_numpy()
     cells = pd.DataFrame(
-        {"tier": tier, "position": _tier_position(clusters, k), "style": style}
+        {
+            "tier": tier,
+            "position": np.asarray([tier_position(c, k) for c in range(k)])[clusters],
+            "style": style,
+        }
     )
     names = cells.drop_duplicates().assign(
         segment=lambda c: [segment_name(t, s) for t, s in zip(c.tier, c["style"])],
