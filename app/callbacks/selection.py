@@ -6,7 +6,7 @@ from dash import ALL, Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
-from app.components.selected import selection_summary, table_data
+from app.components.selected import selection_summary, selection_table
 from app.selection import CELL, CLUSTER, CUSTOMER_IDS, selection_mask
 
 
@@ -28,12 +28,11 @@ def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
 
 
 def render_selection(dataset, k, percent, chosen):
-    """Return the selection summary and the first rows of the selected customers."""
+    """Return the selection summary and a table of the first selected customers."""
     seg = current_segmentation(dataset, k, percent)
     mask = selection_mask(seg.customers, chosen)
-    records, columns = table_data(seg.customers, mask)
     summary = selection_summary(seg.customers, mask, chosen, seg.personas)
-    return summary, records, columns
+    return summary, selection_table(seg.customers, mask)
 
 
 def register_callbacks(app) -> None:
@@ -52,8 +51,7 @@ def register_callbacks(app) -> None:
     )(update_selection)
     app.callback(
         Output(ids.SELECTION_SUMMARY, "children"),
-        Output(ids.SELECTION_TABLE, "data"),
-        Output(ids.SELECTION_TABLE, "columns"),
+        Output(ids.SELECTION_TABLE, "children"),
         Input(ids.DATASET_STORE, "data"),
         Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),

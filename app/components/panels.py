@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from app import ids
 from app.figures import GRID_METRICS, placeholder
@@ -63,13 +63,7 @@ def selection_panel() -> dbc.Card:
     """Summary and first rows of the selected customers."""
     clear = dbc.Button("Clear selection", id=ids.CLEAR_SELECTION, size="sm",
                        color="secondary", outline=True)
-    table = dash_table.DataTable(
-        id=ids.SELECTION_TABLE, page_size=10, sort_action="native",
-        style_table={"overflowX": "auto"}, style_as_list_view=True,
-        style_cell={"fontSize": "0.8rem", "padding": "2px 6px",
-                    "fontFamily": "inherit", "textAlign": "right"},
-        style_header={"fontWeight": "600"},
-    )
+    table = html.Div(id=ids.SELECTION_TABLE, className="selection-table")
     return panel("Selected customers", html.Div(id=ids.SELECTION_SUMMARY,
                                                 className="selection-summary"),
                  table, extra=clear)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
 from app import selection, theme
 from segmentation import schema
 
-TABLE_ROWS = 50
+TABLE_ROWS = 25
 TABLE_COLUMNS: tuple[str, ...] = (
     schema.CUSTOMER_ID, schema.VALUE_TIER, schema.PURCHASE_STYLE, schema.PERSONA,
     schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY, schema.STYLE_REASON,
@@ -32,13 +33,22 @@ def selection_summary(customers: pd.DataFrame, mask: pd.Series | None,
 
 
 def table_data(customers: pd.DataFrame, mask: pd.Series | None,
-               limit: int = TABLE_ROWS) -> tuple[list[dict], list[dict]]:
-    """Return (records, columns) of the first ``limit`` selected customers."""
+               limit: int = TABLE_ROWS) -> pd.DataFrame:
+    """Return the ``limit`` highest-spending selected customers, ``TABLE_COLUMNS``."""
     rows = customers if mask is None else customers[mask.to_numpy()]
-    head = rows.sort_values(schema.MONETARY, ascending=False).head(limit)
-    head = head[list(TABLE_COLUMNS)].assign(
-        **{schema.MONETARY: head[schema.MONETARY].round(2)})
-    columns = [{"name": c.replace("_", " "), "id": c,
-                "type": "numeric" if pd.api.types.is_numeric_dtype(head[c]) else "text"}
-               for c in TABLE_COLUMNS]
-    return head.astype(object).to_dict("records"), columns
+    return rows.nlargest(limit, schema.MONETARY)[list(TABLE_COLUMNS)]
+
+
+def selection_table(customers: pd.DataFrame, mask: pd.Series | None,
+                    limit: int = TABLE_ROWS) -> dbc.Table:
+    """Return the first rows of the selection (highest monetary first) as a table."""
+    rows = table_data(customers, mask, limit)
+    formats = {schema.MONETARY: theme.fmt_money, schema.FREQUENCY: theme.fmt_int,
+               schema.RECENCY_DAYS: theme.fmt_int}
+    head = html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in TABLE_COLUMNS]))
+    body = html.Tbody([
+        html.Tr([html.Td(formats.get(c, str)(record[c])) for c in TABLE_COLUMNS])
+        for record in rows.to_dict("records")
+    ])
+    return dbc.Table([head, body], size="sm", striped=True, hover=True,
+                     className="customers-table")
