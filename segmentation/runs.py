@@ -144,8 +144,10 @@ class RunStore:
     def __init__(self, root: str | os.PathLike | None = None, max_runs=None):
         self.root = Path(root) if root is not None else data_dir()
         self.max_runs = _max_runs(max_runs)
-        self._memory: OrderedDict[str, SavedRun] = OrderedDict()
-        self._entries: dict[str, dict] = {}
+        # run id -> (signature of report.json, value): runs are immutable, but an
+        # id may be deleted by retention in another process.
+        self._memory: OrderedDict[str, tuple[tuple, SavedRun]] = OrderedDict()
+        self._entries: dict[str, tuple[tuple, dict]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -188,25 +190,21 @@ class RunStore:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._remove_stale_temps()
         temp = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=self.runs_dir))
+        metadata = {
+            "created": created.isoformat(timespec="microseconds"),
+            "source": source,
+            **outputs.run_report(prepared, segmentation),
+        }
         try:
-            report = outputs.run_report(prepared, segmentation)
-            self._write(temp, report, segmentation, created, source, base)
-            run_id = self._move_into_place(temp, base)
+            self._write_model(temp, segmentation)
+            run_id = self._move_into_place(temp, base, metadata)
         finally:
             shutil.rmtree(temp, ignore_errors=True)
-        self._write_id(run_id)
         self._apply_retention()
         return run_id
 
-    def _write(self, folder, report, segmentation, created, source, base) -> None:
-        metadata = {
-            "id": base,
-            "created": created.isoformat(timespec="microseconds"),
-            "source": source,
-        }
-        (folder / REPORT_FILE).write_text(
-            json.dumps({**metadata, **report}, indent=2, default=str), "utf-8"
-        )
+    @staticmethod
+    def _write_model(folder: Path, segmentation: Segmentation) -> None:
         csv = outputs.customers_csv(segmentation.customers)
         (folder / CUSTOMERS_FILE).write_text(csv, "utf-8")
         with (folder / MODEL_FILE).open("wb") as handle:
@@ -214,28 +212,28 @@ class RunStore:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def _move_into_place(self, temp: Path, base: str) -> str:
-        """Rename the finished folder to a free id (rename is atomic)."""
-        for n in range(1, 10_000):
+    def _move_into_place(self, temp: Path, base: str, metadata: dict) -> str:
+        """Rename the finished folder to a free id (a rename is atomic).
+
+        The suffix follows the highest one in use, so an id is not reused while
+        a run of the same second is still kept.
+        """
+        pattern = re.compile(rf"{re.escape(base)}(?:-(\d+))?")
+        used = [
+            int(m.group(1) or 1)
+            for p in self.runs_dir.iterdir()
+            if (m := pattern.fullmatch(p.name))
+        ]
+        for n in range(max(used, default=0) + 1, 10_000):
             run_id = base if n == 1 else f"{base}-{n}"
-            if (self.runs_dir / run_id).exists():
-                continue
+            report = json.dumps({"id": run_id, **metadata}, indent=2, default=str)
+            (temp / REPORT_FILE).write_text(report, "utf-8")
             try:
                 temp.rename(self.runs_dir / run_id)
             except OSError:  # taken meanwhile by another process
                 continue
             return run_id
         raise SegmentationError(f"no free run id for {base} in {self.runs_dir}")
-
-    def _write_id(self, run_id: str) -> None:
-        """Record the final id in the report (it may have got a suffix)."""
-        path = self.runs_dir / run_id / REPORT_FILE
-        report = json.loads(path.read_text("utf-8"))
-        if report["id"] != run_id:
-            report["id"] = run_id
-            temp = path.with_name(f"{_TEMP_PREFIX}{REPORT_FILE}")
-            temp.write_text(json.dumps(report, indent=2, default=str), "utf-8")
-            temp.replace(path)
 
     def _remove_stale_temps(self) -> None:
         limit = time.time() - _STALE_SECONDS
@@ -260,11 +258,21 @@ class RunStore:
             self._entries.pop(run_id, None)
 
     # Reading -------------------------------------------------------------------------
+    def _signature(self, run_id: str) -> tuple[int, int] | None:
+        """Identify a saved run's files (inode, mtime); None when it is gone."""
+        try:
+            stat = (self.runs_dir / run_id / REPORT_FILE).stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns)
+
     def _entry(self, run_id: str) -> dict | None:
-        """Return the list row of a run (cached: a saved run never changes)."""
+        """Return the list row of a run (cached while its files are unchanged)."""
+        signature = self._signature(run_id)
         with self._lock:
-            if run_id in self._entries:
-                return self._entries[run_id]
+            cached = self._entries.get(run_id)
+        if signature is not None and cached and cached[0] == signature:
+            return cached[1]
         try:
             report = json.loads((self.runs_dir / run_id / REPORT_FILE).read_text())
         except (OSError, ValueError):
@@ -279,7 +287,7 @@ class RunStore:
             "source": report.get("source"),
         }
         with self._lock:
-            self._entries[run_id] = entry
+            self._entries[run_id] = (signature, entry)
         return entry
 
     def _all_entries(self) -> list[dict]:
@@ -324,17 +332,20 @@ class RunStore:
             version of the library); re-run the segmentation then.
         """
         folder = self.runs_dir / check_run_id(run_id)
-        if not (folder / REPORT_FILE).is_file():
+        signature = self._signature(run_id)
+        if signature is None:
             with self._lock:
                 self._memory.pop(run_id, None)
             raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
         with self._lock:
-            if run_id in self._memory:
+            cached = self._memory.get(run_id)
+            if cached and cached[0] == signature:
                 self._memory.move_to_end(run_id)
-                return self._memory[run_id]
+                return cached[1]
         saved = self._read(folder, run_id)
         with self._lock:
-            self._memory[run_id] = saved
+            self._memory[run_id] = (signature, saved)
+            self._memory.move_to_end(run_id)
             while len(self._memory) > MEMORY_RUNS:
                 self._memory.popitem(last=False)
         return saved

@@ -1,0 +1,332 @@
+"""Saved runs: ids, layout, listing, loading after a restart, retention, safety."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from segmentation import outputs, pipeline, runs, schema
+from segmentation.__main__ import main
+from segmentation.cleaning import CleaningReport, LineReason
+from segmentation.errors import SegmentationError
+from segmentation.runs import RunNotFoundError, RunStore, SavedRun
+
+SHA = "ab12cd34" + "0" * 56
+
+
+def tiny_features() -> pd.DataFrame:
+    """Twelve customers in two obvious groups (index customer_id).
+
+    High H1..H6: recency 2..7 days, 20..30 orders, 5,000..10,000 spent.
+    Low  L1..L6: recency 300..350 days, 1-2 orders, 50..100 spent.
+    """
+    recency = [2, 3, 4, 5, 6, 7, 300, 310, 320, 330, 340, 350]
+    frequency = [20, 22, 24, 26, 28, 30, 1, 1, 1, 2, 2, 2]
+    monetary = [5000, 6000, 7000, 8000, 9000, 10000, 50, 60, 70, 80, 90, 100]
+    high = [True] * 6 + [False] * 6
+    ids = [f"H{i}" for i in range(1, 7)] + [f"L{i}" for i in range(1, 7)]
+    table = pd.DataFrame(
+        {
+            schema.RECENCY_DAYS: recency,
+            schema.FREQUENCY: frequency,
+            schema.MONETARY: [float(m) for m in monetary],
+            schema.TENURE_DAYS: [r + 100 for r in recency],
+            schema.AVG_ORDER_VALUE: [m / f for m, f in zip(monetary, frequency)],
+            schema.AVG_ITEMS_PER_ORDER: [10.0 + i for i in range(12)],
+            schema.AVG_LINE_QUANTITY: [2.0 + (i % 3) for i in range(12)],
+            schema.MAX_LINE_QUANTITY: [5 + i for i in range(12)],
+            schema.DISTINCT_PRODUCTS: [3 + i for i in range(12)],
+            schema.RETURN_RATE: [0.0] * 12,
+            schema.R_SCORE: [5 if h else 1 for h in high],
+            schema.F_SCORE: [5 if h else 1 for h in high],
+            schema.M_SCORE: [5 if h else 1 for h in high],
+            schema.RFM_SEGMENT: ["Champions" if h else "Hibernating" for h in high],
+        },
+        index=pd.Index(ids, name=schema.CUSTOMER_ID),
+    )
+    return table.loc[:, list(schema.FEATURE_COLUMNS)]
+
+
+def tiny_prepared(sha256: str = SHA) -> pipeline.PreparedData:
+    n = 12
+    counts = {str(r): 0 for r in LineReason} | {str(LineReason.KEPT): n}
+    return pipeline.PreparedData(
+        source_name="tiny.csv",
+        sha256=sha256,
+        file_format="csv",
+        mapping={schema.CUSTOMER_ID: "Customer"},
+        report=CleaningReport(rows_in=n, counts=counts),
+        as_of=pd.Timestamp("2011-12-10"),
+        features=tiny_features(),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    prepared = tiny_prepared()
+    return prepared, pipeline.segment(prepared, 2, seed=0, anomaly_share=0.1)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path, max_runs=5)
+
+
+class _Frozen(datetime):
+    """``datetime.now`` fixed to one second."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 11, 21, 9, 30, 12, tzinfo=UTC)
+
+
+# Location ---------------------------------------------------------------------------
+def test_data_dir_env_then_cwd(monkeypatch, tmp_path):
+    monkeypatch.setenv(runs.ENV_DATA_DIR, str(tmp_path / "elsewhere"))
+    assert runs.data_dir() == tmp_path / "elsewhere"
+    assert RunStore().runs_dir == tmp_path / "elsewhere" / "runs"
+    monkeypatch.delenv(runs.ENV_DATA_DIR)
+    monkeypatch.chdir(tmp_path)
+    assert runs.data_dir() == tmp_path / "data"
+
+
+# Saving -----------------------------------------------------------------------------
+def test_save_writes_the_three_files(store, tiny_run):
+    prepared, seg = tiny_run
+    run_id = store.save(prepared, seg, source="app")
+    assert re.fullmatch(r"\d{8}T\d{6}-ab12cd34-k2", run_id)
+    folder = store.runs_dir / run_id
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "customers.csv",
+        "model.pkl",
+        "report.json",
+    ]
+    assert [p.name for p in store.runs_dir.iterdir()] == [run_id]  # no temp left
+    report = json.loads((folder / "report.json").read_text())
+    assert report["id"] == run_id
+    assert report["source"] == "app"
+    assert report["settings"]["k"] == 2
+    assert report["input"]["file"] == "tiny.csv"
+    assert report["customers"] == 12
+    csv = (folder / "customers.csv").read_text()
+    assert csv == outputs.customers_csv(seg.customers)
+
+
+def test_same_second_gives_distinct_sortable_ids(store, tiny_run, monkeypatch):
+    monkeypatch.setattr(runs, "datetime", _Frozen)
+    prepared, seg = tiny_run
+    first = store.save(prepared, seg)
+    second = store.save(prepared, seg)
+    third = store.save(prepared, seg)
+    assert first == "20261121T093012-ab12cd34-k2"
+    assert (second, third) == (f"{first}-2", f"{first}-3")
+    assert store.load(second).metadata["id"] == second
+    assert [r["id"] for r in store.list()] == [third, second, first]
+
+
+def test_unknown_source_is_refused(store, tiny_run):
+    with pytest.raises(SegmentationError, match="source must be one of"):
+        store.save(*tiny_run, source="web")
+
+
+def test_a_crash_while_saving_leaves_no_half_run(store, tiny_run, monkeypatch):
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runs.pickle, "dump", broken_dump)
+    with pytest.raises(OSError, match="disk full"):
+        store.save(*tiny_run)
+    assert list(store.runs_dir.iterdir()) == []
+    assert store.list() == []
+    assert store.latest_id() is None
+
+
+# Listing and loading ----------------------------------------------------------------
+def test_list_newest_first_with_limit(store, tiny_run):
+    prepared, seg = tiny_run
+    other = tiny_prepared(sha256="ff" * 32)
+    ids = [store.save(prepared, seg), store.save(other, seg), store.save(prepared, seg)]
+    listed = store.list()
+    assert [r["id"] for r in listed] == ids[::-1]
+    assert store.latest_id() == ids[-1]
+    assert listed[1] == {
+        "id": ids[1],
+        "file": "tiny.csv",
+        "created": listed[1]["created"],
+        "k": 2,
+        "customers": 12,
+        "sha256": "ff" * 32,
+        "source": "cli",
+    }
+    created = datetime.fromisoformat(listed[1]["created"])
+    assert created.tzinfo is not None
+    assert [r["id"] for r in store.list(limit=2)] == ids[:0:-1]
+
+
+def test_empty_store(store):
+    assert store.list() == []
+    assert store.latest_id() is None
+
+
+def test_load_gives_the_models_and_caches(store, tiny_run):
+    prepared, seg = tiny_run
+    run_id = store.save(prepared, seg)
+    saved = store.load(run_id)
+    assert isinstance(saved, SavedRun)
+    assert saved.run_id == run_id
+    assert saved.metadata["created"] and saved.metadata["as_of"] == "2011-12-10"
+    pd.testing.assert_frame_equal(saved.segmentation.customers, seg.customers)
+    assert store.load(run_id) is saved  # served from memory
+
+
+def test_restart_loads_and_scores_identically(tmp_path, tiny_run):
+    prepared, seg = tiny_run
+    run_id = RunStore(tmp_path).save(prepared, seg)
+    reopened = RunStore(tmp_path)  # a new process would see only the folder
+    assert reopened.latest_id() == run_id
+    records = tiny_features().reset_index(drop=True)
+    again = pipeline.score(reopened.load(run_id).segmentation, records)
+    pd.testing.assert_frame_equal(again, pipeline.score(seg, records))
+    # H* (rows 0-5) are the high tier, L* the low one
+    assert again[schema.VALUE_CLUSTER].tolist() == [1] * 6 + [0] * 6
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["../etc", "..", "a/b", "/etc/passwd", "", "a b", "run.json", "x\x00", 5, None],
+)
+def test_crafted_ids_never_leave_the_folder(store, tiny_run, bad_id):
+    store.save(*tiny_run)
+    with pytest.raises(RunNotFoundError, match="not a valid run id"):
+        store.load(bad_id)
+    with pytest.raises(RunNotFoundError):
+        store.summary(bad_id)
+
+
+def test_unknown_id(store):
+    with pytest.raises(RunNotFoundError, match="no saved run '20200101T000000-x-k3'"):
+        store.load("20200101T000000-x-k3")
+
+
+def test_run_not_found_is_a_key_error_and_pickles():
+    error = RunNotFoundError("no saved run 'x'", run_id="x")
+    assert isinstance(error, KeyError) and isinstance(error, SegmentationError)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is RunNotFoundError
+    assert str(again) == "no saved run 'x'" and again.run_id == "x"
+
+
+def test_unreadable_model_is_explained(store, tiny_run):
+    run_id = store.save(*tiny_run)
+    (store.runs_dir / run_id / "model.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(SegmentationError, match=r"model\.pkl cannot be read"):
+        RunStore(store.root).load(run_id)
+
+
+def test_deleted_run_is_not_served_from_memory(store, tiny_run):
+    run_id = store.save(*tiny_run)
+    store.load(run_id)
+    for path in (store.runs_dir / run_id).iterdir():
+        path.unlink()
+    (store.runs_dir / run_id).rmdir()
+    with pytest.raises(RunNotFoundError):
+        store.load(run_id)
+
+
+# Retention --------------------------------------------------------------------------
+def test_retention_keeps_the_newest(tmp_path, tiny_run):
+    store = RunStore(tmp_path, max_runs=2)
+    ids = [store.save(*tiny_run) for _ in range(4)]
+    assert len(set(ids)) == 4  # no id is reused after a deletion
+    assert [r["id"] for r in store.list()] == [ids[3], ids[2]]
+    assert sorted(p.name for p in store.runs_dir.iterdir()) == sorted(ids[2:])
+    with pytest.raises(RunNotFoundError):
+        store.load(ids[0])
+
+
+def test_retention_from_the_environment(tmp_path, tiny_run, monkeypatch):
+    monkeypatch.setenv(runs.ENV_MAX_RUNS, "1")
+    store = RunStore(tmp_path)
+    assert store.max_runs == 1
+    store.save(*tiny_run)
+    last = store.save(*tiny_run)
+    assert [r["id"] for r in store.list()] == [last]
+    monkeypatch.delenv(runs.ENV_MAX_RUNS)
+    assert RunStore(tmp_path).max_runs == runs.DEFAULT_MAX_RUNS == 50
+
+
+@pytest.mark.parametrize(
+    ("env", "arg", "fragment"),
+    [
+        ("ten", None, "SEGMENTATION_MAX_RUNS must be a whole number, got 'ten'"),
+        ("0", None, "max_runs must be a whole number >= 1, got 0"),
+        (None, -3, "got -3"),
+        (None, True, "got True"),
+    ],
+)
+def test_bad_max_runs(tmp_path, monkeypatch, env, arg, fragment):
+    if env is not None:
+        monkeypatch.setenv(runs.ENV_MAX_RUNS, env)
+    with pytest.raises(SegmentationError, match=re.escape(fragment)):
+        RunStore(tmp_path, max_runs=arg)
+
+
+# Summary ----------------------------------------------------------------------------
+def test_summary_by_hand(store, tiny_run):
+    run_id = store.save(*tiny_run)
+    summary = store.summary(run_id)
+    assert summary["run_id"] == run_id and summary["k"] == 2
+    assert summary["customers"] == 12 and summary["file"] == "tiny.csv"
+    low, high = summary["value_clusters"]
+    # revenue: high 5,000+...+10,000 = 45,000; low 50+...+100 = 450; total 45,450
+    assert (low["value_cluster"], high["value_cluster"]) == (0, 1)
+    assert low["customers"] == high["customers"] == 6
+    assert high["revenue_share"] == pytest.approx(45_000 / 45_450)
+    assert low["revenue_share"] == pytest.approx(450 / 45_450)
+    # medians: high recency (4+5)/2, frequency (24+26)/2, monetary (7,000+8,000)/2
+    assert (high["median_recency_days"], high["median_frequency"]) == (4.5, 25)
+    assert high["median_monetary"] == 7_500
+    # low: recency (320+330)/2, frequency (1+2)/2, monetary (70+80)/2
+    assert (low["median_recency_days"], low["median_frequency"]) == (325, 1.5)
+    assert low["median_monetary"] == 75
+    personas = tiny_run[1].personas
+    for row in (low, high):
+        assert row["persona"] == personas.loc[row["value_cluster"], "persona"]
+        assert row["value_tier"] == ("Low", "High")[row["value_cluster"]]
+        assert row["description"] and row["action"]
+    json.dumps(summary, allow_nan=False)  # plain JSON
+
+
+def test_summary_grid_matches_plain_pandas(store, tiny_run):
+    customers = tiny_run[1].customers
+    grid = store.summary(store.save(*tiny_run))["grid"]
+    expected = customers.groupby([schema.VALUE_CLUSTER, schema.PURCHASE_STYLE]).size()
+    got = {(c["value_cluster"], c["purchase_style"]): c["customers"] for c in grid}
+    assert got == expected.to_dict()
+    assert sum(c["revenue_share"] for c in grid) == pytest.approx(1.0)
+    for cell in grid:
+        in_cell = customers[
+            (customers[schema.VALUE_CLUSTER] == cell["value_cluster"])
+            & (customers[schema.PURCHASE_STYLE] == cell["purchase_style"])
+        ]
+        assert cell["median_monetary"] == in_cell[schema.MONETARY].median()
+        assert cell["grid_label"] == in_cell[schema.GRID_LABEL].iloc[0]
+        assert cell["persona"] == in_cell[schema.PERSONA].iloc[0]
+
+
+# Command line -----------------------------------------------------------------------
+def test_cli_save_prints_the_run_id_last(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(runs.ENV_DATA_DIR, str(tmp_path))
+    assert main(["--sample", "-k", "3", "--save"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    run_id = out[-1]
+    assert RunStore(tmp_path).latest_id() == run_id
+    saved = RunStore(tmp_path).load(run_id)
+    assert saved.metadata["source"] == "cli"
+    assert saved.metadata["input"]["file"] == pipeline.SAMPLE_NAME
+    assert saved.segmentation.k == 3
