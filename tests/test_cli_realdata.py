@@ -1,0 +1,101 @@
+"""The command line on the real Online Retail exports (issue: engine and CLI).
+
+Facts checked here come from ../shared/data/README.md (UCI's published counts),
+not from this code's own output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation import schema
+from segmentation.__main__ import main
+
+pytestmark = pytest.mark.realdata
+
+ROWS_ONLINE_RETAIL_I = 541_909
+MISSING_CUSTOMER_ID = 135_080
+CANCELLATION_INVOICE_LINES = 9_288
+
+
+def _run_cli(path, out_dir, *extra):
+    csv, report = out_dir / f"{path.stem}.csv", out_dir / f"{path.stem}.json"
+    code = main([str(path), "-k", "3", "-o", str(csv), "--report", str(report), *extra])
+    assert code == 0
+    customers = pd.read_csv(csv, dtype={schema.CUSTOMER_ID: str}, keep_default_na=False)
+    return customers, json.loads(report.read_text())
+
+
+@pytest.fixture(scope="session")
+def cli_runs(retail_csv, retail_xlsx, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli")
+    return {"csv": _run_cli(retail_csv, out), "xlsx": _run_cli(retail_xlsx, out)}
+
+
+def test_xlsx_and_csv_give_the_same_customers_features_and_labels(cli_runs):
+    from_csv, _ = cli_runs["csv"]
+    from_xlsx, _ = cli_runs["xlsx"]
+    assert len(from_csv) == len(from_xlsx)
+    pd.testing.assert_frame_equal(from_csv, from_xlsx)
+
+
+def test_report_counts_add_up_and_match_the_published_facts(cli_runs):
+    for _, report in cli_runs.values():
+        cleaning = report["cleaning"]
+        assert cleaning["rows_in"] == ROWS_ONLINE_RETAIL_I
+        assert sum(cleaning["counts"].values()) == ROWS_ONLINE_RETAIL_I
+        assert cleaning["counts"]["missing_customer_id"] == MISSING_CUSTOMER_ID
+        assert cleaning["flagged"]["cancellation_invoice"] == CANCELLATION_INVOICE_LINES
+        assert cleaning["flagged"]["negative_quantity"] == 10_624
+        assert cleaning["flagged"]["exact_duplicate"] == 5_268
+        # README: the classic cleaning leaves 4,338 customers; we also drop
+        # non-product codes (postage, fees), so a few postage-only buyers go.
+        assert 4_300 <= report["customers"] <= 4_338
+
+
+def test_k3_tiers_are_low_mid_high_in_increasing_median_monetary(cli_runs):
+    customers, report = cli_runs["csv"]
+    medians = customers.groupby(schema.VALUE_CLUSTER)[schema.MONETARY].median()
+    assert np.all(np.diff(medians.to_numpy()) > 0)
+    tiers = customers.groupby(schema.VALUE_CLUSTER)[schema.VALUE_TIER].first()
+    assert tiers.tolist() == ["Low", "Mid", "High"]
+    assert [c["value_tier"] for c in report["value_clusters"]] == ["Low", "Mid", "High"]
+
+
+def test_style_shares_on_online_retail(cli_runs):
+    customers, _ = cli_runs["csv"]
+    share = customers[schema.PURCHASE_STYLE].value_counts(normalize=True)
+    assert abs(share[schema.ANOMALY] - 0.02) <= 0.01
+    assert 0.03 <= share[schema.BULK] <= 0.30
+    flagged = customers[schema.PURCHASE_STYLE] != schema.REGULAR
+    assert (customers.loc[flagged, schema.STYLE_REASON].str.len() > 0).all()
+    assert (customers.loc[~flagged, schema.STYLE_REASON] == "").all()
+
+
+def test_segment_and_grid_label_columns_follow_the_labels(cli_runs):
+    customers, _ = cli_runs["csv"]
+    expected = customers[schema.VALUE_TIER] + " · " + customers[schema.PURCHASE_STYLE]
+    assert (customers[schema.SEGMENT] == expected).all()
+    top_bulk = customers[
+        (customers[schema.VALUE_TIER] == "High")
+        & (customers[schema.PURCHASE_STYLE] == schema.BULK)
+    ]
+    assert (top_bulk[schema.GRID_LABEL] == "Key accounts").all()
+
+
+def test_report_is_enough_to_reproduce_the_run(cli_runs):
+    _, report = cli_runs["xlsx"]
+    assert report["input"]["file"] == "online_retail_I.xlsx"
+    assert len(report["input"]["sha256"]) == 64
+    assert report["settings"] == {"k": 3, "seed": 0, "anomaly_share": 0.02}
+    assert report["as_of"] == "2011-12-10"
+    assert report["mapping"]["customer_id"] == "CustomerID"
+    assert [row["k"] for row in report["diagnostics"]["table"]] == list(range(2, 11))
+    assert 2 <= report["diagnostics"]["recommended_k"] <= 10
+    assert report["diagnostics"]["rule"]
+    assert 0.0 <= report["stability"] <= 1.0
+    assert set(report["versions"]) >= {"python", "pandas", "scikit-learn"}

@@ -1,0 +1,153 @@
+"""prepare / segment / score on the built-in sample and the real exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation import (
+    ColumnMappingError,
+    EmptyResultError,
+    InputFileError,
+    SegmentationError,
+    TooFewCustomersError,
+    pipeline,
+    schema,
+)
+from segmentation.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return pipeline.prepare(pipeline.load_sample(), filename=pipeline.SAMPLE_NAME)
+
+
+def test_sample_is_400_customers_and_every_line_is_accounted_for(sample):
+    # 400 customers drawn (datasets/__init__.py); 2 bought only non-products
+    assert 390 <= len(sample.features) <= 400
+    assert sample.report.rows_in == 32_291
+    assert sum(sample.report.counts.values()) == 32_291
+    assert sample.report.counts["missing_customer_id"] == 1_102
+
+
+@pytest.mark.parametrize("k", range(2, 11))
+def test_every_k_from_2_to_10_gives_k_ordered_tiers(sample, k):
+    result = pipeline.segment(sample, k)
+    customers = result.customers
+    assert tuple(customers.columns) == schema.OUTPUT_COLUMNS
+    assert sorted(customers[schema.VALUE_CLUSTER].unique()) == list(range(k))
+    medians = customers.groupby(schema.VALUE_CLUSTER)[schema.MONETARY].median()
+    assert medians.is_monotonic_increasing
+    assert customers[schema.VALUE_TIER].nunique() == k
+    assert result.personas["persona"].is_unique
+
+
+def test_same_data_same_k_same_seed_gives_identical_labels(sample):
+    first = pipeline.segment(sample, 4).customers
+    again = pipeline.segment(sample, 4).customers
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_more_tiers_than_customers_is_an_error_that_says_so():
+    few = pipeline.prepare(
+        b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+        b"1,a,2024-01-01,1,10\n2,b,2024-01-02,2,10\n3,c,2024-01-05,3,10\n",
+        filename="three.csv",
+    )
+    with pytest.raises(TooFewCustomersError, match="k=4"):
+        pipeline.segment(few, 4)
+
+
+def _score(result, recency, frequency, monetary):
+    records = pd.DataFrame(
+        {
+            schema.RECENCY_DAYS: [recency],
+            schema.FREQUENCY: [frequency],
+            schema.MONETARY: [monetary],
+        }
+    )
+    return pipeline.score(result, records).iloc[0]
+
+
+def test_scoring_reproduces_the_labels_of_the_run(sample):
+    result = pipeline.segment(sample, 3)
+    features = sample.features.reset_index()
+    scored = pipeline.score(result, features)
+    assert (scored[schema.VALUE_CLUSTER].to_numpy() == result.value_model.labels_).all()
+    assert (scored[schema.RFM_SEGMENT] == features[schema.RFM_SEGMENT]).all()
+    assert (
+        scored[schema.PURCHASE_STYLE] == result.customers[schema.PURCHASE_STYLE]
+    ).all()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (schema.MONETARY, -1.0, "monetary must be >= 0"),
+        (schema.FREQUENCY, np.nan, "frequency must be a finite number"),
+        (schema.RECENCY_DAYS, np.inf, "recency_days must be a finite number"),
+        (schema.FREQUENCY, "many", "frequency must be a finite number"),
+    ],
+)
+def test_scoring_rejects_bad_values_by_name(sample, field, value, message):
+    result = pipeline.segment(sample, 3)
+    record = {schema.RECENCY_DAYS: 5, schema.FREQUENCY: 3, schema.MONETARY: 100.0}
+    record[field] = value
+    with pytest.raises(SegmentationError, match=message):
+        pipeline.score(result, pd.DataFrame([record], dtype=object))
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "error", "message"),
+    [
+        (b"Invoice,Date,Qty,Price\n1,2024-01-01,1,2\n", "no_customer.csv",
+         ColumnMappingError, "customer_id"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "report.xlsx",
+         InputFileError, "report.xlsx"),
+        (b"", "empty.csv", InputFileError, "empty.csv"),
+        (b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+         b"C1,a,2024-01-01,-1,10\n", "all_cancelled.csv",
+         EmptyResultError, "all_cancelled.csv"),
+    ],
+)  # fmt: skip
+def test_files_that_cannot_be_segmented_raise_our_errors(content, name, error, message):
+    with pytest.raises(error, match=message):
+        pipeline.prepare(content, filename=name)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Invoice,Date,Qty,Price\n1,2024-01-01,1,2\n", "customer_id"),
+        (b"%PDF-1.4\n", "bad.xlsx"),
+        (b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+         b"1,a,2024-01-01,1,10\n2,b,2024-01-02,1,10\n", "k=3"),
+    ],
+)  # fmt: skip
+def test_cli_prints_one_error_line_and_exits_2(tmp_path, capsys, content, message):
+    path = tmp_path / ("bad.xlsx" if content.startswith(b"%PDF") else "bad.csv")
+    path.write_bytes(content)
+    assert main([str(path), "-k", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and message in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("k", [3, 4])
+def test_scoring_places_obvious_customers_in_top_and_bottom_tiers(retail_csv, k):
+    result = pipeline.segment(pipeline.prepare(retail_csv, diagnostics=False), k)
+    assert _score(result, 5, 15, 25_000)[schema.VALUE_CLUSTER] == k - 1
+    assert _score(result, 250, 1, 400)[schema.VALUE_CLUSTER] == 0
+
+
+@pytest.mark.realdata
+def test_online_retail_ii_reads_both_sheets(retail_ii_sample, retail_ii_head):
+    two_sheets = pipeline.prepare(retail_ii_sample, diagnostics=False)
+    assert two_sheets.sheets_read == ["Year 2009-2010", "Year 2010-2011"]
+    assert two_sheets.report.rows_in == 14_269 + 20_497
+    assert two_sheets.mapping["unit_price"] == "Price"
+    head = pipeline.prepare(retail_ii_head, diagnostics=False)
+    assert head.report.rows_in == 998
+    assert len(pipeline.segment(head, 3).customers) == len(head.features)
