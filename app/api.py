@@ -26,6 +26,7 @@ import json
 import math
 import numbers
 import re
+import threading
 from collections.abc import Callable
 
 import flask
@@ -183,11 +184,13 @@ def register_api(
     """
     api = flask.Blueprint("segmentation_api", __name__, url_prefix="/api")
     stores: list[RunStore] = []
+    lock = threading.Lock()
 
     def store() -> RunStore:
-        if not stores:
-            stores.append(store_factory())
-        return stores[0]
+        with lock:
+            if not stores:
+                stores.append(store_factory())
+            return stores[0]
 
     @api.get("/health")
     def health():
