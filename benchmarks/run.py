@@ -30,6 +30,7 @@ Measurements:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -63,7 +64,7 @@ def worker_cli(path: str) -> dict:
     prepared = pipeline.prepare(
         Path(path), progress=lambda step, _: marks.append((step, time.perf_counter()))
     )
-    for (step, at), (_, until) in zip(marks, marks[1:], strict=False):
+    for (step, at), (_, until) in itertools.pairwise(marks):
         steps[step] = until - at
     at = time.perf_counter()
     result = pipeline.segment(prepared, 3, with_stability=True)
@@ -129,7 +130,66 @@ def worker_reader(path: str) -> dict:
     return {"total": time.perf_counter() - started, "peak_mb": _peak_mb(), "steps": {}}
 
 
-WORKERS = {"cli": worker_cli, "reference": worker_reference, "reader": worker_reader}
+def _payload_bytes(outputs) -> int:
+    """Bytes of a callback's outputs as Dash serialises them for the browser."""
+    import plotly.io
+
+    return len(plotly.io.json.to_json_plotly(list(outputs)))
+
+
+def worker_app(path: str) -> dict:
+    """Server time of the app's callbacks: upload -> first panels; k change."""
+    import base64
+
+    os.environ["SEGMENTATION_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-app-")
+    from app import create_app
+    from app.callbacks import panels, upload
+
+    create_app()
+    raw = Path(path).read_bytes()
+    contents = "data:application/octet-stream;base64," + base64.b64encode(raw).decode()
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+    dataset, _ = upload.ingest(
+        upload.decode_contents(contents, Path(path).name), Path(path).name
+    )
+    first = [
+        *panels.render_panels(dataset, 3, 2, None, "customers"),
+        *panels.render_diagnostics(dataset, 3),
+        *panels.render_receipt(dataset),
+    ]
+    steps["upload to first panels"] = time.perf_counter() - started
+    steps["first panels payload MB"] = _payload_bytes(first) / 1e6
+    k_times, payloads = [], []
+    for k in (4, 5, 3, 6):
+        at = time.perf_counter()
+        outputs = [
+            *panels.render_panels(dataset, k, 2, None, "customers"),
+            *panels.render_diagnostics(dataset, k),
+        ]
+        k_times.append(time.perf_counter() - at)
+        payloads.append(_payload_bytes(outputs))
+    steps["k change to new panels (median of 4)"] = statistics.median(k_times)
+    steps["k change payload MB"] = max(payloads) / 1e6
+    return {
+        "total": steps["upload to first panels"],
+        "steps": steps,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def worker_growth(path: str) -> dict:
+    """The CLI recipe on a synthetic file (same as worker_cli, kept apart)."""
+    return worker_cli(path)
+
+
+WORKERS = {
+    "cli": worker_cli,
+    "reference": worker_reference,
+    "reader": worker_reader,
+    "app": worker_app,
+    "growth": worker_growth,
+}
 
 
 # The parent: run workers, summarise. ---------------------------------------------
@@ -138,11 +198,14 @@ WORKERS = {"cli": worker_cli, "reference": worker_reference, "reader": worker_re
 def _run_worker(kind: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", kind, str(path)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    if out.returncode != 0:
+        raise SystemExit(f"worker {kind} {path} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -183,12 +246,17 @@ def _row(label: str, s: dict, ratio: str = "") -> str:
 
 def bench_files(repeat: int, kinds: set[str]) -> list[str]:
     """CLI, reference and reader on both Online Retail I files."""
-    lines = ["| measurement | median s | spread s | peak MB | ratio |", "|---|---|---|---|---|"]
+    lines = [
+        "| measurement | median s | spread s | peak MB | ratio |",
+        "|---|---|---|---|---|",
+    ]
     for fmt, path in FILES.items():
         results = {}
         for kind in ("reader", "cli", "reference"):
             if kind in kinds:
-                results[kind] = _summary([_run_worker(kind, path) for _ in range(repeat)])
+                results[kind] = _summary(
+                    [_run_worker(kind, path) for _ in range(repeat)]
+                )
         if "cli" in kinds:
             results["command"] = _summary([_run_command(path) for _ in range(repeat)])
         cli = results.get("cli")
@@ -205,7 +273,84 @@ def bench_files(repeat: int, kinds: set[str]) -> list[str]:
     return lines
 
 
-def main() -> None:  # noqa: D103
+def bench_app(repeat: int) -> list[str]:
+    """App server time on Online Retail I (xlsx upload, then k changes)."""
+    runs = [_run_worker("app", FILES["xlsx"]) for _ in range(repeat)]
+    lines = [
+        "",
+        "| app (server side, online_retail_I.xlsx) | median | min..max |",
+        "|---|---|---|",
+    ]
+    for step in runs[0]["steps"]:
+        values = [r["steps"][step] for r in runs]
+        lines.append(
+            f"| {step} | {statistics.median(values):.3f} "
+            f"| {min(values):.3f}..{max(values):.3f} |"
+        )
+    return lines
+
+
+def make_synthetic(factor: int, out: Path) -> int:
+    """Write a SYNTHETIC CSV of ``factor`` x Online Retail I's lines.
+
+    Real customers' whole histories (all their lines, and the lines without a
+    customer, by invoice) are resampled with replacement; each copy gets new
+    customer and invoice ids, so the copies are distinct customers.
+    """
+    import numpy as np
+    import pandas as pd
+
+    real = pd.read_csv(FILES["csv"], dtype=str, keep_default_na=False, engine="pyarrow")
+    groups = real["CustomerID"].where(
+        real["CustomerID"] != "", "inv" + real["InvoiceNo"]
+    )
+    codes, uniques = pd.factorize(groups)
+    rng = np.random.default_rng(factor)
+    chunks, order = [], np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    for copy in range(factor):
+        picked = rng.choice(len(uniques), size=len(uniques), replace=copy > 0)
+        rows = np.concatenate([order[bounds[g] : bounds[g + 1]] for g in picked])
+        part = real.iloc[rows]
+        tag = f"{copy:02d}"
+        has_customer = part["CustomerID"] != ""
+        chunks.append(
+            part.assign(
+                CustomerID=part["CustomerID"].where(
+                    ~has_customer, tag + part["CustomerID"]
+                ),
+                InvoiceNo=part["InvoiceNo"].str.replace(
+                    r"^(C?)", rf"\g<1>{tag}", regex=True
+                ),
+            )
+        )
+    synthetic = pd.concat(chunks, ignore_index=True)
+    synthetic.to_csv(out, index=False)
+    return len(synthetic)
+
+
+def bench_growth(sizes: list[int]) -> list[str]:
+    """CLI time and peak memory on SYNTHETIC 1x..10x files (one run each)."""
+    lines = [
+        "",
+        "| SYNTHETIC lines (resampled real histories) | seconds | peak MB "
+        "| seconds per million lines |",
+        "|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for factor in sizes:
+            path = Path(tmp) / f"synthetic_{factor}x.csv"
+            n = make_synthetic(factor, path)
+            run = _run_worker("growth", path)
+            lines.append(
+                f"| {factor}x = {n:,} | {run['total']:.1f} | "
+                f"{run['peak_mb']:.0f} | {run['total'] / n * 1e6:.2f} |"
+            )
+            path.unlink()
+    return lines
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, metavar=("KIND", "PATH"))
     parser.add_argument("--repeat", type=int, default=3)
@@ -220,6 +365,10 @@ def main() -> None:  # noqa: D103
     print(f"# benchmark on {os.cpu_count()} cores, {args.repeat} repeats each\n")
     if kinds & {"reader", "cli", "reference"}:
         print("\n".join(bench_files(args.repeat, kinds)))
+    if "app" in kinds:
+        print("\n".join(bench_app(args.repeat)))
+    if "growth" in kinds:
+        print("\n".join(bench_growth([int(x) for x in args.sizes.split(",")])))
 
 
 if __name__ == "__main__":

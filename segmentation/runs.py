@@ -65,15 +65,21 @@ class RunNotFoundError(SegmentationError, KeyError):
     """No saved run has this id (or the id is not a valid run id)."""
 
 
+#: Where runs (and the app's store) live when ``SEGMENTATION_DATA_DIR`` is unset:
+#: ``data/`` at the project root (git-ignored), whatever the working directory,
+#: so that ``python -m segmentation ... --save`` and the app see the same runs.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
 def data_dir() -> Path:
-    """Return the data folder: ``$SEGMENTATION_DATA_DIR``, else ``./data``.
+    """Return ``$SEGMENTATION_DATA_DIR``, else :data:`DEFAULT_DATA_DIR`.
 
     Returns
     -------
     pathlib.Path
-        Not created here; ``./data`` is relative to the current working directory.
+        Not created here.
     """
-    return Path(os.environ.get(ENV_DATA_DIR) or Path.cwd() / "data")
+    return Path(os.environ.get(ENV_DATA_DIR) or DEFAULT_DATA_DIR)
 
 
 def check_run_id(run_id: object) -> str:

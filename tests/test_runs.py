@@ -6,6 +6,7 @@ import json
 import pickle
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -86,13 +87,14 @@ class _Frozen(datetime):
 
 
 # Location ---------------------------------------------------------------------------
-def test_data_dir_env_then_cwd(monkeypatch, tmp_path):
+def test_data_dir_env_then_project_data_folder(monkeypatch, tmp_path):
     monkeypatch.setenv(runs.ENV_DATA_DIR, str(tmp_path / "elsewhere"))
     assert runs.data_dir() == tmp_path / "elsewhere"
     assert RunStore().runs_dir == tmp_path / "elsewhere" / "runs"
     monkeypatch.delenv(runs.ENV_DATA_DIR)
-    monkeypatch.chdir(tmp_path)
-    assert runs.data_dir() == tmp_path / "data"
+    monkeypatch.chdir(tmp_path)  # the working directory does not matter
+    project = Path(runs.__file__).resolve().parents[1]
+    assert runs.data_dir() == project / "data"
 
 
 # Saving -----------------------------------------------------------------------------
