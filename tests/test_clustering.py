@@ -388,7 +388,7 @@ def test_k_diagnostics_without_knee_falls_back_to_best_silhouette(blobs, monkeyp
         def __init__(self, *args, **kwargs):
             self.knee = None
 
-    monkeypatch.setattr(clustering, "KneeLocator", NoKnee)
+    monkeypatch.setattr("kneed.KneeLocator", NoKnee)  # imported on use
     diag = clustering.k_diagnostics(blobs)
     pool = diag.table.loc[diag.table.index >= 3, "silhouette"]
     assert diag.knee is None
