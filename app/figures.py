@@ -134,16 +134,18 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
             fig.add_trace(_points(customers[rows], tier, style, cluster, not shown,
                                   None if selected is None else selected[rows]))
             shown = True
-    for style, symbol in theme.STYLE_SYMBOLS.items():
+    for i, (style, symbol) in enumerate(theme.STYLE_SYMBOLS.items()):
         fig.add_trace(go.Scattergl(
-            x=[None], y=[None], mode="markers", name=style, legendgroup=style,
-            legendgrouptitle_text="purchase style", hoverinfo="skip",
+            x=[None], y=[None], mode="markers", name=style, legendgroup="style",
+            legendgrouptitle_text="purchase style" if i == 0 else None,
+            hoverinfo="skip",
             marker={"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
         ))
     fig.update_layout(
         template=theme.TEMPLATE, margin=_MARGIN, dragmode="select",
-        xaxis={"type": "log", "title": "frequency (orders, log)"},
-        yaxis={"type": "log", "title": f"monetary ({theme.CURRENCY}, log)"},
+        xaxis={"type": "log", "title": "frequency (orders, log)", "dtick": 1},
+        yaxis={"type": "log", "title": f"monetary ({theme.CURRENCY}, log)",
+               "dtick": 1},
         uirevision=uirevision, selectionrevision=str(uirevision) + str(mask is None),
     )
     return fig

@@ -103,6 +103,7 @@ def register_callbacks(app) -> None:
         State(ids.mapping_choice(ALL), "id"),
         State(ids.PENDING_STORE, "data"),
         background=True,
+        interval=500,
         progress=[Output(ids.PROGRESS_BAR, "value"),
                   Output(ids.PROGRESS_TEXT, "children")],
         progress_default=[0, ""],

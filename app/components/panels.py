@@ -19,9 +19,14 @@ def panel(title: str, *children, extra=None, class_name: str = "") -> dbc.Card:
                     className=f"panel {class_name}".strip())
 
 
-def graph(component_id: str, class_name: str = "") -> dcc.Loading:
-    """Return a graph with a delayed loading overlay (quick updates do not flash)."""
-    return dcc.Loading(dcc.Graph(id=component_id, config=_GRAPH_CONFIG,
+def graph(component_id: str, class_name: str = "",
+          tools: bool = False) -> dcc.Loading:
+    """Return a graph with a delayed loading overlay (quick updates do not flash).
+
+    ``tools`` shows plotly's mode bar (zoom, box and lasso select).
+    """
+    config = {**_GRAPH_CONFIG, "displayModeBar": "hover" if tools else False}
+    return dcc.Loading(dcc.Graph(id=component_id, config=config,
                                  figure=placeholder("Loading…"),
                                  className=class_name), delay_show=400)
 
@@ -38,7 +43,7 @@ def grid_panel() -> dbc.Card:
 def scatter_panel() -> dbc.Card:
     """Return the customer scatter panel (box/lasso selects)."""
     return panel("Customers: frequency vs monetary (box or lasso to select)",
-                 graph(ids.CUSTOMER_SCATTER, "graph-md"))
+                 graph(ids.CUSTOMER_SCATTER, "graph-md", tools=True))
 
 
 def persona_panel() -> dbc.Card:
