@@ -7,32 +7,39 @@ each condition over the whole input (non-exclusively) and keeps a few examples.
 
 >>> kept, cancellations, report = clean_transactions(lines)     # doctest: +SKIP
 >>> report.to_frame()                                           # doctest: +SKIP
+
+The buckets, their descriptions and the report live in
+:mod:`segmentation.cleaning_report`; they are re-exported here.
 """
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
 from segmentation import schema
+from segmentation.cleaning_report import (
+    EXAMPLES_PER_REASON,
+    FLAG_DESCRIPTIONS,
+    REASON_DESCRIPTIONS,
+    REASONS,
+    CleaningReport,
+    LineReason,
+    report_examples,
+)
 from segmentation.errors import ColumnMappingError, SegmentationError
 
-
-class LineReason(StrEnum):
-    """Buckets, in the order they are tested (the first that applies wins)."""
-
-    MISSING_CUSTOMER_ID = "missing_customer_id"
-    UNPARSEABLE_DATE = "unparseable_date"
-    NON_NUMERIC_QUANTITY_OR_PRICE = "non_numeric_quantity_or_price"
-    CANCELLATION = "cancellation"
-    NON_POSITIVE_PRICE = "non_positive_price"
-    NON_PRODUCT_CODE = "non_product_code"
-    EXACT_DUPLICATE = "exact_duplicate"
-    KEPT = "kept"
-
+__all__ = [
+    "EXAMPLES_PER_REASON",
+    "FLAG_DESCRIPTIONS",
+    "NON_PRODUCT_CODES",
+    "NON_PRODUCT_PREFIXES",
+    "REASON_DESCRIPTIONS",
+    "CleaningReport",
+    "LineReason",
+    "classify_lines",
+    "clean_transactions",
+]
 
 #: Stock codes that are not products (postage, fees, manual adjustments, discounts,
 #: samples, bad debt, ...), compared case-insensitively after stripping spaces.
@@ -55,137 +62,6 @@ NON_PRODUCT_CODES: frozenset[str] = frozenset(
 #: Stock-code prefixes that are not products (gift vouchers ``gift_0001_10``...),
 #: compared case-insensitively.
 NON_PRODUCT_PREFIXES: tuple[str, ...] = ("gift_",)
-
-#: What each bucket means, in plain words (the cleaning receipt shows these).
-REASON_DESCRIPTIONS: dict[str, str] = {
-    LineReason.MISSING_CUSTOMER_ID: "No customer id: the line cannot be attributed "
-    "to a customer.",
-    LineReason.UNPARSEABLE_DATE: "The invoice date is missing or not a date.",
-    LineReason.NON_NUMERIC_QUANTITY_OR_PRICE: "The quantity or the price (or line "
-    "amount) is missing or not a number.",
-    LineReason.CANCELLATION: "A cancellation or return (invoice number starting "
-    "with C, or a negative quantity); kept aside to compute return rates.",
-    LineReason.NON_POSITIVE_PRICE: "No positive value: a price (or amount) of zero "
-    "or below, e.g. free items and bad-debt adjustments, or a quantity of zero.",
-    LineReason.NON_PRODUCT_CODE: "Not a product: postage, fees, discounts, manual "
-    "adjustments, samples or gift vouchers.",
-    LineReason.EXACT_DUPLICATE: "An exact copy of an earlier line (every column "
-    "equal), counted once.",
-    LineReason.KEPT: "Kept: a purchase of a product by a known customer.",
-}
-
-#: Conditions counted over the whole input, one line may show several.
-FLAG_DESCRIPTIONS: dict[str, str] = {
-    "missing_customer_id": "lines without a customer id",
-    "unparseable_date": "lines whose date is missing or not a date",
-    "non_numeric_quantity_or_price": "lines whose quantity or price is not a number",
-    "cancellation": "lines on a C-invoice or with a negative quantity",
-    "cancellation_invoice": "lines on invoices whose number starts with C",
-    "negative_quantity": "lines with a negative quantity",
-    "zero_quantity": "lines with a quantity of 0",
-    "zero_price": "lines with a price (or amount) of 0",
-    "negative_price": "lines with a negative price (or amount)",
-    "adjustment_invoice": "lines on invoices whose number starts with A "
-    "(adjustments such as bad debt)",
-    "non_product_code": "lines whose stock code is not a product",
-    "exact_duplicate": "lines identical in every column to an earlier line",
-}
-
-EXAMPLES_PER_REASON = 3
-_EXAMPLE_COLUMNS = (
-    schema.INVOICE_ID,
-    schema.STOCK_CODE,
-    schema.QUANTITY,
-    schema.UNIT_PRICE,
-    schema.CUSTOMER_ID,
-)
-_REASONS: tuple[LineReason, ...] = tuple(LineReason)
-
-
-@dataclass
-class CleaningReport:
-    """How many invoice lines went to each bucket, and why.
-
-    Attributes
-    ----------
-    rows_in : int
-        Lines read.
-    counts : dict of str to int
-        Lines per :class:`LineReason` value (every reason, ``kept`` included), in
-        bucket order; they sum to ``rows_in``.
-    flagged : dict of str to int
-        Lines showing each condition of :data:`FLAG_DESCRIPTIONS`, counted over the
-        whole input and not exclusively (a line may be in several).
-    examples : list of dict
-        Up to three lines per dropped reason: ``reason``, ``row`` (the line's index
-        label in the loaded table, 0-based), ``invoice_id``, ``stock_code``,
-        ``quantity``, ``unit_price``, ``customer_id`` (``None`` where absent), plus
-        ``amount`` when the file has a line total.
-
-    Raises
-    ------
-    ValueError
-        At construction, when ``counts`` misses a reason or does not sum to
-        ``rows_in``.
-    """
-
-    rows_in: int
-    counts: dict[str, int]
-    flagged: dict[str, int] = field(default_factory=dict)
-    examples: list[dict] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if set(self.counts) != {str(r) for r in _REASONS}:
-            raise ValueError(f"counts must cover every LineReason: {self.counts}")
-        if sum(self.counts.values()) != self.rows_in:
-            raise ValueError(
-                f"bucket counts sum to {sum(self.counts.values())}, "
-                f"not rows_in={self.rows_in}"
-            )
-
-    @property
-    def kept(self) -> int:
-        """Lines kept as purchases."""
-        return self.counts[LineReason.KEPT]
-
-    @property
-    def dropped(self) -> int:
-        """Lines in every bucket but ``kept`` (cancellations included)."""
-        return self.rows_in - self.kept
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the receipt: one row per bucket, in bucket order.
-
-        Returns
-        -------
-        pandas.DataFrame of shape (8, 4)
-            Columns ``reason``, ``lines``, ``share_pct`` (percent of ``rows_in``,
-            0 when there is no line) and ``description`` (plain words).
-        """
-        lines = [self.counts[r] for r in _REASONS]
-        share = [100.0 * n / self.rows_in if self.rows_in else 0.0 for n in lines]
-        return pd.DataFrame(
-            {
-                "reason": [str(r) for r in _REASONS],
-                "lines": pd.array(lines, dtype="int64"),
-                "share_pct": share,
-                "description": [REASON_DESCRIPTIONS[r] for r in _REASONS],
-            }
-        )
-
-    def to_dict(self) -> dict:
-        """Return the report as JSON-ready built-in types (plus kept and dropped)."""
-        return {**asdict(self), "kept": self.kept, "dropped": self.dropped}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> CleaningReport:
-        """Rebuild a report from :meth:`to_dict` output (derived keys ignored)."""
-        return cls(
-            rows_in=int(data["rows_in"]),
-            counts={str(k): int(v) for k, v in data["counts"].items()},
-            flagged={str(k): int(v) for k, v in data.get("flagged", {}).items()},
-            examples=list(data.get("examples", [])),
-        )
 
 
 # 1. Read the columns -------------------------------------------------------------
@@ -306,14 +182,14 @@ def _buckets(
         | flags["zero_quantity"],
         LineReason.NON_PRODUCT_CODE: flags["non_product_code"],
     }
-    bucket = np.full(len(lines), _REASONS.index(LineReason.KEPT), dtype=np.int8)
+    bucket = np.full(len(lines), REASONS.index(LineReason.KEPT), dtype=np.int8)
     open_ = np.ones(len(lines), dtype=bool)
     for reason, applies in tests.items():
         hit = open_ & applies
-        bucket[hit] = _REASONS.index(reason)
+        bucket[hit] = REASONS.index(reason)
         open_ &= ~hit
     duplicates = _exact_duplicates(lines, open_)
-    bucket[duplicates["among"]] = _REASONS.index(LineReason.EXACT_DUPLICATE)
+    bucket[duplicates["among"]] = REASONS.index(LineReason.EXACT_DUPLICATE)
     flags["exact_duplicate"] = duplicates["anywhere"]
     return bucket, flags
 
@@ -344,33 +220,9 @@ def classify_lines(lines: pd.DataFrame) -> pd.Series:
 
 
 def _as_reasons(bucket: np.ndarray, index: pd.Index) -> pd.Series:
-    categories = pd.CategoricalDtype([str(r) for r in _REASONS], ordered=True)
+    categories = pd.CategoricalDtype([str(r) for r in REASONS], ordered=True)
     values = pd.Categorical.from_codes(bucket, dtype=categories)
     return pd.Series(values, index=index, name="reason")
-
-
-def _plain(value: object) -> object:
-    """Return a JSON-ready scalar: ``None`` for missing, built-ins for numpy."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _examples(lines: pd.DataFrame, bucket: np.ndarray) -> list[dict]:
-    columns = list(_EXAMPLE_COLUMNS)
-    if schema.AMOUNT in lines.columns:
-        columns.append(schema.AMOUNT)
-    out = []
-    for code, reason in enumerate(_REASONS):
-        if reason is LineReason.KEPT:
-            continue
-        for row in np.flatnonzero(bucket == code)[:EXAMPLES_PER_REASON]:
-            line = lines.iloc[row]
-            example = {"reason": str(reason), "row": _plain(lines.index[row])}
-            for column in columns:
-                example[column] = _plain(line[column]) if column in line else None
-            out.append(example)
-    return out
 
 
 # 4. The public step --------------------------------------------------------------
@@ -436,12 +288,12 @@ def clean_transactions(
     """
     value = _check_columns(lines)
     bucket, flags = _buckets(lines, value)
-    counts = np.bincount(bucket, minlength=len(_REASONS))
+    counts = np.bincount(bucket, minlength=len(REASONS))
     report = CleaningReport(
         rows_in=len(lines),
-        counts={str(r): int(n) for r, n in zip(_REASONS, counts, strict=True)},
+        counts={str(r): int(n) for r, n in zip(REASONS, counts, strict=True)},
         flagged={name: int(flags[name].sum()) for name in FLAG_DESCRIPTIONS},
-        examples=_examples(lines, bucket),
+        examples=report_examples(lines, bucket),
     )
     numbers = {
         c: pd.to_numeric(lines[c], errors="coerce").astype("float64")
@@ -456,8 +308,8 @@ def clean_transactions(
     typed = lines.assign(
         **numbers, **{schema.INVOICE_DATE: dates, schema.LINE_TOTAL: total}
     )
-    kept = typed[bucket == _REASONS.index(LineReason.KEPT)]
-    is_cancel = bucket == _REASONS.index(LineReason.CANCELLATION)
+    kept = typed[bucket == REASONS.index(LineReason.KEPT)]
+    is_cancel = bucket == REASONS.index(LineReason.CANCELLATION)
     cancellations = typed[is_cancel & ~flags["non_product_code"]]
     cancellations = cancellations.assign(
         **{schema.LINE_TOTAL: cancellations[schema.LINE_TOTAL].abs()}
