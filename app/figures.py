@@ -8,6 +8,8 @@ customers), and never modifies its input. Colours and symbols come from
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -104,7 +106,7 @@ def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
 def _cell_text(value, label, fmt, selected) -> str:
     parts = [f"<b>{fmt(value)}</b>"]
     if label:
-        parts.append(str(label))
+        parts.append(textwrap.fill(str(label), 14).replace("\n", "<br>"))
     if selected is not None:
         parts.append(f"selected: {fmt(selected)}")
     return "<br>".join(parts)
@@ -251,5 +253,5 @@ def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
     fig.update_xaxes(dtick=1)
     fig.update_annotations(font_size=11)
     fig.update_layout(template=theme.TEMPLATE, margin={**_MARGIN, "t": 30},
-                      height=330, shapes=shapes)
+                      shapes=shapes)
     return fig

@@ -19,16 +19,18 @@ def panel(title: str, *children, extra=None, class_name: str = "") -> dbc.Card:
                     className=f"panel {class_name}".strip())
 
 
-def graph(component_id: str, class_name: str = "",
-          tools: bool = False) -> dcc.Loading:
-    """Return a graph with a delayed loading overlay (quick updates do not flash).
+def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.Graph:
+    """Return a graph of fixed height that fills its panel's width.
 
-    ``tools`` shows plotly's mode bar (zoom, box and lasso select).
+    The height is an inline style: Dash gives a responsive graph
+    ``height: 100%``, which collapses inside a card of automatic height.
+    ``tools`` shows plotly's mode bar (zoom, box and lasso select). No
+    ``dcc.Loading`` wrapper: its overlay left the graphs out of the page flow
+    after a slow update, and the long jobs have their own progress bar.
     """
     config = {**_GRAPH_CONFIG, "displayModeBar": "hover" if tools else False}
-    return dcc.Loading(dcc.Graph(id=component_id, config=config,
-                                 figure=placeholder("Loading…"),
-                                 className=class_name), delay_show=400)
+    return dcc.Graph(id=component_id, config=config, figure=placeholder("Loading…"),
+                     style={"height": f"{height_px}px"})
 
 
 def grid_panel() -> dbc.Card:
@@ -36,14 +38,14 @@ def grid_panel() -> dbc.Card:
     toggle = dbc.RadioItems(id=ids.GRID_METRIC, value=GRID_METRICS[0], inline=True,
                             options=[{"label": m, "value": m} for m in GRID_METRICS],
                             className="small")
-    return panel("Value × style", graph(ids.VALUE_STYLE_GRID, "graph-md"),
+    return panel("Value × style", graph(ids.VALUE_STYLE_GRID, 360),
                  extra=toggle)
 
 
 def scatter_panel() -> dbc.Card:
     """Return the customer scatter panel (box/lasso selects)."""
     return panel("Customers: frequency vs monetary (box or lasso to select)",
-                 graph(ids.CUSTOMER_SCATTER, "graph-md", tools=True))
+                 graph(ids.CUSTOMER_SCATTER, 360, tools=True))
 
 
 def persona_panel() -> dbc.Card:
@@ -55,12 +57,12 @@ def persona_panel() -> dbc.Card:
 def heatmap_panel() -> dbc.Card:
     """z-scored feature means per value tier (and the selection)."""
     return panel("Feature profile (z-scored means; cell text = mean)",
-                 graph(ids.FEATURE_HEATMAP, "graph-sm"))
+                 graph(ids.FEATURE_HEATMAP, 330))
 
 
 def diagnostics_panel() -> dbc.Card:
     """K diagnostics curves and the rule that recommended k."""
-    return panel("Choosing k", graph(ids.K_DIAGNOSTICS, "graph-sm"),
+    return panel("Choosing k", graph(ids.K_DIAGNOSTICS, 330),
                  html.Div(id=ids.K_RULE, className="small text-muted"))
 
 
