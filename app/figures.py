@@ -113,7 +113,8 @@ def _cell_text(value, label, fmt, selected) -> str:
 
 
 def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
-                     uirevision: str | None = None) -> go.Figure:
+                     uirevision: str | None = None,
+                     selectionrevision: str | None = None) -> go.Figure:
     """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
     One trace per value tier × purchase style (a scalar symbol per trace keeps
@@ -121,7 +122,9 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     entry (``legendgroup`` = tier). ``customdata`` rows are
     ``[customer_id, recency_days]`` (the id first: selections read it). With
     ``mask``, selected points are drawn as selected and the others dimmed
-    (``selectedpoints``).
+    (``selectedpoints``). ``uirevision`` keeps zoom and legend state while it is
+    unchanged; ``selectionrevision`` keeps the user's box or lasso: when it
+    changes, plotly drops the box and reports an empty selection.
     """
     fig = go.Figure()
     selected = None if mask is None else mask.to_numpy()
@@ -148,7 +151,7 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
         xaxis={"type": "log", "title": "frequency (orders, log)", "dtick": 1},
         yaxis={"type": "log", "title": f"monetary ({theme.CURRENCY}, log)",
                "dtick": 1},
-        uirevision=uirevision, selectionrevision=str(uirevision) + str(mask is None),
+        uirevision=uirevision, selectionrevision=selectionrevision,
     )
     return fig
 

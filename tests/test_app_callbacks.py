@@ -169,6 +169,28 @@ def test_scatter_box_selects_customer_ids():
     assert chosen == {"customer_ids": ["12347", "12350"]}
 
 
+@pytest.mark.parametrize(("current", "expected"), [
+    ({"customer_ids": ["12347"]}, None),  # double-click / empty box clears it
+    ({"cell": ["High", "Bulk"]}, selection.no_update),  # box dropped by re-render
+    ({"cluster": 1}, selection.no_update),
+    (None, selection.no_update),
+])
+def test_empty_scatter_selection_clears_only_a_scatter_selection(current, expected):
+    for empty in (None, {"points": []}):
+        chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
+                           selection.update_selection,
+                           None, empty, None, None, None, 3, 2, current)
+        assert chosen is expected or chosen == expected
+
+
+def test_scatter_keeps_its_box_across_the_rerender_after_a_box():
+    from app.selection import scatter_revision
+
+    assert scatter_revision(None) == scatter_revision({"customer_ids": ["1"]})
+    assert scatter_revision({"cell": ["High", "Bulk"]}) != scatter_revision(None)
+    assert scatter_revision({"cluster": 1}) != scatter_revision({"cluster": 2})
+
+
 def test_persona_card_click_selects_a_cluster():
     prop = json.dumps(ids.persona_card(2), separators=(",", ":")) + ".n_clicks"
     chosen = triggered(prop, selection.update_selection,

@@ -13,7 +13,7 @@ from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
-from app.selection import CLUSTER, selection_mask
+from app.selection import CLUSTER, scatter_revision, selection_mask
 
 
 def render_panels(dataset, k, percent, chosen, metric):
@@ -24,7 +24,8 @@ def render_panels(dataset, k, percent, chosen, metric):
     revision = f"{dataset['id']}-{k}"
     return (
         figures.value_style_grid(customers, metric or "customers", mask),
-        figures.customer_scatter(customers, mask, uirevision=revision),
+        figures.customer_scatter(customers, mask, uirevision=revision,
+                                 selectionrevision=scatter_revision(chosen)),
         figures.feature_heatmap(customers, mask),
         persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
     )

@@ -20,7 +20,11 @@ def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
     if trigger == ids.CUSTOMER_SCATTER:
         points = (scatter_selected or {}).get("points", [])
         chosen = [p["customdata"][0] for p in points if p.get("customdata")]
-        return {CUSTOMER_IDS: chosen} if chosen else None
+        if chosen:
+            return {CUSTOMER_IDS: chosen}
+        # an empty box (or a double-click) clears only a scatter selection; plotly
+        # also reports one when a re-render drops a box, after a grid/card click
+        return None if current and CUSTOMER_IDS in current else no_update
     if isinstance(trigger, dict) and trigger.get("type") == ids.PERSONA_CARD_TYPE:
         clicked = ctx.triggered[0].get("value")
         return {CLUSTER: int(trigger["index"])} if clicked else no_update
