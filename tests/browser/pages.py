@@ -276,3 +276,21 @@ def pointer_drag(driver, start: tuple[float, float], end: tuple[float, float],
     pointer.pause(0.2)
     pointer.pointer_up()
     actions.perform()
+
+
+_GRAPH_BOXES_JS = """
+return arguments[0].map(id => {
+  const graph = document.getElementById(id);
+  const card = graph.closest('.card');
+  const g = graph.getBoundingClientRect(), c = card.getBoundingClientRect();
+  return {id: id, height: g.height, inline: graph.style.height,
+          inside: g.top >= c.top - 1 && g.bottom <= c.bottom + 1};
+});
+"""
+GRAPHS = (ids.VALUE_STYLE_GRID, ids.CUSTOMER_SCATTER, ids.FEATURE_HEATMAP,
+          ids.K_DIAGNOSTICS)
+
+
+def graph_boxes(driver) -> list[dict]:
+    """Return each graph's height (px), inline CSS height, and if it fits its card."""
+    return driver.execute_script(_GRAPH_BOXES_JS, list(GRAPHS))

@@ -175,6 +175,32 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     assert_console_clean(page)
 
 
+#: A graph shorter than this is unreadable (the CSS asks for 330-340 px).
+READABLE_PX = 200
+
+
+def collapsed(boxes: list[dict]) -> list[dict]:
+    return [b for b in boxes if b["height"] < READABLE_PX or not b["inside"]]
+
+
+def test_panels_keep_a_readable_size(page, screenshots):
+    # Regression: with Dash's responsive ``height: 100%`` inside an auto-height
+    # wrapper, graphs collapsed to 0-38 px after an update (fixed in 4c33923).
+    pages.wait_panels(page)
+    first = pages.graph_boxes(page)
+    grid = pages.grid_counts(page)
+    tier, style = max(grid, key=grid.get)
+    pages.pointer_click(page, pages.graph_position(page, ids.VALUE_STYLE_GRID,
+                                                   style, tier))
+    pages.wait_text(page, ids.SELECTION_SUMMARY, f"grid cell {tier} · {style}")
+    pages.wait_idle(page)
+    shot(page, screenshots, "3_panels_after_update")
+    after = pages.graph_boxes(page)
+    broken = collapsed(first) + collapsed(after)
+    assert broken == [], (first, after)
+    assert_console_clean(page)
+
+
 _LISTEN_SELECTED = """
 const gd = document.querySelector('#customer-scatter .js-plotly-plot');
 window.__selected = null;
