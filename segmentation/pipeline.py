@@ -221,6 +221,7 @@ def segment(
     seed: int = DEFAULT_SEED,
     anomaly_share: float = DEFAULT_ANOMALY_SHARE,
     with_stability: bool = False,
+    style_model: PurchaseStyle | None = None,
 ) -> Segmentation:
     """Fit value tiers for ``k`` and purchase styles; label every customer.
 
@@ -236,6 +237,10 @@ def segment(
         Share of customers flagged as Anomaly.
     with_stability : bool, default False
         Also compute the mean adjusted Rand index of ``k`` across seeds.
+    style_model : PurchaseStyle, optional
+        Purchase styles already fitted on ``prepared`` with ``anomaly_share`` and
+        ``seed`` (:func:`fit_styles`): styles do not depend on k, so a caller
+        that tries several k can fit them once.
 
     Returns
     -------
@@ -248,9 +253,8 @@ def segment(
     """
     features = prepared.features
     value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
-    style_model = PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
-        features
-    )
+    if style_model is None:
+        style_model = fit_styles(prepared, anomaly_share=anomaly_share, seed=seed)
     personas = _persona_table(value_model, features)
     customers = _label(features, value_model.labels_, style_model, personas, k)
     return Segmentation(
@@ -263,6 +267,34 @@ def segment(
         style_model=style_model,
         score_tables=_score_tables(features),
         stability=stability(features, k) if with_stability else None,
+    )
+
+
+def fit_styles(
+    prepared: PreparedData,
+    *,
+    anomaly_share: float = DEFAULT_ANOMALY_SHARE,
+    seed: int = DEFAULT_SEED,
+) -> PurchaseStyle:
+    """Fit the purchase styles (Regular / Bulk / Anomaly) of a prepared dataset.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        Output of :func:`prepare`.
+    anomaly_share : float, default 0.02
+        Share of customers flagged as Anomaly, in (0, 0.5].
+    seed : int, default 0
+        Seed of the anomaly forest.
+
+    Returns
+    -------
+    PurchaseStyle
+        Fitted; ``styles_`` and ``reasons_`` are indexed like
+        ``prepared.features``.
+    """
+    return PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
+        prepared.features
     )
 
 
@@ -339,6 +371,7 @@ __all__ = [
     "ProgressCallback",
     "Segmentation",
     "customers_csv",
+    "fit_styles",
     "load_sample",
     "prepare",
     "run_report",

@@ -151,3 +151,12 @@ def test_online_retail_ii_reads_both_sheets(retail_ii_sample, retail_ii_head):
     head = pipeline.prepare(retail_ii_head, diagnostics=False)
     assert head.report.rows_in == 998
     assert len(pipeline.segment(head, 3).customers) == len(head.features)
+
+
+def test_styles_fitted_once_serve_every_k(sample):
+    styles = pipeline.fit_styles(sample, anomaly_share=0.05)
+    for k in (3, 5):
+        reused = pipeline.segment(sample, k, anomaly_share=0.05, style_model=styles)
+        fresh = pipeline.segment(sample, k, anomaly_share=0.05)
+        assert reused.style_model is styles
+        pd.testing.assert_frame_equal(reused.customers, fresh.customers)
