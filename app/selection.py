@@ -64,17 +64,3 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         return f"value cluster {n}"
     return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the scatter"
 
-
-def scatter_revision(selection: dict | None) -> str:
-    """Return the scatter's ``selectionrevision`` token for a selection.
-
-    The same token for no selection and a scatter selection, so that the
-    re-render that follows a box or lasso keeps it (a new token makes plotly
-    drop the box and send an empty selection); a grid cell or a persona card
-    gets its own token, which clears a box drawn earlier.
-    """
-    if not selection or CUSTOMER_IDS in selection:
-        return "scatter"
-    if CELL in selection:
-        return f"cell:{selection[CELL][0]}:{selection[CELL][1]}"
-    return f"cluster:{selection.get(CLUSTER)}"

@@ -183,12 +183,16 @@ def test_empty_scatter_selection_clears_only_a_scatter_selection(current, expect
         assert chosen is expected or chosen == expected
 
 
-def test_scatter_keeps_its_box_across_the_rerender_after_a_box():
-    from app.selection import scatter_revision
-
-    assert scatter_revision(None) == scatter_revision({"customer_ids": ["1"]})
-    assert scatter_revision({"cell": ["High", "Bulk"]}) != scatter_revision(None)
-    assert scatter_revision({"cluster": 1}) != scatter_revision({"cluster": 2})
+def test_a_box_selection_leaves_the_scatter_as_plotly_drew_it(dataset):
+    box = {"customer_ids": ["12347", "12350"]}
+    grid, scatter, _heat, _cards = panels.render_panels(dataset, 3, ANOMALY_PCT, box,
+                                                        "customers")
+    assert scatter is panels.no_update  # a re-render would drop the box
+    assert "selected: " in grid.data[0].text[0][0]
+    first = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
+    again = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
+    assert first.layout.uirevision == again.layout.uirevision  # zoom kept
+    assert first.layout.selectionrevision != again.layout.selectionrevision
 
 
 def test_persona_card_click_selects_a_cluster():

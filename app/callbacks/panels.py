@@ -7,25 +7,34 @@ selection change re-renders without re-fitting.
 
 from __future__ import annotations
 
-from dash import Input, Output
+import uuid
+
+from dash import Input, Output, no_update
 
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
-from app.selection import CLUSTER, scatter_revision, selection_mask
+from app.selection import CLUSTER, CUSTOMER_IDS, selection_mask
 
 
 def render_panels(dataset, k, percent, chosen, metric):
-    """Grid, scatter, feature heatmap and persona cards, selection against whole."""
+    """Return grid, scatter, feature heatmap and persona cards for the selection.
+
+    A box or lasso selection is already drawn by plotly on the scatter, so the
+    scatter is then left as it is: re-rendering it would make plotly drop the box
+    and report an empty selection. Any other re-render drops an old box
+    (``selectionrevision`` is new each time) and highlights the selection.
+    """
     seg = current_segmentation(dataset, k, percent)
     customers = seg.customers
     mask = selection_mask(customers, chosen)
-    revision = f"{dataset['id']}-{k}"
+    scatter = no_update if chosen and CUSTOMER_IDS in chosen else (
+        figures.customer_scatter(customers, mask, uirevision=f"{dataset['id']}-{k}",
+                                 selectionrevision=uuid.uuid4().hex))
     return (
         figures.value_style_grid(customers, metric or "customers", mask),
-        figures.customer_scatter(customers, mask, uirevision=revision,
-                                 selectionrevision=scatter_revision(chosen)),
+        scatter,
         figures.feature_heatmap(customers, mask),
         persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
     )
