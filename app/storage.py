@@ -16,8 +16,9 @@ Size
 Keys
     ``("upload", sha256)`` -> bytes; ``("prepared", sha256, mapping)`` -> the
     pickled :class:`segmentation.pipeline.PreparedData`;
-    ``("segmentation", sha256, mapping, k, anomaly_share, seed)`` -> the pickled
-    :class:`segmentation.pipeline.Segmentation`.
+    ``("styles", sha256, mapping, anomaly_share, seed)`` -> the fitted purchase
+    styles (independent of k); ``("segmentation", sha256, mapping, k,
+    anomaly_share, seed)`` -> the pickled :class:`segmentation.pipeline.Segmentation`.
 
 A few recently used results are also kept in memory, so that the callbacks that
 answer one k change share one :func:`segmentation.pipeline.segment` call.
@@ -122,19 +123,30 @@ class Store:
         """Tell whether an upload's PreparedData is already stored."""
         return ("prepared", sha, _mapping_key(mapping)) in self.cache
 
-    # segmentations -----------------------------------------------------------------
+    # purchase styles and segmentations ----------------------------------------------
+    def styles(self, sha: str, anomaly_share: float, mapping=None, seed: int = SEED):
+        """Return the fitted purchase styles (they do not depend on k), cached."""
+        share = round(float(anomaly_share), 4)
+        key = ("styles", sha, _mapping_key(mapping), share, int(seed))
+        cached = self._remember(key) or self.cache.get(key)
+        if cached is None:
+            cached = pipeline.fit_styles(self.prepared(sha, mapping),
+                                         anomaly_share=share, seed=seed)
+            self._set(key, cached)
+        return self._keep(key, cached)
+
     def segmentation(
         self, sha: str, k: int, anomaly_share: float, mapping=None, seed: int = SEED
     ) -> pipeline.Segmentation:
         """Return the Segmentation for (dataset, k, anomaly share, seed), cached."""
-        key = ("segmentation", sha, _mapping_key(mapping), int(k),
-               round(float(anomaly_share), 4), int(seed))
+        share = round(float(anomaly_share), 4)
+        key = ("segmentation", sha, _mapping_key(mapping), int(k), share, int(seed))
         with self._lock:  # concurrent panel callbacks share one computation
             cached = self._remember(key) or self.cache.get(key)
             if cached is None:
-                prepared = self.prepared(sha, mapping)
                 cached = pipeline.segment(
-                    prepared, int(k), seed=seed, anomaly_share=float(anomaly_share)
+                    self.prepared(sha, mapping), int(k), seed=seed, anomaly_share=share,
+                    style_model=self.styles(sha, share, mapping, seed),
                 )
                 self._set(key, cached)
             return self._keep(key, cached)

@@ -294,8 +294,7 @@ def test_create_app_registers_the_stable_ids(tmp_path):
 def test_k_change_is_fast_on_the_real_export(retail_csv, tmp_path_factory):
     store = storage.configure(tmp_path_factory.mktemp("real"))
     sha = store.put_upload(retail_csv.read_bytes(), retail_csv.name)
-    store.prepared(sha)
-    real = {"id": sha, "filename": retail_csv.name}
+    real, _status = upload.prepare_stored(sha, retail_csv.name)  # as the job does
     start = time.perf_counter()
     grid = panels.render_panels(real, 5, ANOMALY_PCT, None, "customers")[0]
     panels.render_diagnostics(real, 5)

@@ -60,6 +60,8 @@ def test_mapping_is_part_of_the_prepared_key(store, monkeypatch):
 
 def test_segmentation_cached_per_k_and_share(store, monkeypatch):
     monkeypatch.setattr(pipeline, "prepare", Calls("prepared"))
+    styles = Calls("styles")
+    monkeypatch.setattr(pipeline, "fit_styles", styles)
     fake = Calls("segmentation")
     monkeypatch.setattr(pipeline, "segment", fake)
     sha = store.put_upload(b"a,b\n", "m.csv")
@@ -67,8 +69,9 @@ def test_segmentation_cached_per_k_and_share(store, monkeypatch):
     store.segmentation(sha, 3, 0.02)
     assert fake.count == 1
     store.segmentation(sha, 4, 0.02)
+    assert styles.count == 1  # purchase styles do not depend on k
     store.segmentation(sha, 4, 0.05)
-    assert fake.count == 3
+    assert fake.count == 3 and styles.count == 2
 
 
 def test_missing_upload_says_so(store):

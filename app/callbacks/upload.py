@@ -42,7 +42,11 @@ def prepare_stored(sha: str, filename: str, mapping=None, progress=None):
         From ``pipeline.prepare`` when the file cannot be segmented.
     """
     start = time.perf_counter()
-    prepared = storage.get_store().prepared(sha, mapping, progress=progress)
+    store = storage.get_store()
+    prepared = store.prepared(sha, mapping, progress=progress)
+    if progress is not None:
+        progress("Fitting purchase styles", 1.0)
+    store.styles(sha, pipeline.DEFAULT_ANOMALY_SHARE, mapping)  # k-independent
     status = (f"Loaded {filename}: {theme.fmt_int(len(prepared.features))} customers "
               f"from {theme.fmt_int(prepared.report.kept)} kept lines "
               f"({time.perf_counter() - start:.1f} s).")
