@@ -175,6 +175,27 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     assert_console_clean(page)
 
 
+def test_persona_card_click_selects_its_cluster(page, screenshots):
+    pages.wait_panels(page)
+    _, total = pages.summary_counts(page)
+    cards = f"#{ids.PERSONA_CARDS} .persona-card"
+    card = page.find_elements(By.CSS_SELECTOR, cards)[0]
+    tier = card.text.splitlines()[0]  # e.g. "HIGH" (shown upper-case)
+    persona = card.text.splitlines()[1]
+    size = card_sizes([card.text])[0]
+    card.click()
+    pages.wait_text(page, ids.SELECTION_SUMMARY, re.escape(f"({persona})"))
+    pages.wait_idle(page)
+    shot(page, screenshots, "3_persona_card_selected")
+    assert pages.summary_counts(page) == (size, total)
+    selected = pages.grid_selected(page)
+    assert sum(selected.values()) == size
+    assert {t.upper() for (t, _), n in selected.items() if n} == {tier}
+    first = page.find_elements(By.CSS_SELECTOR, cards)[0]
+    assert "selected" in first.get_attribute("class").split()
+    assert_console_clean(page)
+
+
 #: A graph shorter than this is unreadable (the CSS asks for 330-340 px).
 READABLE_PX = 200
 
@@ -244,14 +265,14 @@ def test_box_selection_on_the_scatter_changes_the_grid(page, screenshots):
     pages.wait_idle(page)
     shot(page, screenshots, "4_scatter_box_selected")
     sent = page.execute_script("return window.__sent")
-    if sent[0] == n and 0 in sent[1:]:
+    if "no selection" in pages.text_of(page, ids.SELECTION_SUMMARY):
+        assert sent[0] == n and 0 in sent[1:], sent  # else a test problem
         pytest.xfail(
             f"APP BUG: the box selection ({n} points) is dropped right after it is "
             f"made (selectedData sent: {sent} points): re-rendering the scatter "
-            "with a new selectionrevision makes plotly emit plotly_selected with "
-            "no points, and update_selection (app/callbacks/selection.py) turns "
-            "that into selection None")
-    assert sent == [n]
+            "makes plotly emit plotly_selected with no points, and "
+            "update_selection (app/callbacks/selection.py) turns that into "
+            "selection None")
     pages.wait_text(page, ids.SELECTION_SUMMARY,
                     f"{n:,} customers chosen on the scatter")
     assert pages.summary_counts(page) == (n, total)
