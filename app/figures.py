@@ -149,7 +149,7 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     fig.update_layout(
         template=theme.TEMPLATE, margin=_MARGIN, dragmode="select",
         xaxis={"type": "log", "title": "frequency (orders, log)", "dtick": 1},
-        yaxis={"type": "log", "title": f"monetary ({theme.CURRENCY}, log)",
+        yaxis={"type": "log", "title": theme.money_axis_title(),
                "dtick": 1},
         uirevision=uirevision, selectionrevision=selectionrevision,
     )

@@ -52,10 +52,16 @@ TEMPLATE: dict = {"layout": {
 #: Opacity of points outside the current selection.
 DIMMED_OPACITY = 0.12
 
-#: Currency symbol for revenue figures; the engine does not know a file's
-#: currency, so it is a setting (env ``SEGMENTATION_CURRENCY``, default ``£``,
-#: the currency of the built-in sample and the UCI exports).
-CURRENCY = os.environ.get("SEGMENTATION_CURRENCY", "£")
+#: Currency symbol for revenue figures. A file does not say its currency, so by
+#: default amounts carry none ("in the file's currency", DESIGN section 5); set
+#: env ``SEGMENTATION_CURRENCY`` (e.g. ``£`` for the UCI exports) to show one.
+CURRENCY = os.environ.get("SEGMENTATION_CURRENCY", "")
+
+
+def money_axis_title(log: bool = True) -> str:
+    """Return the monetary axis title, with the currency when one is set."""
+    unit = ", ".join(part for part in (CURRENCY, "log" if log else "") if part)
+    return f"monetary ({unit})" if unit else "monetary"
 
 
 def tier_colour(value_cluster: int) -> str:
@@ -69,7 +75,7 @@ def fmt_int(value: float) -> str:
 
 
 def fmt_money(value: float, decimals: int = 0) -> str:
-    """Format an amount with the currency and separators: ``"£8,911,408"``."""
+    """Format an amount with the currency (if set) and separators: ``"8,911,408"``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     sign = "-" if value < 0 else ""

@@ -8,6 +8,7 @@ from dash import html
 
 from app import ids, theme
 from segmentation import schema
+from segmentation.personas import PERSONA_TEXT
 
 
 def persona_cards(customers: pd.DataFrame, personas: pd.DataFrame | None,
@@ -45,6 +46,12 @@ def persona_cards(customers: pd.DataFrame, personas: pd.DataFrame | None,
     return cards
 
 
+def _meaning(info: pd.Series) -> str:
+    """Return the persona's one-line meaning (the card shows the medians apart)."""
+    text = PERSONA_TEXT.get(info.get("persona"))
+    return text[0] if text else str(info.get("description", ""))
+
+
 def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
     first = rows.iloc[0]
     medians = rows[[schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY]].median()
@@ -58,7 +65,7 @@ def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
                  f"{medians[schema.FREQUENCY]:,.0f} orders, "
                  f"{theme.fmt_money(medians[schema.MONETARY])}",
                  className="small text-muted"),
-        html.P(str(info.get("description", "")), className="small mb-1"),
+        html.P(_meaning(info), className="small mb-1"),
         html.Div([html.B("Action: "), str(info.get("action", ""))], className="small"),
     ]
     if n_selected is not None:
