@@ -10,15 +10,19 @@ Location
 Layout
     ``runs/<run_id>/report.json`` (the run report of
     :func:`segmentation.outputs.run_report` plus ``id``, ``created`` and
-    ``source``), ``customers.csv`` (the labelled customer CSV) and ``model.pkl``
-    (the pickled :class:`segmentation.pipeline.Segmentation`). A run is written
+    ``source``), ``customers.csv`` (the labelled customer CSV), ``model.pkl``
+    (the pickled :class:`segmentation.pipeline.Segmentation`) and
+    ``prepared.pkl`` (the pickled :class:`segmentation.pipeline.PreparedData`,
+    so that the app can reopen the run's panels; runs saved before it was added
+    have none and can still be scored). A run is written
     in a hidden temporary folder and renamed into place in one step, so a crash
     never leaves half a run.
 Retention
     The newest ``max_runs`` runs are kept (default 50, environment variable
     ``SEGMENTATION_MAX_RUNS``); older ones are deleted on save.
 
-``model.pkl`` is a pickle: load runs only from a folder you trust.
+``model.pkl`` and ``prepared.pkl`` are pickles: load runs only from a folder you
+trust.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ SOURCES: tuple[str, ...] = ("cli", "app")
 #: A run id: letters, digits, ``_`` and ``-`` only, so it can never leave the folder.
 RUN_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]+$")
 REPORT_FILE, CUSTOMERS_FILE, MODEL_FILE = "report.json", "customers.csv", "model.pkl"
+PREPARED_FILE = "prepared.pkl"
 #: Loaded runs kept in memory per store (a run holds its customer table).
 MEMORY_RUNS = 8
 #: Temporary folders older than this (seconds) are leftovers of a crash.
@@ -63,6 +68,10 @@ _TEMP_PREFIX = ".tmp-"
 
 class RunNotFoundError(SegmentationError, KeyError):
     """No saved run has this id (or the id is not a valid run id)."""
+
+
+class NotReopenableError(SegmentationError):
+    """A run saved without ``prepared.pkl``: it scores, but cannot be reopened."""
 
 
 #: Where runs (and the app's store) live when ``SEGMENTATION_DATA_DIR`` is unset:
@@ -203,6 +212,7 @@ class RunStore:
         }
         try:
             self._write_model(temp, segmentation)
+            _write_pickle(temp / PREPARED_FILE, prepared)
             run_id = self._move_into_place(temp, base, metadata)
         finally:
             shutil.rmtree(temp, ignore_errors=True)
@@ -213,10 +223,7 @@ class RunStore:
     def _write_model(folder: Path, segmentation: Segmentation) -> None:
         csv = outputs.customers_csv(segmentation.customers)
         (folder / CUSTOMERS_FILE).write_text(csv, "utf-8")
-        with (folder / MODEL_FILE).open("wb") as handle:
-            pickle.dump(segmentation, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_pickle(folder / MODEL_FILE, segmentation)
 
     def _move_into_place(self, temp: Path, base: str, metadata: dict) -> str:
         """Rename the finished folder to a free id (a rename is atomic).
@@ -291,6 +298,10 @@ class RunStore:
             "customers": report["customers"],
             "sha256": report["input"]["sha256"],
             "source": report.get("source"),
+            "anomaly_share": report["settings"]["anomaly_share"],
+            "seed": report["settings"]["seed"],
+            "mapping": report.get("mapping") or {},
+            "reopenable": (self.runs_dir / run_id / PREPARED_FILE).is_file(),
         }
         with self._lock:
             self._entries[run_id] = (signature, entry)
@@ -317,9 +328,76 @@ class RunStore:
         -------
         list of dict
             Keys ``id``, ``file``, ``created`` (ISO 8601, UTC), ``k``,
-            ``customers``, ``sha256``, ``source``.
+            ``customers``, ``sha256``, ``source``, ``anomaly_share``, ``seed``,
+            ``mapping`` (canonical column -> the file's header) and
+            ``reopenable`` (the run has ``prepared.pkl``).
         """
         return self._all_entries()[: max(int(limit), 0)]
+
+    def find(
+        self, sha256: str, k: int, anomaly_share: float, seed: int, mapping: dict
+    ) -> str | None:
+        """Return the newest run of these data and settings, or None.
+
+        Reads only the runs' ``report.json`` (cached while unchanged), so it is
+        cheap enough to call before every save.
+
+        Parameters
+        ----------
+        sha256 : str
+            The input file's content hash (``PreparedData.sha256``).
+        k, seed : int
+            Value tiers and random seed (``Segmentation.k``, ``.seed``).
+        anomaly_share : float
+            Compared to 4 decimals, as the app's store keys it.
+        mapping : dict of str to str
+            The resolved column mapping (``PreparedData.mapping``).
+        """
+        share = round(float(anomaly_share), 4)
+        for entry in self._all_entries():
+            if (entry["sha256"] == sha256 and entry["k"] == int(k)
+                    and entry["seed"] == int(seed)
+                    and round(float(entry["anomaly_share"]), 4) == share
+                    and entry["mapping"] == dict(mapping or {})):
+                return entry["id"]
+        return None
+
+    def load_prepared(self, run_id: str) -> PreparedData:
+        """Return the PreparedData saved with a run (to show its panels again).
+
+        Raises
+        ------
+        RunNotFoundError
+            For an unknown or invalid id.
+        NotReopenableError
+            The run was saved without ``prepared.pkl`` (an older version).
+        SegmentationError
+            When ``prepared.pkl`` cannot be read.
+        """
+        from segmentation.pipeline import PreparedData
+
+        folder = self.runs_dir / check_run_id(run_id)
+        if not (folder / REPORT_FILE).is_file():
+            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+        try:
+            with (folder / PREPARED_FILE).open("rb") as handle:
+                prepared = pickle.load(handle)
+        except FileNotFoundError:
+            raise NotReopenableError(
+                f"run {run_id} was saved without its prepared data (by an older "
+                "version), so the app cannot reopen it; the API still scores "
+                "against it",
+                run_id=run_id,
+            ) from None
+        except (pickle.UnpicklingError, EOFError, ImportError, AttributeError) as err:
+            raise SegmentationError(
+                f"run {run_id}: {PREPARED_FILE} cannot be read ({err})",
+                run_id=run_id,
+            ) from None
+        if not isinstance(prepared, PreparedData):
+            raise SegmentationError(f"run {run_id}: {PREPARED_FILE} is not prepared "
+                                    "data", run_id=run_id)
+        return prepared
 
     def latest_id(self) -> str | None:
         """Return the id of the newest run, or None when there is none."""
@@ -405,6 +483,14 @@ class RunStore:
             "value_clusters": _records(_cluster_table(seg)),
             "grid": _records(_grid_table(seg)),
         }
+
+
+def _write_pickle(path: Path, value: object) -> None:
+    """Pickle ``value`` to ``path`` and flush it to disk (inside the temp folder)."""
+    with path.open("wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _persona_names(seg: Segmentation) -> pd.DataFrame:

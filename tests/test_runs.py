@@ -106,6 +106,7 @@ def test_save_writes_the_three_files(store, tiny_run):
     assert sorted(p.name for p in folder.iterdir()) == [
         "customers.csv",
         "model.pkl",
+        "prepared.pkl",
         "report.json",
     ]
     assert [p.name for p in store.runs_dir.iterdir()] == [run_id]  # no temp left
@@ -164,6 +165,10 @@ def test_list_newest_first_with_limit(store, tiny_run):
         "customers": 12,
         "sha256": "ff" * 32,
         "source": "cli",
+        "anomaly_share": 0.1,
+        "seed": 0,
+        "mapping": {schema.CUSTOMER_ID: "Customer"},
+        "reopenable": True,
     }
     created = datetime.fromisoformat(listed[1]["created"])
     assert created.tzinfo is not None
@@ -332,3 +337,77 @@ def test_cli_save_prints_the_run_id_last(tmp_path, monkeypatch, capsys):
     assert saved.metadata["source"] == "cli"
     assert saved.metadata["input"]["file"] == pipeline.SAMPLE_NAME
     assert saved.segmentation.k == 3
+
+
+# Finding a run and reopening its prepared data ------------------------------------
+def test_find_matches_data_and_every_setting(store, tiny_run):
+    prepared, seg = tiny_run
+    assert store.find(SHA, 2, 0.1, 0, prepared.mapping) is None  # nothing saved yet
+    run_id = store.save(prepared, seg, source="app")
+    assert store.find(SHA, 2, 0.1, 0, dict(prepared.mapping)) == run_id
+    assert store.find(SHA, 2, 0.10000001, 0, prepared.mapping) == run_id  # 4 decimals
+    other_mapping = {schema.CUSTOMER_ID: "Client"}
+    for args in [
+        ("ff" + SHA[2:], 2, 0.1, 0, prepared.mapping),  # other file
+        (SHA, 3, 0.1, 0, prepared.mapping),  # other k
+        (SHA, 2, 0.05, 0, prepared.mapping),  # other anomaly share
+        (SHA, 2, 0.1, 1, prepared.mapping),  # other seed
+        (SHA, 2, 0.1, 0, other_mapping),  # other columns
+    ]:
+        assert store.find(*args) is None, args
+
+
+def test_find_returns_the_newest_of_equal_runs(store, tiny_run, monkeypatch):
+    monkeypatch.setattr(runs, "datetime", _Frozen)
+    prepared, seg = tiny_run
+    store.save(prepared, seg)
+    newer = store.save(prepared, seg)
+    assert store.find(SHA, 2, 0.1, 0, prepared.mapping) == newer
+
+
+def test_list_tells_settings_and_reopenable(store, tiny_run):
+    prepared, seg = tiny_run
+    run_id = store.save(prepared, seg)
+    (entry,) = store.list()
+    assert (entry["id"], entry["anomaly_share"], entry["seed"]) == (run_id, 0.1, 0)
+    assert entry["mapping"] == {schema.CUSTOMER_ID: "Customer"}
+    assert entry["reopenable"] is True
+
+
+def test_load_prepared_after_a_restart(tmp_path, tiny_run):
+    prepared, seg = tiny_run
+    run_id = RunStore(tmp_path).save(prepared, seg)
+    again = RunStore(tmp_path).load_prepared(run_id)
+    assert isinstance(again, pipeline.PreparedData)
+    assert (again.sha256, again.source_name, again.mapping) == (
+        SHA, "tiny.csv", prepared.mapping)
+    pd.testing.assert_frame_equal(again.features, prepared.features)
+
+
+def test_old_run_without_prepared_data_scores_but_cannot_reopen(store, tiny_run):
+    prepared, seg = tiny_run
+    run_id = store.save(prepared, seg)
+    (store.runs_dir / run_id / runs.PREPARED_FILE).unlink()  # as saved before
+    fresh = RunStore(store.root)
+    assert fresh.list()[0]["reopenable"] is False
+    with pytest.raises(runs.NotReopenableError, match=r"cannot reopen.*API still"):
+        fresh.load_prepared(run_id)
+    records = tiny_features().reset_index(drop=True)
+    assert len(pipeline.score(fresh.load(run_id).segmentation, records)) == 12
+
+
+@pytest.mark.parametrize(("run_id", "error", "fragment"), [
+    ("../x", RunNotFoundError, "not a valid run id"),
+    ("20990101T000000-00000000-k2", RunNotFoundError, "no saved run"),
+])
+def test_load_prepared_of_unknown_ids(store, run_id, error, fragment):
+    with pytest.raises(error, match=fragment):
+        store.load_prepared(run_id)
+
+
+def test_load_prepared_of_a_damaged_file(store, tiny_run):
+    prepared, seg = tiny_run
+    run_id = store.save(prepared, seg)
+    (store.runs_dir / run_id / runs.PREPARED_FILE).write_bytes(b"not a pickle")
+    with pytest.raises(SegmentationError, match=r"prepared\.pkl cannot be read"):
+        store.load_prepared(run_id)
