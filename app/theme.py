@@ -74,6 +74,16 @@ def fmt_int(value: float) -> str:
     return f"{round(float(value)):,}"
 
 
+def fmt_count(value: float, noun: str, plural: str | None = None) -> str:
+    """Format a count with its noun, singular or plural: ``"1 order"``, ``"2 orders"``.
+
+    Counts are rounded first, so a median of 1.4 orders reads "1 order".
+    """
+    number = round(float(value))
+    word = noun if number == 1 else (plural or noun + "s")
+    return f"{number:,} {word}"
+
+
 def fmt_money(value: float, decimals: int = 0) -> str:
     """Format an amount with the currency (if set) and separators: ``"8,911,408"``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -167,3 +167,12 @@ def test_k_diagnostics_marks_recommended_and_chosen_k():
 def test_k_diagnostics_without_a_sweep_says_so():
     fig = figures.k_diagnostics(None, None, 3)
     assert "No k sweep" in fig.layout.annotations[0].text
+
+
+def test_counts_read_singular_or_plural():
+    from app import theme
+
+    assert theme.fmt_count(1, "customer") == "1 customer"
+    assert theme.fmt_count(1.4, "order") == "1 order"
+    assert theme.fmt_count(2, "day") == "2 days"
+    assert theme.fmt_count(4338, "customer") == "4,338 customers"

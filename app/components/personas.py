@@ -59,10 +59,11 @@ def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
     body = [
         html.Div(str(first[schema.VALUE_TIER]), className="persona-tier"),
         html.H6(str(info.get("persona", first[schema.PERSONA])), className="mb-1"),
-        html.Div(f"{theme.fmt_int(len(rows))} customers · {theme.fmt_pct(share)} "
+        html.Div(f"{theme.fmt_count(len(rows), 'customer')} · {theme.fmt_pct(share)} "
                  "of revenue", className="persona-size"),
-        html.Div(f"median: {medians[schema.RECENCY_DAYS]:,.0f} days since last order, "
-                 f"{medians[schema.FREQUENCY]:,.0f} orders, "
+        html.Div(f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
+                 "since last order, "
+                 f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, "
                  f"{theme.fmt_money(medians[schema.MONETARY])}",
                  className="small text-muted"),
         html.P(_meaning(info), className="small mb-1"),
