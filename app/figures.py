@@ -38,6 +38,8 @@ DIAGNOSTIC_METRICS: tuple[tuple[str, str], ...] = (
     ("calinski_harabasz", "Calinski–Harabasz (higher is better)"),
 )
 _MARGIN = {"l": 10, "r": 10, "t": 36, "b": 10}
+#: Name of the what-if customer's marker on the scatter.
+WHATIF_NAME = "what-if"
 
 
 def tier_order(customers: pd.DataFrame) -> list[str]:
@@ -114,7 +116,8 @@ def _cell_text(value, label, fmt, selected) -> str:
 
 def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
                      uirevision: str | None = None,
-                     selectionrevision: str | None = None) -> go.Figure:
+                     selectionrevision: str | None = None,
+                     whatif: dict | None = None) -> go.Figure:
     """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
     One trace per value tier × purchase style (a scalar symbol per trace keeps
@@ -124,7 +127,8 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     ``mask``, selected points are drawn as selected and the others dimmed
     (``selectedpoints``). ``uirevision`` keeps zoom and legend state while it is
     unchanged; ``selectionrevision`` keeps the user's box or lasso: when it
-    changes, plotly drops the box and reports an empty selection.
+    changes, plotly drops the box and reports an empty selection. ``whatif``
+    (``{"frequency", "monetary"}``) adds the what-if customer's black star.
     """
     fig = go.Figure()
     selected = None if mask is None else mask.to_numpy()
@@ -153,7 +157,28 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
                "dtick": 1},
         uirevision=uirevision, selectionrevision=selectionrevision,
     )
+    if whatif:
+        _whatif_marker(fig, whatif["frequency"], whatif["monetary"])
     return fig
+
+
+def _whatif_marker(fig: go.Figure, frequency: float, monetary: float) -> None:
+    """Add a black star named "what-if" at (frequency, monetary), when both > 0.
+
+    An annotation, not a trace: a box or lasso selects only customers' points
+    (annotation positions on log axes are log10 values).
+    """
+    if not (frequency > 0 and monetary > 0):
+        return  # not on log axes
+    where = {"x": float(np.log10(frequency)), "y": float(np.log10(monetary)),
+             "xref": "x", "yref": "y", "showarrow": False}
+    fig.add_annotation(**where, name=WHATIF_NAME, text="★", font={"size": 22,
+                       "color": "black"}, hovertext=(
+                           f"what-if: {frequency:,g} orders, "
+                           f"{theme.fmt_money(monetary)}"))
+    fig.add_annotation(**where, name=f"{WHATIF_NAME}-label", text="what-if",
+                       xanchor="left", xshift=10, font={"size": 11,
+                                                        "color": "black"})
 
 
 def _points(rows, tier, style, cluster, in_legend, selected) -> go.Scattergl:

@@ -41,15 +41,24 @@ DATASET_TITLE = "dataset-title"
 MAPPING_PANEL = "mapping-panel"
 MAPPING_APPLY = "mapping-apply"
 MAPPING_FIELDS = "mapping-fields"
+SAVE_RUN_BUTTON = "save-run-button"
+RUN_SAVED = "run-saved"
+RUNS_LIST = "runs-list"
+WHATIF_RECENCY = "whatif-recency"
+WHATIF_FREQUENCY = "whatif-frequency"
+WHATIF_MONETARY = "whatif-monetary"
+WHATIF_RESULT = "whatif-result"
 
 # Browser-side stores (small: ids and choices only, never tables) ------------------
 DATASET_STORE = "dataset-store"
 SELECTION_STORE = "selection-store"
 PENDING_STORE = "pending-store"
+WHATIF_STORE = "whatif-store"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"
 MAPPING_CHOICE_TYPE = "mapping-choice"
+RUN_REOPEN_TYPE = "run-reopen"
 
 
 def persona_card(value_cluster: int | object) -> dict[str, object]:
@@ -77,3 +86,14 @@ def mapping_choice(canonical: str | object) -> dict[str, object]:
         A name of ``schema.CANONICAL_COLUMNS``, or a wildcard in a callback.
     """
     return {"type": MAPPING_CHOICE_TYPE, "index": canonical}
+
+
+def run_reopen(run_id: str | object) -> dict[str, object]:
+    """Return the id of the "Reopen" button of one saved run.
+
+    Parameters
+    ----------
+    run_id : str or dash.ALL
+        A saved run's id (:class:`segmentation.runs.RunStore`), or a wildcard.
+    """
+    return {"type": RUN_REOPEN_TYPE, "index": run_id}

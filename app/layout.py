@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import ids
-from app.components import controls, panels
+from app.components import controls, panels, runs, whatif
 
 
 def serve_layout() -> dbc.Container:
@@ -38,7 +38,8 @@ def serve_layout() -> dbc.Container:
         header,
         alert,
         dbc.Row([
-            dbc.Col([controls.control_column(), panels.receipt_panel()], lg=3,
+            dbc.Col([controls.control_column(), panels.receipt_panel(),
+                     whatif.whatif_panel(), runs.runs_panel()], lg=3,
                     className="control-column"),
             dbc.Col(main, lg=9),
         ], className="g-2"),

@@ -36,6 +36,7 @@ import diskcache
 
 from segmentation import pipeline
 from segmentation.errors import SegmentationError
+from segmentation.runs import RunStore
 
 ENV_DATA_DIR = "SEGMENTATION_DATA_DIR"
 ENV_SIZE_LIMIT = "SEGMENTATION_STORE_BYTES"
@@ -151,6 +152,23 @@ class Store:
                 self._set(key, cached)
             return self._keep(key, cached)
 
+    def put_run(self, prepared: pipeline.PreparedData,
+                segmentation: pipeline.Segmentation) -> dict:
+        """Store a saved run's PreparedData and Segmentation (to reopen it).
+
+        They go under the run's sha256 and resolved column mapping, so the
+        panels read them without the upload's bytes. Returns the dataset store
+        (``{"id", "filename", "mapping"}``) that points at them.
+        """
+        sha, mapping = prepared.sha256, dict(prepared.mapping)
+        mkey, seed = _mapping_key(mapping), int(segmentation.seed)
+        share = round(float(segmentation.anomaly_share), 4)
+        self._set(("prepared", sha, mkey), prepared)
+        self._set(("styles", sha, mkey, share, seed), segmentation.style_model)
+        self._set(("segmentation", sha, mkey, int(segmentation.k), share, seed),
+                  segmentation)
+        return {"id": sha, "filename": prepared.source_name, "mapping": mapping}
+
     def _set(self, key: tuple, value) -> None:
         """Store ``value``, then evict the oldest other entries while over limit."""
         self.cache.set(key, value)
@@ -178,6 +196,7 @@ class Store:
 
 
 _STORE: Store | None = None
+_RUNS: RunStore | None = None
 
 
 def configure(directory: str | os.PathLike | None = None, size_limit=None) -> Store:
@@ -190,3 +209,12 @@ def configure(directory: str | os.PathLike | None = None, size_limit=None) -> St
 def get_store() -> Store:
     """Return the process-wide store (configured from the environment if needed)."""
     return _STORE if _STORE is not None else configure()
+
+
+def run_store() -> RunStore:
+    """Return the saved runs of the store's data directory (as the API sees them)."""
+    global _RUNS
+    root = get_store().directory.parent
+    if _RUNS is None or _RUNS.root != root:
+        _RUNS = RunStore(root)
+    return _RUNS

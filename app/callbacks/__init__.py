@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.callbacks import download, errors, panels, selection, upload
+from app.callbacks import download, errors, panels, runs, selection, upload, whatif
 
-MODULES = (upload, panels, selection, download)
+MODULES = (upload, panels, selection, download, runs, whatif)
 
 
 def register_callbacks(app) -> None:

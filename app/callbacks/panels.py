@@ -18,20 +18,22 @@ from app.components.receipt import cleaning_receipt
 from app.selection import CLUSTER, CUSTOMER_IDS, selection_mask
 
 
-def render_panels(dataset, k, percent, chosen, metric):
+def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     """Return grid, scatter, feature heatmap and persona cards for the selection.
 
     A box or lasso selection is already drawn by plotly on the scatter, so the
     scatter is then left as it is: re-rendering it would make plotly drop the box
     and report an empty selection. Any other re-render drops an old box
     (``selectionrevision`` is new each time) and highlights the selection.
+    ``whatif`` (``{"frequency", "monetary"}``) is drawn as a star on the scatter.
     """
     seg = current_segmentation(dataset, k, percent)
     customers = seg.customers
     mask = selection_mask(customers, chosen)
     scatter = no_update if chosen and CUSTOMER_IDS in chosen else (
         figures.customer_scatter(customers, mask, uirevision=f"{dataset['id']}-{k}",
-                                 selectionrevision=uuid.uuid4().hex))
+                                 selectionrevision=uuid.uuid4().hex,
+                                 whatif=whatif))
     return (
         figures.value_style_grid(customers, metric or "customers", mask),
         scatter,
@@ -67,6 +69,7 @@ def register_callbacks(app) -> None:
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
         Input(ids.GRID_METRIC, "value"),
+        Input(ids.WHATIF_STORE, "data"),
     )(render_panels)
     app.callback(
         Output(ids.K_DIAGNOSTICS, "figure"),

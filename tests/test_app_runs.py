@@ -1,0 +1,146 @@
+"""Saved runs in the app: save once, list, reopen after a restart without the bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextvars import copy_context
+
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from dash.exceptions import PreventUpdate
+
+from app import create_app, ids, storage
+from app.callbacks import panels, runs, upload
+from segmentation import pipeline, schema
+from segmentation.runs import PREPARED_FILE, RunStore
+
+ANOMALY_PCT = 2
+RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}-k\d+(?:-\d+)?")
+
+
+def text_of(component) -> str:
+    """Flatten Dash children (components, strings, lists) to their text."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return "".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+def clicked(run_id, value=1):
+    """Call ``reopen_run`` as Dash would when run_id's Reopen button is clicked."""
+    prop_id = json.dumps(ids.run_reopen(run_id), separators=(",", ":")) + ".n_clicks"
+
+    def call():
+        context_value.set(AttributeDict(
+            triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        return runs.reopen_run([value])
+    return copy_context().run(call)
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    storage.configure(tmp_path)
+    yield tmp_path
+    storage.configure(tmp_path)  # leave no reference to a deleted folder's runs
+
+
+@pytest.fixture
+def dataset(data_dir):
+    return upload.ingest(pipeline.load_sample(), "sample.csv")[0]
+
+
+def test_app_builds_with_the_runs_panel(tmp_path):
+    app = create_app(tmp_path)
+    layout = str(app.layout())
+    for component in (ids.SAVE_RUN_BUTTON, ids.RUN_SAVED, ids.RUNS_LIST):
+        assert component in layout
+
+
+def test_save_gives_a_run_id_once_and_a_scoring_hint(dataset, data_dir):
+    first = text_of(runs.save_run(1, None, dataset, 3, ANOMALY_PCT))
+    (run_id,) = set(RUN_ID.findall(first))  # shown, and in the hint
+    assert first.startswith("Saved run") and "POST /api/segment" in first
+    assert f'"run_id": "{run_id}"' in first
+    again = text_of(runs.save_run(2, None, dataset, 3, ANOMALY_PCT))
+    assert again.startswith("Already saved as run") and run_id in again
+    # the CSV download button saves too, and finds the same run
+    assert run_id in text_of(runs.save_run(2, 1, dataset, 3, ANOMALY_PCT))
+    listed = RunStore(data_dir).list()  # what the API reads
+    assert [r["id"] for r in listed] == [run_id]
+    assert listed[0]["source"] == "app" and listed[0]["k"] == 3
+
+
+def test_other_settings_are_other_runs(dataset, data_dir):
+    saved = {runs.save_current(dataset, k, pct)[0]
+             for k, pct in [(3, 2), (4, 2), (3, 5), (4, 2), (3, 2)]}
+    assert len(saved) == 3  # (3, 2), (4, 2), (3, 5)
+    settings = {(r["k"], r["anomaly_share"]) for r in RunStore(data_dir).list()}
+    assert settings == {(3, 0.02), (4, 0.02), (3, 0.05)}
+
+
+def test_list_shows_newest_first_with_reopen_buttons(dataset, data_dir):
+    assert "No saved run yet" in text_of(runs.list_runs(None))
+    older = runs.save_current(dataset, 3, ANOMALY_PCT)[0]
+    newer = runs.save_current(dataset, 5, ANOMALY_PCT)[0]
+    rows = runs.list_runs(None).children
+    assert [row.title for row in rows] == [newer, older]
+    button = rows[0].children[1]
+    assert button.id == ids.run_reopen(newer) and not button.disabled
+    facts = text_of(rows[0])
+    assert "sample.csv" in facts and "k = 5" in facts
+    customers = len(storage.get_store().prepared(dataset["id"]).features)
+    assert f"{customers:,} customers" in facts
+
+
+def test_reopen_after_restart_without_the_upload(dataset, data_dir):
+    run_id = runs.save_current(dataset, 4, 3)[0]
+    saved = RunStore(data_dir).load(run_id).segmentation
+    storage.get_store().cache.clear()  # the upload's bytes and results are gone
+    storage.configure(data_dir)  # a new server process: a fresh store, same folder
+    reopened, k, percent, message = clicked(run_id)
+    assert (reopened["id"], reopened["filename"]) == (dataset["id"], "sample.csv")
+    assert (k, percent) == (4, 3)
+    assert text_of(message).startswith("Reopened sample.csv (k = 4)")
+    assert run_id in text_of(message)
+    grid, scatter, heat, cards = panels.render_panels(reopened, k, percent, None,
+                                                      "customers")
+    assert grid.data[0].z.sum() == len(saved.customers)  # every customer in a cell
+    points = [t for t in scatter.data if t.customdata is not None]
+    assert sum(len(t.x) for t in points) == len(saved.customers)
+    assert len(cards) == 4 and heat.data
+    receipt, title = panels.render_receipt(reopened)
+    assert title == "Dataset: sample.csv" and receipt
+    figure, rule = panels.render_diagnostics(reopened, k)
+    assert "Chosen k = 4" in rule and figure.data
+    shown = storage.get_store().segmentation(reopened["id"], k, percent / 100,
+                                             mapping=reopened["mapping"])
+    assert shown.customers[schema.VALUE_TIER].tolist() == (
+        saved.customers[schema.VALUE_TIER].tolist())
+
+
+def test_old_run_cannot_be_reopened_but_is_said_so(dataset, data_dir):
+    store = storage.get_store()
+    cli = RunStore(data_dir)  # e.g. the command line's --save, before prepared.pkl
+    run_id = cli.save(store.prepared(dataset["id"]),
+                      store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100))
+    (data_dir / "runs" / run_id / PREPARED_FILE).unlink()
+    assert runs.list_runs(None).children[0].children[1].disabled
+    dataset_out, k, percent, message = clicked(run_id)
+    assert dataset_out is k is percent is runs.no_update
+    assert "cannot reopen" in message and "API still scores" in message
+
+
+def test_reopen_needs_a_click(dataset):
+    run_id = runs.save_current(dataset, 3, ANOMALY_PCT)[0]
+    with pytest.raises(PreventUpdate):
+        clicked(run_id, value=None)  # the list was redrawn, nothing clicked
+
+
+def test_save_without_a_dataset_does_nothing(data_dir):
+    with pytest.raises(PreventUpdate):
+        runs.save_run(1, None, None, 3, ANOMALY_PCT)
