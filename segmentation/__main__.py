@@ -19,6 +19,7 @@ import pandas as pd
 
 from segmentation import pipeline, schema
 from segmentation.errors import SegmentationError
+from segmentation.loading import COMMAND_LINE_LIMITS
 from segmentation.runs import RunStore
 
 EXIT_OK = 0
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> None:
         mapping=dict(args.map) or None,
         as_of=args.as_of,
         seed=args.seed,
+        limits=COMMAND_LINE_LIMITS,
         progress=progress,
     )
     progress(f"Segmenting {len(prepared.features):,} customers, k={args.k}", 0.9)

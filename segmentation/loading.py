@@ -48,6 +48,7 @@ from segmentation._io_types import NUMBER_COLUMNS, detect_decimal, to_canonical
 from segmentation.errors import InputFileError, LimitExceededError
 
 __all__ = [
+    "COMMAND_LINE_LIMITS",
     "DEFAULT_LIMITS",
     "FILE_FORMATS",
     "Limits",
@@ -84,7 +85,11 @@ class Limits:
     max_inflated_bytes: int = 2 * 2**30
 
 
+#: Limits for uploads to the app (a server's attack surface).
 DEFAULT_LIMITS = Limits()
+#: Limits for a file the user names on the command line: the same, but up to
+#: 2 GiB on disk (a year of a large shop's lines is several hundred MB of CSV).
+COMMAND_LINE_LIMITS = Limits(max_bytes=2 * 2**30)
 
 
 @dataclass
