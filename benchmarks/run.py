@@ -58,11 +58,14 @@ def worker_cli(path: str) -> dict:
     steps: dict[str, float] = {}
     started = time.perf_counter()
     from segmentation import pipeline
+    from segmentation.loading import COMMAND_LINE_LIMITS
 
     steps["import"] = time.perf_counter() - started
     marks: list[tuple[str, float]] = []
     prepared = pipeline.prepare(
-        Path(path), progress=lambda step, _: marks.append((step, time.perf_counter()))
+        Path(path),
+        limits=COMMAND_LINE_LIMITS,
+        progress=lambda step, _: marks.append((step, time.perf_counter())),
     )
     for (step, at), (_, until) in itertools.pairwise(marks):
         steps[step] = until - at
