@@ -38,8 +38,8 @@ def serve_layout() -> dbc.Container:
         header,
         alert,
         dbc.Row([
-            dbc.Col([controls.control_column(), panels.receipt_panel(),
-                     whatif.whatif_panel(), runs.runs_panel()], lg=3,
+            dbc.Col([controls.control_column(), whatif.whatif_panel(),
+                     runs.runs_panel(), panels.receipt_panel()], lg=3,
                     className="control-column"),
             dbc.Col(main, lg=9),
         ], className="g-2"),

@@ -102,11 +102,12 @@ def test_reopen_after_restart_without_the_upload(dataset, data_dir):
     saved = RunStore(data_dir).load(run_id).segmentation
     storage.get_store().cache.clear()  # the upload's bytes and results are gone
     storage.configure(data_dir)  # a new server process: a fresh store, same folder
-    reopened, k, percent, message = clicked(run_id)
+    reopened, k, percent, message, status = clicked(run_id)
     assert (reopened["id"], reopened["filename"]) == (dataset["id"], "sample.csv")
     assert (k, percent) == (4, 3)
-    assert text_of(message).startswith("Reopened sample.csv (k = 4)")
-    assert run_id in text_of(message)
+    assert text_of(message).startswith(f"Reopened sample.csv: run {run_id}.")
+    n = len(saved.customers)
+    assert status == f"Reopened saved run of sample.csv: {n:,} customers, k = 4."
     grid, scatter, heat, cards = panels.render_panels(reopened, k, percent, None,
                                                       "customers")
     assert grid.data[0].z.sum() == len(saved.customers)  # every customer in a cell
@@ -130,8 +131,8 @@ def test_old_run_cannot_be_reopened_but_is_said_so(dataset, data_dir):
                       store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100))
     (data_dir / "runs" / run_id / PREPARED_FILE).unlink()
     assert runs.list_runs(None).children[0].children[1].disabled
-    dataset_out, k, percent, message = clicked(run_id)
-    assert dataset_out is k is percent is runs.no_update
+    dataset_out, k, percent, message, status = clicked(run_id)
+    assert dataset_out is k is percent is status is runs.no_update
     assert "cannot reopen" in message and "API still scores" in message
 
 

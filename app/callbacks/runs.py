@@ -48,7 +48,7 @@ def save_current(dataset: dict | None, k: int, percent: float | None
 def save_run(save_clicks, download_clicks, dataset, k, percent):
     """"Save run" or "Download CSV" clicked -> the run id and how to score with it."""
     run_id, created = save_current(dataset, k, percent)
-    return scoring_hint(run_id, existing=not created)
+    return scoring_hint(run_id, "Saved run" if created else "Already saved as run")
 
 
 def list_runs(_saved_message):
@@ -63,7 +63,7 @@ def _percent(anomaly_share: float) -> float | int:
 
 
 def reopen(run_id: str):
-    """Put a saved run in the store; return dataset store, k, percent and a message.
+    """Put a saved run in the store; return dataset store, k, percent and messages.
 
     Raises
     ------
@@ -78,9 +78,10 @@ def reopen(run_id: str):
     note = "" if seg.seed == storage.SEED else (
         f" It was fitted with seed {seg.seed}; the panels use the app's seed "
         f"{storage.SEED}.")
-    message = [f"Reopened {prepared.source_name} (k = {seg.k}). "]
-    return dataset, seg.k, _percent(seg.anomaly_share), [
-        *message, *scoring_hint(run_id, existing=True), note]
+    status = (f"Reopened saved run of {prepared.source_name}: "
+              f"{len(seg.customers):,} customers, k = {seg.k}.")
+    message = [*scoring_hint(run_id, f"Reopened {prepared.source_name}: run"), note]
+    return dataset, seg.k, _percent(seg.anomaly_share), message, status
 
 
 def reopen_run(_clicks):
@@ -91,7 +92,7 @@ def reopen_run(_clicks):
     try:
         return reopen(trigger["index"])
     except SegmentationError as err:
-        return no_update, no_update, no_update, str(err)
+        return no_update, no_update, no_update, str(err), no_update
 
 
 def register_callbacks(app) -> None:
@@ -114,6 +115,7 @@ def register_callbacks(app) -> None:
         Output(ids.K_SLIDER, "value"),
         Output(ids.ANOMALY_SLIDER, "value"),
         Output(ids.RUN_SAVED, "children", allow_duplicate=True),
+        Output(ids.RUN_RESULT, "children", allow_duplicate=True),
         Input(ids.run_reopen(ALL), "n_clicks"),
         prevent_initial_call=True,
     )(reopen_run)

@@ -41,7 +41,7 @@ def parse_whatif(recency, frequency, monetary) -> dict | str:
     parsed = {}
     for column, value in values.items():
         if value is None or value == "":
-            return f"Enter a {LABELS[column]} to score the customer."
+            return f"Enter a {LABELS[column]} (a number ≥ 0) to score the customer."
         try:
             number = float(value)
         except (TypeError, ValueError):

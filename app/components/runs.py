@@ -19,6 +19,9 @@ LISTED_RUNS = 6
 _ROW_STYLE = {"display": "flex", "justifyContent": "space-between",
               "alignItems": "center", "gap": "0.5rem", "padding": "0.25rem 0",
               "borderTop": "1px solid #EBF0F8"}
+#: A panel stacked in the control column: its own height (``.panel`` fills its
+#: column's height), a gap below.
+STACKED = {"height": "auto", "marginBottom": "8px"}
 _LIST_STYLE = {"listStyle": "none", "paddingLeft": 0, "margin": "0.25rem 0 0"}
 
 
@@ -26,14 +29,15 @@ def runs_panel() -> dbc.Card:
     """Return the panel: a "Save run" button, the last save's message, the list."""
     save = dbc.Button("Save run", id=ids.SAVE_RUN_BUTTON, size="sm", color="primary",
                       outline=True)
-    return panel("Saved runs", html.Div(id=ids.RUN_SAVED, className="small run-saved"),
+    card = panel("Saved runs", html.Div(id=ids.RUN_SAVED, className="small run-saved"),
                  html.Div(id=ids.RUNS_LIST, className="runs-list"), extra=save,
                  class_name="runs")
+    card.style = STACKED
+    return card
 
 
-def scoring_hint(run_id: str, existing: bool = False) -> list:
-    """Return the run id and a one-line hint of how to score against it."""
-    said = "Already saved as run" if existing else "Saved run"
+def scoring_hint(run_id: str, said: str = "Saved run") -> list:
+    """Return ``said``, the run id and a one-line hint of how to score against it."""
     return [f"{said} ", html.Code(run_id), ". Score a customer against it: ",
             html.Code(f'POST /api/segment {{"run_id": "{run_id}", '
                       '"recency_days": …, "frequency": …, "monetary": …}')]

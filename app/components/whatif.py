@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from app import ids, theme
 from app.components.panels import panel
+from app.components.runs import STACKED
 
 #: (id, label) of the three inputs, in the order of ``schema.RFM_COLUMNS``.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -25,13 +26,15 @@ def whatif_panel() -> dbc.Card:
                         dbc.Input(id=field, type="number", min=0, size="sm",
                                   debounce=True, style=_INPUT_STYLE)],
                        style=_FIELD_STYLE) for field, label in FIELDS]
-    return panel(
+    card = panel(
         "What if? A hypothetical customer", *fields,
         html.Div(id=ids.WHATIF_RESULT, className="small whatif-result",
                  **{"aria-live": "polite"}),
         dcc.Store(id=ids.WHATIF_STORE, storage_type="memory"),
         class_name="whatif",
     )
+    card.style = STACKED
+    return card
 
 
 def whatif_result(scored: dict, recency: float, frequency: float,
