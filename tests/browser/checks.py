@@ -26,7 +26,7 @@ def assert_console_clean(driver) -> None:
 
 
 def card_sizes(cards: list[str]) -> list[int]:
-    sizes = [re.search(r"([\d,]+) customers", card) for card in cards]
+    sizes = [re.search(r"([\d,]+) customers?\b", card) for card in cards]
     assert all(sizes), cards
     return [int(m.group(1).replace(",", "")) for m in sizes]
 
