@@ -1,4 +1,4 @@
-"""A saved run's folder on disk: written atomically, listed, deleted.
+"""A saved run's folder on disk: written atomically, read, deleted.
 
 Private to :mod:`segmentation.runs` (the layout is in its docstring). A run is
 written in a hidden temporary folder and renamed into place in one step; it is
@@ -23,6 +23,8 @@ from segmentation._run_ids import (
     MODEL_FILE,
     PREPARED_FILE,
     REPORT_FILE,
+    NotReopenableError,
+    RunNotFoundError,
 )
 from segmentation.errors import SegmentationError
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 #: Temporary folders older than this (seconds) are leftovers of a crash.
 STALE_SECONDS = 3600
 TEMP_PREFIX = ".tmp-"
+#: What a pickle that cannot be read raises (bad bytes, or classes since renamed).
+_UNREADABLE = (pickle.UnpicklingError, EOFError, ImportError, AttributeError)
 
 
 def new_temp_folder(runs_dir: Path) -> Path:
@@ -132,3 +136,70 @@ def read_entry(folder: Path) -> dict | None:
         "mapping": report.get("mapping") or {},
         "reopenable": (folder / PREPARED_FILE).is_file(),
     }
+
+
+def read_run(folder: Path, run_id: str) -> tuple[dict, Segmentation]:
+    """Return a run's ``report.json`` and its unpickled ``model.pkl``.
+
+    Raises
+    ------
+    RunNotFoundError
+        When either file is missing.
+    SegmentationError
+        When ``model.pkl`` cannot be read or does not hold a Segmentation.
+    """
+    from segmentation.pipeline import Segmentation
+
+    try:
+        metadata = json.loads((folder / REPORT_FILE).read_text("utf-8"))
+        segmentation = _read_pickle(
+            folder / MODEL_FILE, run_id, "; segment the file again"
+        )
+    except FileNotFoundError:
+        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
+    if not isinstance(segmentation, Segmentation):
+        raise SegmentationError(f"run {run_id}: {MODEL_FILE} is not a run")
+    return metadata, segmentation
+
+
+def read_prepared(folder: Path, run_id: str) -> PreparedData:
+    """Return the unpickled ``prepared.pkl`` of the run in ``folder``.
+
+    Raises
+    ------
+    RunNotFoundError
+        When the run has no ``report.json``.
+    NotReopenableError
+        The run was saved without ``prepared.pkl`` (an older version).
+    SegmentationError
+        When ``prepared.pkl`` cannot be read or does not hold PreparedData.
+    """
+    from segmentation.pipeline import PreparedData
+
+    if not (folder / REPORT_FILE).is_file():
+        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+    try:
+        prepared = _read_pickle(folder / PREPARED_FILE, run_id)
+    except FileNotFoundError:
+        raise NotReopenableError(
+            f"run {run_id} was saved without its prepared data (by an older "
+            "version), so the app cannot reopen it; the API still scores "
+            "against it",
+            run_id=run_id,
+        ) from None
+    if not isinstance(prepared, PreparedData):
+        raise SegmentationError(f"run {run_id}: {PREPARED_FILE} is not prepared "
+                                "data", run_id=run_id)
+    return prepared
+
+
+def _read_pickle(path: Path, run_id: str, advice: str = "") -> object:
+    """Unpickle ``path``; FileNotFoundError is left to the caller."""
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except _UNREADABLE as err:
+        raise SegmentationError(
+            f"run {run_id}: {path.name} cannot be read ({err}){advice}",
+            run_id=run_id,
+        ) from None

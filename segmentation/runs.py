@@ -27,9 +27,7 @@ trust.
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import shutil
 import threading
 from collections import OrderedDict
@@ -279,30 +277,9 @@ class RunStore:
         SegmentationError
             When ``prepared.pkl`` cannot be read.
         """
-        from segmentation.pipeline import PreparedData
-
-        folder = self.runs_dir / check_run_id(run_id)
-        if not (folder / REPORT_FILE).is_file():
-            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
-        try:
-            with (folder / PREPARED_FILE).open("rb") as handle:
-                prepared = pickle.load(handle)
-        except FileNotFoundError:
-            raise NotReopenableError(
-                f"run {run_id} was saved without its prepared data (by an older "
-                "version), so the app cannot reopen it; the API still scores "
-                "against it",
-                run_id=run_id,
-            ) from None
-        except (pickle.UnpicklingError, EOFError, ImportError, AttributeError) as err:
-            raise SegmentationError(
-                f"run {run_id}: {PREPARED_FILE} cannot be read ({err})",
-                run_id=run_id,
-            ) from None
-        if not isinstance(prepared, PreparedData):
-            raise SegmentationError(f"run {run_id}: {PREPARED_FILE} is not prepared "
-                                    "data", run_id=run_id)
-        return prepared
+        return _run_files.read_prepared(
+            self.runs_dir / check_run_id(run_id), run_id
+        )
 
     def load(self, run_id: str) -> SavedRun:
         """Return a saved run with its fitted models (cached in memory by id).
@@ -326,7 +303,8 @@ class RunStore:
             if cached and cached[0] == signature:
                 self._memory.move_to_end(run_id)
                 return cached[1]
-        saved = _read(folder, run_id)
+        metadata, segmentation = _run_files.read_run(folder, run_id)
+        saved = SavedRun(metadata=metadata, segmentation=segmentation)
         with self._lock:
             self._memory[run_id] = (signature, saved)
             self._memory.move_to_end(run_id)
@@ -345,23 +323,3 @@ class RunStore:
         saved = self.load(run_id)
         return run_summary(run_id, saved.metadata, saved.segmentation)
 
-
-def _read(folder: Path, run_id: str) -> SavedRun:
-    """Read a run's ``report.json`` and ``model.pkl``."""
-    from segmentation.pipeline import Segmentation
-
-    try:
-        metadata = json.loads((folder / REPORT_FILE).read_text("utf-8"))
-        with (folder / MODEL_FILE).open("rb") as handle:
-            segmentation = pickle.load(handle)
-    except FileNotFoundError:
-        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
-    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError) as err:
-        raise SegmentationError(
-            f"run {run_id}: {MODEL_FILE} cannot be read ({err}); "
-            "segment the file again",
-            run_id=run_id,
-        ) from None
-    if not isinstance(segmentation, Segmentation):
-        raise SegmentationError(f"run {run_id}: {MODEL_FILE} is not a run")
-    return SavedRun(metadata=metadata, segmentation=segmentation)

@@ -141,7 +141,7 @@ def test_a_crash_while_saving_leaves_no_half_run(store, tiny_run, monkeypatch):
     def broken_dump(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs.pickle, "dump", broken_dump)
+    monkeypatch.setattr(pickle, "dump", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         store.save(*tiny_run)
     assert list(store.runs_dir.iterdir()) == []
