@@ -93,18 +93,43 @@ def grid_summary(customers: pd.DataFrame) -> pd.DataFrame:
         grid_label, customers, revenue_share (0..1), median recency_days,
         frequency, monetary.
     """
-    total = customers[schema.MONETARY].sum()
     keys = [schema.VALUE_CLUSTER, schema.VALUE_TIER, schema.PURCHASE_STYLE]
-    cells = customers.groupby(keys, observed=True).agg(
-        grid_label=(schema.GRID_LABEL, "first"),
+    return group_profile(customers, keys, schema.GRID_LABEL).reset_index()
+
+
+def group_profile(
+    customers: pd.DataFrame, keys: str | list[str], label: str
+) -> pd.DataFrame:
+    """Size, revenue share and median RFM of each group of customers.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        ``Segmentation.customers``.
+    keys : str or list of str
+        The column(s) to group by (e.g. value_cluster).
+    label : str
+        A column constant within a group, kept as its first value per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``keys``, one row per non-empty group: ``label``, customers,
+        median_recency_days (days), median_frequency (orders), median_monetary
+        (currency) and revenue_share (group monetary / total monetary, 0..1; 0
+        when the total is 0).
+    """
+    total = customers[schema.MONETARY].sum()
+    table = customers.groupby(keys, observed=True).agg(
+        **{label: (label, "first")},
         customers=(schema.CUSTOMER_ID, "size"),
         revenue=(schema.MONETARY, "sum"),
         median_recency_days=(schema.RECENCY_DAYS, "median"),
         median_frequency=(schema.FREQUENCY, "median"),
         median_monetary=(schema.MONETARY, "median"),
     )
-    cells = cells.assign(revenue_share=cells["revenue"] / total if total else 0.0)
-    return cells.drop(columns="revenue").reset_index()
+    table = table.assign(revenue_share=table["revenue"] / total if total else 0.0)
+    return table.drop(columns="revenue")
 
 
 def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:

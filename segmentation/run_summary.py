@@ -60,19 +60,10 @@ def _persona_names(seg: Segmentation) -> pd.DataFrame:
 
 
 def _cluster_table(seg: Segmentation) -> pd.DataFrame:
-    customers = seg.customers
-    total = customers[schema.MONETARY].sum()
-    table = customers.groupby(schema.VALUE_CLUSTER).agg(
-        value_tier=(schema.VALUE_TIER, "first"),
-        customers=(schema.CUSTOMER_ID, "size"),
-        revenue=(schema.MONETARY, "sum"),
-        median_recency_days=(schema.RECENCY_DAYS, "median"),
-        median_frequency=(schema.FREQUENCY, "median"),
-        median_monetary=(schema.MONETARY, "median"),
+    table = outputs.group_profile(
+        seg.customers, schema.VALUE_CLUSTER, schema.VALUE_TIER
     )
-    table = table.assign(revenue_share=table["revenue"] / total if total else 0.0)
-    table = table.drop(columns="revenue").join(_persona_names(seg))
-    return table.reset_index()
+    return table.join(_persona_names(seg)).reset_index()
 
 
 def _grid_table(seg: Segmentation) -> pd.DataFrame:
