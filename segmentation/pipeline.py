@@ -17,7 +17,6 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from segmentation import schema
@@ -32,15 +31,10 @@ from segmentation.clustering import (
 from segmentation.datasets import SAMPLE_NAME, sample_bytes
 from segmentation.errors import EmptyResultError
 from segmentation.features import customer_features, reference_date
+from segmentation.labelling import label_customers
 from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
 from segmentation.outputs import customers_csv, run_report
-from segmentation.personas import (
-    grid_label,
-    name_personas,
-    segment_name,
-    tier_position,
-)
-from segmentation.scoring import score
+from segmentation.scoring import score, score_tables
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
 #: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
@@ -255,8 +249,7 @@ def segment(
     value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
     if style_model is None:
         style_model = fit_styles(prepared, anomaly_share=anomaly_share, seed=seed)
-    personas = _persona_table(value_model, features)
-    customers = _label(features, value_model.labels_, style_model, personas, k)
+    customers, personas = label_customers(features, value_model, style_model)
     return Segmentation(
         k=k,
         seed=seed,
@@ -265,7 +258,7 @@ def segment(
         personas=personas,
         value_model=value_model,
         style_model=style_model,
-        score_tables=_score_tables(features),
+        score_tables=score_tables(features),
         stability=stability(features, k) if with_stability else None,
     )
 
@@ -296,61 +289,6 @@ def fit_styles(
     return PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
         prepared.features
     )
-
-
-def _persona_table(value_model: ValueTiers, features: pd.DataFrame) -> pd.DataFrame:
-    profile = value_model.profile_
-    return profile.join(name_personas(profile, features))
-
-
-def _label(
-    features: pd.DataFrame,
-    clusters: np.ndarray,
-    style_model: PurchaseStyle,
-    personas: pd.DataFrame,
-    k: int,
-) -> pd.DataFrame:
-    tier = personas["value_tier"].to_numpy()[clusters]
-    style = style_model.styles_.to_numpy()
-    cells = pd.DataFrame(
-        {
-            "tier": tier,
-            "position": np.asarray([tier_position(c, k) for c in range(k)])[clusters],
-            "style": style,
-        }
-    )
-    names = cells.drop_duplicates().assign(
-        segment=lambda c: [segment_name(t, s) for t, s in zip(c.tier, c["style"])],
-        grid=lambda c: [grid_label(p, s) for p, s in zip(c.position, c["style"])],
-    )
-    named = cells.merge(names, on=["tier", "position", "style"], how="left")
-    labels = pd.DataFrame(
-        {
-            schema.VALUE_CLUSTER: clusters.astype("int64"),
-            schema.VALUE_TIER: tier,
-            schema.PERSONA: personas["persona"].to_numpy()[clusters],
-            schema.PURCHASE_STYLE: style,
-            schema.STYLE_REASON: style_model.reasons_.to_numpy(),
-            schema.SEGMENT: named["segment"].to_numpy(),
-            schema.GRID_LABEL: named["grid"].to_numpy(),
-        },
-        index=features.index,
-    )
-    out = features.join(labels).reset_index()
-    return out.loc[:, list(schema.OUTPUT_COLUMNS)]
-
-
-def _score_tables(features: pd.DataFrame) -> dict[str, pd.Series]:
-    """Training value -> quintile score, one step function per RFM column."""
-    pairs = {
-        schema.RECENCY_DAYS: schema.R_SCORE,
-        schema.FREQUENCY: schema.F_SCORE,
-        schema.MONETARY: schema.M_SCORE,
-    }
-    return {
-        column: features.groupby(column)[score].first().sort_index()
-        for column, score in pairs.items()
-    }
 
 
 def load_sample() -> bytes:

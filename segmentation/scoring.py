@@ -49,6 +49,26 @@ def _validate(records: pd.DataFrame) -> pd.DataFrame:
     return records.assign(**converted)
 
 
+def score_tables(features: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return, per RFM column, the run's step function ``value -> quintile score``.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The run's customers: ``schema.RFM_COLUMNS`` and their r/f/m scores.
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        For recency_days, frequency and monetary: the distinct training values
+        (sorted index) and the score each got, for :func:`quintile_of`.
+    """
+    return {
+        column: features.groupby(column)[score].first().sort_index()
+        for column, score in _SCORE_OF.items()
+    }
+
+
 def quintile_of(values: pd.Series, table: pd.Series) -> np.ndarray:
     """Score values with a run's step function ``training value -> score``.
 
