@@ -8,54 +8,40 @@ customers), and never modifies its input. Colours and symbols come from
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app import theme
+from app.figure_base import MARGIN, placeholder, tier_order
+from app.profile_figures import (
+    DIAGNOSTIC_METRICS,
+    HEATMAP_FEATURES,
+    feature_heatmap,
+    feature_profile,
+    k_diagnostics,
+)
 from segmentation import schema
 
+__all__ = [
+    "DIAGNOSTIC_METRICS", "GRID_METRICS", "HEATMAP_FEATURES", "WHATIF_NAME",
+    "customer_scatter", "feature_heatmap", "feature_profile", "grid_counts",
+    "k_diagnostics", "placeholder", "tier_order", "value_style_grid",
+]
+
 GRID_METRICS: tuple[str, ...] = ("customers", "revenue")
-#: Features profiled in the feature heatmap (z-scored means per value cluster).
-HEATMAP_FEATURES: tuple[str, ...] = (
-    schema.RECENCY_DAYS,
-    schema.FREQUENCY,
-    schema.MONETARY,
-    schema.AVG_ORDER_VALUE,
-    schema.AVG_ITEMS_PER_ORDER,
-    schema.AVG_LINE_QUANTITY,
-    schema.DISTINCT_PRODUCTS,
-    schema.RETURN_RATE,
-    schema.TENURE_DAYS,
-)
-DIAGNOSTIC_METRICS: tuple[tuple[str, str], ...] = (
-    ("inertia", "Inertia (elbow)"),
-    ("silhouette", "Silhouette (higher is better)"),
-    ("davies_bouldin", "Davies–Bouldin (lower is better)"),
-    ("calinski_harabasz", "Calinski–Harabasz (higher is better)"),
-)
-_MARGIN = {"l": 10, "r": 10, "t": 36, "b": 10}
 #: Name of the what-if customer's marker on the scatter.
 WHATIF_NAME = "what-if"
-
-
-def tier_order(customers: pd.DataFrame) -> list[str]:
-    """Return the value tiers present, from lowest to highest value cluster."""
-    pairs = customers[[schema.VALUE_CLUSTER, schema.VALUE_TIER]].drop_duplicates()
-    return pairs.sort_values(schema.VALUE_CLUSTER)[schema.VALUE_TIER].tolist()
-
-
-def placeholder(message: str) -> go.Figure:
-    """Return an empty figure that shows ``message`` in its middle."""
-    fig = go.Figure(layout={"template": theme.TEMPLATE, "margin": _MARGIN})
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+#: Grid text fitting: pixels of plot height in the 360 px grid panel (the rest is
+#: the purchase-style axis and margins), pixels per text line, label font size and
+#: width of a label line in characters.
+GRID_PLOT_PX = 270
+GRID_LINE_PX = 14
+GRID_LABEL_FONT = 10
+GRID_LABEL_CHARS = 16
 
 
 def grid_counts(customers: pd.DataFrame, metric: str = "customers",
@@ -79,39 +65,62 @@ def grid_counts(customers: pd.DataFrame, metric: str = "customers",
 
 
 def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
-                     mask: pd.Series | None = None) -> go.Figure:
+                     mask: pd.Series | None = None,
+                     plot_px: int = GRID_PLOT_PX) -> go.Figure:
     """Heatmap of customers (or revenue) per value tier × purchase style cell.
 
-    Each cell is annotated with its count, its business label (``grid_label``)
-    and, when ``mask`` is given, how many of the selection fall in it.
+    Each cell shows its count in bold and, when ``mask`` is given, how many of
+    the selection fall in it ("selected: n"). The cell's business label
+    (``grid_label``) is added in smaller type only where a row is tall enough
+    for it (about ``plot_px / n_tiers`` pixels, so up to k = 5 or 6); the hover
+    always gives tier, style, label and counts.
     """
     whole = grid_counts(customers, metric)
     chosen = None if mask is None else grid_counts(customers, metric, mask)
     labels = (customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
               [schema.GRID_LABEL].first())
     fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
-    text = [[_cell_text(whole.loc[t, s], labels.get((t, s), ""), fmt,
-                        None if chosen is None else chosen.loc[t, s])
-             for s in whole.columns] for t in whole.index]
+    lines = max(1, math.floor(plot_px / max(len(whole), 1) / GRID_LINE_PX))
+    text, custom = [], []
+    for tier in whole.index:
+        cells = [(whole.loc[tier, s], str(labels.get((tier, s), "")),
+                  None if chosen is None else chosen.loc[tier, s])
+                 for s in whole.columns]
+        text.append([_cell_text(v, lab, fmt, sel, lines) for v, lab, sel in cells])
+        custom.append([_cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
+                       for style, (v, lab, sel) in zip(whole.columns, cells,
+                                                       strict=True)])
     fig = go.Figure(go.Heatmap(
         z=whole.to_numpy(), x=list(whole.columns), y=list(whole.index), text=text,
-        texttemplate="%{text}", textfont={"size": 12 if len(whole) <= 4 else 10},
+        customdata=custom, texttemplate="%{text}",
+        textfont={"size": 12 if len(whole) <= 5 else 11},
         colorscale=theme.SEQUENTIAL_SCALE, showscale=False,
-        hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", xgap=2, ygap=2,
+        hovertemplate="%{customdata}<extra></extra>", xgap=2, ygap=2,
     ))
-    fig.update_layout(template=theme.TEMPLATE, margin=_MARGIN,
+    fig.update_layout(template=theme.TEMPLATE, margin=MARGIN,
                       xaxis={"title": "purchase style", "side": "top"},
                       yaxis={"ticksuffix": " "}, clickmode="event")
     return fig
 
 
-def _cell_text(value, label, fmt, selected) -> str:
+def _cell_text(value, label, fmt, selected, lines: int) -> str:
+    """Count first; the label (smaller) only if the row has room for it."""
     parts = [f"<b>{fmt(value)}</b>"]
-    if label:
-        parts.append(textwrap.fill(str(label), 14).replace("\n", "<br>"))
     if selected is not None:
         parts.append(f"selected: {fmt(selected)}")
+    wrapped = textwrap.wrap(label, GRID_LABEL_CHARS) if label else []
+    if wrapped and len(parts) + len(wrapped) <= lines:
+        small = "<br>".join(wrapped)
+        parts.insert(1, f"<span style='font-size:{GRID_LABEL_FONT}px'>{small}</span>")
     return "<br>".join(parts)
+
+
+def _cell_hover(cell, value, label, fmt, selected, metric) -> str:
+    noun = "customers" if metric == "customers" else "revenue"
+    parts = [f"<b>{cell}</b>", label and f"<i>{label}</i>", f"{fmt(value)} {noun}"]
+    if selected is not None:
+        parts.append(f"selected: {fmt(selected)}")
+    return "<br>".join(p for p in parts if p)
 
 
 def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
@@ -143,15 +152,22 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
             fig.add_trace(_points(customers[rows], tier, style, cluster, not shown,
                                   None if selected is None else selected[rows]))
             shown = True
-    for i, (style, symbol) in enumerate(theme.STYLE_SYMBOLS.items()):
+    for style, symbol in theme.STYLE_SYMBOLS.items():
         fig.add_trace(go.Scattergl(
-            x=[None], y=[None], mode="markers", name=style, legendgroup="style",
-            legendgrouptitle_text="purchase style" if i == 0 else None,
-            hoverinfo="skip",
+            x=[None], y=[None], mode="markers", name=style, legend="legend2",
+            hoverinfo="skip",  # no legendgroup: a group stacks vertically
             marker={"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
         ))
+    small = len(tier_order(customers)) > 6
     fig.update_layout(
-        template=theme.TEMPLATE, margin=_MARGIN, dragmode="select",
+        template=theme.TEMPLATE, margin={**MARGIN, "b": 30}, dragmode="select",
+        # tiers: a tight column on the right (no gap between tier groups, so
+        # k = 10 fits); styles: one row at the bottom, under the x axis title
+        legend={"tracegroupgap": 0, "font": {"size": 10 if small else 11},
+                "itemsizing": "constant", "y": 1, "yanchor": "top"},
+        legend2={"orientation": "h", "x": 0, "xanchor": "left", "y": 0,
+                 "yref": "container", "yanchor": "bottom", "font": {"size": 11},
+                 "title": {"text": "purchase style:", "side": "left"}},
         xaxis={"type": "log", "title": "frequency (orders, log)", "dtick": 1},
         yaxis={"type": "log", "title": theme.money_axis_title(),
                "dtick": 1},
@@ -184,7 +200,9 @@ def _whatif_marker(fig: go.Figure, frequency: float, monetary: float) -> None:
 def _points(rows, tier, style, cluster, in_legend, selected) -> go.Scattergl:
     customdata = np.empty((len(rows), 2), dtype=object)
     customdata[:, 0] = rows[schema.CUSTOMER_ID].astype(str).to_numpy()
-    customdata[:, 1] = rows[schema.RECENCY_DAYS].to_numpy()
+    days = rows[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
+    customdata[:, 1] = np.where(days == 1, "1 day", np.char.add(
+        days.astype(str), " days"))
     return go.Scattergl(
         x=rows[schema.FREQUENCY].to_numpy(),
         y=rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
@@ -195,91 +213,10 @@ def _points(rows, tier, style, cluster, in_legend, selected) -> go.Scattergl:
                 "symbol": theme.STYLE_SYMBOLS.get(style, "circle")},
         customdata=customdata,
         hovertemplate=(f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
-                       "frequency %{x:,} orders<br>"
-                       f"monetary {theme.CURRENCY}%{{y:,.0f}}<br>"
-                       "recency %{customdata[1]} days<extra></extra>"),
+                       "frequency: %{x:,} orders<br>"
+                       f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
+                       "recency: last order %{customdata[1]} ago<extra></extra>"),
         selectedpoints=None if selected is None else np.flatnonzero(selected),
         selected={"marker": {"opacity": 1.0}},
         unselected={"marker": {"opacity": theme.DIMMED_OPACITY}},
     )
-
-
-def feature_profile(customers: pd.DataFrame,
-                    mask: pd.Series | None = None) -> pd.DataFrame:
-    """Return z-scored feature means per value tier (plus ``Selection``).
-
-    ``z = (mean in group - mean of all) / std of all``, per feature.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index value tiers (lowest first, then ``"Selection"`` when ``mask`` is
-        given); columns ``HEATMAP_FEATURES``; ``.attrs["means"]`` the raw means.
-    """
-    feats = customers[list(HEATMAP_FEATURES)].astype(float)
-    means = feats.groupby(customers[schema.VALUE_TIER]).mean().reindex(
-        tier_order(customers))
-    if mask is not None and mask.any():
-        chosen = feats[mask.to_numpy()].mean().to_frame("Selection").T
-        means = pd.concat([means, chosen])
-    std = feats.std(ddof=0).replace(0, np.nan)
-    z = ((means - feats.mean()) / std).fillna(0.0)
-    z.attrs["means"] = means
-    return z
-
-
-def feature_heatmap(customers: pd.DataFrame,
-                    mask: pd.Series | None = None) -> go.Figure:
-    """Heatmap of z-scored feature means per value tier (and the selection)."""
-    z = feature_profile(customers, mask)
-    means = z.attrs["means"]
-    text = [[f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}" for v in row]
-            for row in means.to_numpy()]
-    fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=list(z.columns), y=list(z.index), text=text,
-        texttemplate="%{text}", textfont={"size": 11},
-        colorscale=theme.DIVERGING_SCALE, zmid=0,
-        zmin=-2, zmax=2, colorbar={"title": "z", "thickness": 10},
-        hovertemplate="%{y}<br>%{x}: mean %{text} (z = %{z:.2f})<extra></extra>",
-        xgap=1, ygap=1,
-    ))
-    fig.update_layout(template=theme.TEMPLATE, margin=_MARGIN,
-                      xaxis={"tickangle": -30})
-    return fig
-
-
-def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
-                  chosen_k: int) -> go.Figure:
-    """Four small curves of the k sweep with the recommended and chosen k marked.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame or None
-        Index k; columns inertia, silhouette, davies_bouldin, calinski_harabasz.
-    recommended_k : int or None
-        Marked with a dashed green line.
-    chosen_k : int
-        Marked with a solid black line.
-    """
-    if table is None or len(table) == 0:
-        return placeholder("No k sweep for this dataset")
-    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.2, horizontal_spacing=0.12,
-                        subplot_titles=[title for _, title in DIAGNOSTIC_METRICS])
-    shapes: list[dict] = []
-    for i, (column, title) in enumerate(DIAGNOSTIC_METRICS):
-        row, col = divmod(i, 2)
-        fig.add_trace(go.Scatter(x=table.index.to_numpy(), y=table[column].to_numpy(),
-                                 mode="lines+markers", name=title, showlegend=False,
-                                 line={"color": "#0072B2"}), row=row + 1, col=col + 1)
-        axis = "" if i == 0 else str(i + 1)
-        marks = [(chosen_k, {"color": "#000000", "width": 1})]
-        if recommended_k is not None:
-            marks.insert(0, (recommended_k, {"dash": "dash", "color": "#009E73"}))
-        shapes += [{"type": "line", "x0": k, "x1": k, "y0": 0, "y1": 1, "line": line,
-                    "xref": f"x{axis}", "yref": f"y{axis} domain"}
-                   for k, line in marks]
-    fig.update_xaxes(dtick=1)
-    fig.update_annotations(font_size=11)
-    fig.update_layout(template=theme.TEMPLATE, margin={**_MARGIN, "t": 30},
-                      shapes=shapes)
-    return fig

@@ -95,3 +95,25 @@ def fmt_money(value: float, decimals: int = 0) -> str:
 def fmt_pct(value: float, decimals: int = 1) -> str:
     """Format a percentage given in percent units: ``24.93 -> "24.9 %"``."""
     return f"{float(value):,.{decimals}f} %"
+
+
+def fmt_compact(value: float) -> str:
+    """Format a number in at most about five characters, for small cells.
+
+    ``0.034 -> "0.03"``, ``7.5 -> "7.50"``, ``112.4 -> "112"``, ``7834 -> "7.8k"``,
+    ``168478 -> "168k"``, ``1234567 -> "1.2M"``, ``-24236 -> "-24k"``; NaN -> "–".
+    """
+    number = float(value)
+    if math.isnan(number):
+        return "–"
+    size, sign = abs(number), "-" if number < 0 else ""
+    if size < 10:
+        return f"{number:.2f}"
+    if size < 1000:
+        return f"{number:.0f}"
+    for scale, unit in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        scaled = size / scale
+        text = f"{scaled:.1f}" if round(scaled, 1) < 10 else f"{scaled:.0f}"
+        if float(text) < 1000 or unit == "B":
+            return f"{sign}{text}{unit}"  # else 999,950 -> "1.0M", not "1000k"
+    return f"{number:.3g}"  # pragma: no cover (the loop always returns)

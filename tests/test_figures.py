@@ -176,3 +176,58 @@ def test_counts_read_singular_or_plural():
     assert theme.fmt_count(1.4, "order") == "1 order"
     assert theme.fmt_count(2, "day") == "2 days"
     assert theme.fmt_count(4338, "customer") == "4,338 customers"
+
+
+def ten_tier_customers() -> pd.DataFrame:
+    """ROWS' 10 customers, each in a tier of its own (k = 10), labels kept."""
+    return synthetic_customers().assign(**{
+        schema.VALUE_CLUSTER: range(10),
+        schema.VALUE_TIER: [f"T{i}" for i in range(10)]})
+
+
+def test_grid_labels_only_where_a_row_has_room(customers):
+    three = figures.value_style_grid(customers).data[0]
+    assert "Key accounts" in three.text[2][1]  # 270 px / 3 rows: room for it
+    ten = figures.value_style_grid(ten_tier_customers()).data[0]
+    # 270 px / 10 rows = 27 px: one 14 px line, the count only
+    assert ten.text[9][1] == "<b>1</b>"  # c10 (tier T9) is Bulk
+    assert "Key accounts" in ten.customdata[9][1]  # the label is in the hover
+    assert "T9 · Bulk" in ten.customdata[9][1]
+    chosen = figures.value_style_grid(ten_tier_customers(),
+                                      mask=pd.Series([True] * 10)).data[0]
+    assert chosen.text[9][1] == "<b>1</b><br>selected: 1"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.034, "0.03"), (7.5, "7.50"), (112.4, "112"), (7834, "7.8k"),
+    (168478, "168k"), (999_950, "1.0M"), (1_234_567, "1.2M"), (-24236, "-24k"),
+    (float("nan"), "–"),
+])
+def test_compact_numbers_fit_a_cell(value, expected):
+    assert theme.fmt_compact(value) == expected
+
+
+def test_feature_heatmap_text_is_compact_and_hover_is_full(customers):
+    heat = figures.feature_heatmap(customers).data[0]
+    monetary = list(heat.x).index(schema.MONETARY)
+    # High monetary mean = (5000 + 20000 + 15000) / 3 = 13,333.33
+    assert heat.text[2][monetary] == "13k"
+    assert heat.customdata[2][monetary][0] == "13,333"
+    assert "total spent" in heat.customdata[2][monetary][1]
+
+
+def test_scatter_legends_fit_ten_tiers():
+    fig = figures.customer_scatter(ten_tier_customers())
+    assert fig.layout.legend.tracegroupgap == 0  # no gap between tier groups
+    styles = [t for t in fig.data if t.legend == "legend2"]
+    assert [t.name for t in styles] == list(schema.PURCHASE_STYLES)
+    assert fig.layout.legend2.orientation == "h"
+
+
+def test_diagnostics_hover_explains_each_metric():
+    table = pd.DataFrame(
+        {"inertia": [9.0, 5.0], "silhouette": [0.4, 0.5],
+         "davies_bouldin": [1.0, 0.8], "calinski_harabasz": [100, 120]},
+        index=pd.Index([2, 3], name="k"))
+    hovers = [t.hovertemplate for t in figures.k_diagnostics(table, 3, 3).data]
+    assert "lower is better" in hovers[2] and "higher is better" in hovers[1]

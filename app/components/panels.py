@@ -5,15 +5,23 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app import ids
+from app import glossary, ids
 from app.figures import GRID_METRICS, placeholder
 
 _GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def panel(title: str, *children, extra=None, class_name: str = "") -> dbc.Card:
-    """Return a titled card around a panel; ``extra`` goes right of the title."""
-    header = dbc.CardHeader(html.Div([html.Span(title, className="panel-title"),
+def panel(title: str, *children, extra=None, class_name: str = "",
+          info: str | None = None) -> dbc.Card:
+    """Return a titled card around a panel; ``extra`` goes right of the title.
+
+    ``info`` is a plain-word explanation shown as the tooltip of an "i" mark
+    after the title (the browser's own tooltip: no script needed).
+    """
+    mark = info and html.Span("i", title=info, className="panel-info",
+                              **{"aria-label": info})
+    header = dbc.CardHeader(html.Div([html.Span([title, mark],
+                                                className="panel-title"),
                                       extra], className="panel-header"))
     return dbc.Card([header, dbc.CardBody(list(children))],
                     className=f"panel {class_name}".strip())
@@ -39,13 +47,14 @@ def grid_panel() -> dbc.Card:
                             options=[{"label": m, "value": m} for m in GRID_METRICS],
                             className="small")
     return panel("Value × style", graph(ids.VALUE_STYLE_GRID, 360),
-                 extra=toggle)
+                 extra=toggle, info=glossary.GRID_NOTE)
 
 
 def scatter_panel() -> dbc.Card:
     """Return the customer scatter panel (box/lasso selects)."""
     return panel("Customers: frequency vs monetary (box or lasso to select)",
-                 graph(ids.CUSTOMER_SCATTER, 360, tools=True))
+                 graph(ids.CUSTOMER_SCATTER, 360, tools=True),
+                 info=glossary.SCATTER_NOTE)
 
 
 def persona_panel() -> dbc.Card:
@@ -57,13 +66,17 @@ def persona_panel() -> dbc.Card:
 def heatmap_panel() -> dbc.Card:
     """z-scored feature means per value tier (and the selection)."""
     return panel("Feature profile (z-scored means; cell text = mean)",
-                 graph(ids.FEATURE_HEATMAP, 330))
+                 graph(ids.FEATURE_HEATMAP, 330),
+                 html.Div(glossary.PROFILE_NOTE, className="panel-note"),
+                 info=glossary.PROFILE_NOTE)
 
 
 def diagnostics_panel() -> dbc.Card:
     """K diagnostics curves and the rule that recommended k."""
     return panel("Choosing k", graph(ids.K_DIAGNOSTICS, 330),
-                 html.Div(id=ids.K_RULE, className="small text-muted"))
+                 html.Div(id=ids.K_RULE, className="small text-muted"),
+                 html.Div(glossary.DIAGNOSTICS_NOTE, className="panel-note"),
+                 info=glossary.DIAGNOSTICS_NOTE)
 
 
 def selection_panel() -> dbc.Card:

@@ -1,0 +1,64 @@
+"""Plain-word help for every metric the page shows (hover texts and help lines).
+
+Definitions follow DESIGN section 5 (customer features) and the usual sources of
+the k diagnostics: inertia (within-cluster sum of squares, the k-means
+objective), silhouette (Rousseeuw 1987), Davies–Bouldin (Davies & Bouldin 1979)
+and Calinski–Harabasz (Calinski & Harabasz 1974), as computed by scikit-learn.
+"""
+
+from __future__ import annotations
+
+from segmentation import schema
+
+#: One short sentence per customer feature, for hovers and the selected table.
+FEATURE_HELP: dict[str, str] = {
+    schema.RECENCY_DAYS: "recency: days since the last order (lower = more recent)",
+    schema.FREQUENCY: "frequency: number of orders (invoices)",
+    schema.MONETARY: "monetary: total spent, returns deducted",
+    schema.AVG_ORDER_VALUE: "average order value: total spent / orders",
+    schema.AVG_ITEMS_PER_ORDER: "average units bought per order",
+    schema.AVG_LINE_QUANTITY: "average units per invoice line",
+    schema.DISTINCT_PRODUCTS: "number of different products bought",
+    schema.RETURN_RATE: "return rate: share of value cancelled or returned (0..1)",
+    schema.TENURE_DAYS: "tenure: days since the first order",
+}
+
+#: Plain words for each k diagnostic (subplot hover and the help line).
+DIAGNOSTIC_HELP: dict[str, str] = {
+    "inertia": ("inertia: total squared distance of customers to their tier's "
+                "centre; always falls as k grows, look for the bend (elbow)"),
+    "silhouette": ("silhouette: how much closer customers are to their own tier "
+                   "than to the next one, from -1 to 1; higher is better"),
+    "davies_bouldin": ("Davies–Bouldin: how much tiers overlap compared with how "
+                       "far apart they are; lower is better"),
+    "calinski_harabasz": ("Calinski–Harabasz: spread between tiers divided by "
+                          "spread within them; higher is better"),
+}
+
+#: Help lines shown under panels.
+DIAGNOSTICS_NOTE = (
+    "Each curve scores one k of the sweep. Inertia: spread inside tiers (look for "
+    "the elbow). Silhouette: separation of tiers, -1..1, higher is better. "
+    "Davies–Bouldin: overlap of tiers, lower is better. Calinski–Harabasz: spread "
+    "between vs within tiers, higher is better. Dashed green = recommended k, "
+    "black = chosen k."
+)
+PROFILE_NOTE = (
+    "Colour: how far a tier's mean is from the mean of all customers, in standard "
+    "deviations (red above, blue below). Recency = days since the last order, "
+    "frequency = orders, monetary = total spent. Hover a cell for its meaning."
+)
+GRID_NOTE = (
+    "Value tier (k-means on recency, frequency and monetary) × purchase style "
+    "(Regular, Bulk = big baskets, Anomaly = unusual buying). Click a cell to "
+    "select its customers; hover for the cell's business label."
+)
+SCATTER_NOTE = (
+    "One point per customer: frequency = orders, monetary = total spent (both on "
+    "log scales). Colour = value tier, symbol = purchase style."
+)
+
+
+def feature_help(feature: str) -> str:
+    """Return the plain-word meaning of a feature column (its name if unknown)."""
+    return FEATURE_HELP.get(feature, feature.replace("_", " "))
