@@ -14,7 +14,9 @@ Size
     is under its limit, never the entry just written. (diskcache's own culling
     removes ten entries at a time, which can include the newest one.)
 Keys
-    ``("upload", sha256)`` -> bytes; ``("prepared", sha256, mapping)`` -> the
+    ``("upload", sha256)`` -> bytes; ``("mapping", sha256)`` -> the column
+    mapping a user chose for that file (reused when it is uploaded again);
+    ``("prepared", sha256, mapping)`` -> the
     pickled :class:`segmentation.pipeline.PreparedData`;
     ``("styles", sha256, mapping, anomaly_share, seed)`` -> the fitted purchase
     styles (independent of k); ``("segmentation", sha256, mapping, k,
@@ -103,6 +105,16 @@ class Store:
                 "uploaded); please upload the file again"
             )
         return entry
+
+    # column mappings chosen by users ----------------------------------------------
+    def remember_mapping(self, sha: str, mapping: dict[str, str]) -> None:
+        """Remember the column mapping a user chose for the file ``sha``."""
+        if mapping:
+            self._set(("mapping", sha), dict(mapping))
+
+    def mapping_for(self, sha: str) -> dict[str, str] | None:
+        """Return the mapping remembered for the file ``sha``, or None."""
+        return self.cache.get(("mapping", sha))
 
     # prepared data ---------------------------------------------------------------
     def prepared(self, sha: str, mapping=None, progress=None) -> pipeline.PreparedData:

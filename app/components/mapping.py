@@ -3,7 +3,9 @@
 DESIGN section 3: where a required column is missing or ambiguous, the user is
 shown the file's headers and chooses. The form offers one dropdown per canonical
 column the engine reported as missing (``ColumnMappingError.missing``), each
-listing the file's headers (``ColumnMappingError.headers``).
+listing the file's headers (``ColumnMappingError.headers``), above a preview of
+the file's first rows (:func:`app.preview.file_preview`). The choice is
+remembered per file (:meth:`app.storage.Store.remember_mapping`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,20 @@ def mapping_panel() -> html.Div:
                     ])
 
 
-def mapping_fields(error, filename: str) -> list:
+def preview_table(preview) -> html.Div | None:
+    """Return the preview's small table (headers and first rows), or None."""
+    if preview is None or preview.empty:
+        return None
+    head = html.Thead(html.Tr([html.Th(str(c)) for c in preview.columns]))
+    body = html.Tbody([html.Tr([html.Td(v) for v in row])
+                       for row in preview.itertuples(index=False)])
+    return html.Div([
+        html.Div(f"First {len(preview)} rows of the file:", className="small"),
+        dbc.Table([head, body], size="sm", bordered=True, className="preview-table"),
+    ], className="mapping-preview")
+
+
+def mapping_fields(error, filename: str, preview=None) -> list:
     """Return the dropdowns for a :class:`segmentation.errors.ColumnMappingError`.
 
     Parameters
@@ -35,6 +50,8 @@ def mapping_fields(error, filename: str) -> list:
         Carries ``headers`` (list of str) and ``missing`` (canonical names).
     filename : str
         The file the headers come from.
+    preview : pandas.DataFrame, optional
+        The file's first rows under its headers, shown under the dropdowns.
     """
     headers = [str(h) for h in getattr(error, "headers", []) or []]
     missing = list(getattr(error, "missing", []) or [])
@@ -47,7 +64,7 @@ def mapping_fields(error, filename: str) -> list:
         for canonical in missing
     ]
     return [html.Div(f"Which columns of {filename} hold these fields?",
-                     className="panel-title"), *rows]
+                     className="panel-title"), *rows, preview_table(preview)]
 
 
 def chosen_mapping(choice_ids: list[dict], choices: list) -> dict[str, str]:
