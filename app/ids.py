@@ -54,6 +54,7 @@ DATASET_STORE = "dataset-store"
 SELECTION_STORE = "selection-store"
 PENDING_STORE = "pending-store"
 WHATIF_STORE = "whatif-store"
+JOB_STORE = "job-store"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"

@@ -15,7 +15,8 @@ def serve_layout() -> dbc.Container:
     The browser-side stores hold only the dataset id and file name
     (``ids.DATASET_STORE``) and the cross-filter selection
     (``ids.SELECTION_STORE``), and an upload waiting for a column mapping
-    (``ids.PENDING_STORE``); k and the style sensitivity live in their sliders.
+    (``ids.PENDING_STORE``), and the name of the file the running job loads
+    (``ids.JOB_STORE``); k and the style sensitivity live in their sliders.
     """
     header = html.Header([
         html.H1("Customer Segmentation Studio", className="app-title"),
@@ -35,6 +36,7 @@ def serve_layout() -> dbc.Container:
         dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
         dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
         dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
+        dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
         header,
         alert,
         dbc.Row([

@@ -132,6 +132,7 @@ def test_k_change_reclusters_a_stored_dataset(server):
             {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
             {"id": ids.SELECTION_STORE, "property": "data", "value": None},
             {"id": ids.GRID_METRIC, "property": "value", "value": "customers"},
+            {"id": ids.WHATIF_STORE, "property": "data", "value": None},
         ],
         "changedPropIds": [f"{ids.K_SLIDER}.value"],
         "state": [],

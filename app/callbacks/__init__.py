@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from app.callbacks import download, errors, panels, runs, selection, upload, whatif
+from app.callbacks import (
+    download,
+    errors,
+    job_status,
+    panels,
+    runs,
+    selection,
+    upload,
+    whatif,
+)
 
-MODULES = (upload, panels, selection, download, runs, whatif)
+MODULES = (upload, job_status, panels, selection, download, runs, whatif)
 
 
 def register_callbacks(app) -> None:

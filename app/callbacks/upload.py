@@ -4,8 +4,11 @@ The job reads, cleans, builds features and sweeps k (``pipeline.prepare``) in a
 separate process (``DiskcacheManager``), reporting progress; while it runs the
 upload, sample button, sliders and downloads are disabled and Cancel is shown.
 Bytes already prepared (same sha256 and mapping) are not parsed again. When the
-engine cannot match the columns, the mapping form asks the user, and "Apply
-mapping" prepares the stored bytes again with the user's choices.
+engine cannot match the columns, the mapping form asks the user (with a preview
+of the file's first rows), and "Apply mapping" prepares the stored bytes again
+with the user's choices; the choice is remembered for that file (its sha256), so
+uploading the same file again goes straight to the panels. Starting a job closes
+an error alert left open; a new failure opens it again.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ from dash import ALL, Input, Output, State, ctx, no_update
 
 from app import ids, storage, theme
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
+from app.preview import file_preview
 from segmentation import pipeline
 from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
 
 SHOWN = {"display": "block"}
+#: Status when a job ends without an answer; app/callbacks/job_status.py then
+#: names the file (the browser knows which job it started).
 STOPPED = "The last job stopped before finishing (cancelled, or the worker died)."
+REMEMBERED = "Columns mapped as you chose before for this file."
 
 
 def decode_contents(contents: str, filename: str) -> bytes:
@@ -54,9 +61,34 @@ def prepare_stored(sha: str, filename: str, mapping=None, progress=None):
 
 
 def ingest(data: bytes, filename: str, progress=None):
-    """Store uploaded bytes, then :func:`prepare_stored` them."""
-    return prepare_stored(storage.get_store().put_upload(data, filename), filename,
-                          progress=progress)
+    """Store uploaded bytes, then :func:`prepare_stored` them.
+
+    A column mapping the user chose before for the same bytes is used again.
+    """
+    store = storage.get_store()
+    sha = store.put_upload(data, filename)
+    mapping = store.mapping_for(sha)
+    dataset, status = prepare_stored(sha, filename, mapping, progress)
+    return dataset, f"{status} {REMEMBERED}" if mapping else status
+
+
+def apply_mapping(pending: dict, mapping: dict[str, str], progress=None):
+    """Prepare a waiting upload with the user's mapping; remember it if it works."""
+    dataset, status = prepare_stored(pending["id"], pending["filename"], mapping,
+                                     progress)
+    storage.get_store().remember_mapping(pending["id"], mapping)
+    return dataset, status
+
+
+def ask_mapping(err: ColumnMappingError, waiting: dict) -> list:
+    """Return the mapping form's fields, with a preview of the stored file."""
+    try:
+        data = storage.get_store().get_upload(waiting["id"])["data"]
+    except SegmentationError:
+        data = None
+    headers = [str(h) for h in getattr(err, "headers", []) or []]
+    preview = None if data is None else file_preview(data, headers)
+    return mapping_fields(err, waiting["filename"], preview)
 
 
 def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
@@ -70,7 +102,7 @@ def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
         if trigger == ids.MAPPING_APPLY and pending:
             name = pending["filename"]
             mapping = chosen_mapping(choice_ids or [], choices or [])
-            dataset, status = prepare_stored(pending["id"], name, mapping, progress)
+            dataset, status = apply_mapping(pending, mapping, progress)
         elif trigger == ids.UPLOAD and contents:
             dataset, status = ingest(decode_contents(contents, name), name, progress)
         else:
@@ -81,7 +113,7 @@ def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
             {"id": storage.content_id(decode_contents(contents, name)),
              "filename": name})
         return (no_update, str(err), True, f"Failed: {err}",
-                mapping_fields(err, name), SHOWN, waiting)
+                ask_mapping(err, waiting), SHOWN, waiting)
     except SegmentationError as err:
         return no_update, str(err), True, f"Failed: {err}", None, HIDDEN, None
     return dataset, None, False, status, None, HIDDEN, None
@@ -116,6 +148,7 @@ def register_callbacks(app) -> None:
             (Output(ids.CANCEL_BUTTON, "style"), {"display": "inline-block"}, HIDDEN),
             (Output(ids.PROGRESS_BAR, "style"), {"display": "flex"}, HIDDEN),
             (Output(ids.RUN_RESULT, "children"), "", STOPPED),
+            (Output(ids.ERROR_ALERT, "is_open"), False, False),
         ],
         cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
     )(load_dataset)

@@ -152,6 +152,11 @@ def test_bad_files_show_an_error_and_keep_the_dataset(page, screenshots, tmp_pat
     pages.wait_panels(page)
     assert assert_panels_agree(page, 4) == total
     shot(page, screenshots, "7_bad_file_then_k4")
+    page.find_element(By.ID, ids.SAMPLE_BUTTON).click()  # a new job closes the alert
+    pages.wait(page, lambda d: not [a for a in d.find_elements(By.ID, ids.ERROR_ALERT)
+                                    if a.is_displayed()],
+               message="the old error stays open")
+    pages.wait(page, pages.controls_enabled, message="controls stay disabled")
     assert_console_clean(page)
 
 
@@ -171,7 +176,8 @@ def test_cancel_stops_a_running_job(page, screenshots, retail_csv):
                message="the cancel button stays shown")
     status = pages.wait_text(page, ids.RUN_STATUS, "stopped")
     shot(page, screenshots, "8_cancelled")
-    assert retail_csv.name not in status
+    assert f"Loading {retail_csv.name} stopped" in status, status  # names the file
+    assert f"Loaded {retail_csv.name}" not in status
     assert SAMPLE_NAME in pages.text_of(page, ids.DATASET_TITLE)
     assert pages.summary_counts(page) == (total, total)
     assert len(pages.persona_cards(page)) == 3

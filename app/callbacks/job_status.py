@@ -1,0 +1,63 @@
+"""Name the file in the status when a loading job stops without an answer.
+
+A background job that is cancelled (or whose worker dies) returns nothing; Dash
+then sets the status to the ``running`` "off" value, a fixed text
+(:data:`app.callbacks.upload.STOPPED`). Two small browser-side callbacks make it
+say which file was being loaded: the first notes the file each job starts on
+(upload, mapping, or the sample at first load, as the job itself chooses); the
+second replaces the fixed text with one naming that file. A finished job sets
+its own status, which the second callback leaves alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dash import Input, Output, State
+
+from app import ids
+from app.callbacks.upload import STOPPED
+from segmentation import pipeline
+
+#: "{name}" is replaced by the file's name.
+STOPPED_NAMED = ("Loading {name} stopped before it finished (cancelled, or the "
+                 "worker died); the panels still show the data loaded before.")
+
+_JOB_NAME_JS = """
+function(contents, sampleClicks, applyClicks, filename, pending) {
+    const trigger = dash_clientside.callback_context.triggered_id;
+    if (trigger === %(upload)s) { return filename || "the upload"; }
+    if (trigger === %(apply)s) { return (pending && pending.filename) || "the file"; }
+    return %(sample)s;
+}
+"""
+
+_STOPPED_JS = """
+function(result, name) {
+    if (result !== %(stopped)s || !name) { return dash_clientside.no_update; }
+    return %(named)s.replace("{name}", name);
+}
+"""
+
+
+def register_callbacks(app) -> None:
+    """Register the two browser-side callbacks on ``app``."""
+    app.clientside_callback(
+        _JOB_NAME_JS % {"upload": json.dumps(ids.UPLOAD),
+                        "apply": json.dumps(ids.MAPPING_APPLY),
+                        "sample": json.dumps(pipeline.SAMPLE_NAME)},
+        Output(ids.JOB_STORE, "data"),
+        Input(ids.UPLOAD, "contents"),
+        Input(ids.SAMPLE_BUTTON, "n_clicks"),
+        Input(ids.MAPPING_APPLY, "n_clicks"),
+        State(ids.UPLOAD, "filename"),
+        State(ids.PENDING_STORE, "data"),
+    )
+    app.clientside_callback(
+        _STOPPED_JS % {"stopped": json.dumps(STOPPED),
+                       "named": json.dumps(STOPPED_NAMED)},
+        Output(ids.RUN_RESULT, "children", allow_duplicate=True),
+        Input(ids.RUN_RESULT, "children"),
+        State(ids.JOB_STORE, "data"),
+        prevent_initial_call=True,
+    )
