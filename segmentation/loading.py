@@ -44,6 +44,7 @@ from segmentation._io_columns import map_columns
 from segmentation._io_csv import read_csv_bytes
 from segmentation._io_excel import read_workbook
 from segmentation._io_format import detect_format
+from segmentation._io_preview import file_preview
 from segmentation._io_types import NUMBER_COLUMNS, detect_decimal, to_canonical
 from segmentation.errors import InputFileError, LimitExceededError
 
@@ -54,6 +55,7 @@ __all__ = [
     "Limits",
     "LoadedTable",
     "detect_format",
+    "file_preview",
     "load_transactions",
     "map_columns",
 ]

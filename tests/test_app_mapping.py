@@ -9,8 +9,8 @@ import pytest
 
 from app import ids, storage
 from app.callbacks import upload
-from app.preview import file_preview
 from segmentation import pipeline
+from segmentation.loading import file_preview
 from tests.test_app_callbacks import data_url, triggered, unusual_export
 
 

@@ -21,9 +21,9 @@ from dash import ALL, Input, Output, State, ctx, no_update
 
 from app import ids, storage, theme
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
-from app.preview import file_preview
 from segmentation import pipeline
 from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
+from segmentation.loading import file_preview
 
 SHOWN = {"display": "block"}
 #: Status when a job ends without an answer; app/callbacks/job_status.py then
