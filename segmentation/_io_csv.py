@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import charset_normalizer
-import clevercsv
 import pandas as pd
 import pyarrow as pa
 
@@ -77,6 +76,8 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
 
 def _sniff(sample: str) -> tuple[str, str]:
     """Return ``(delimiter, quotechar)`` of a text sample (comma when unsure)."""
+    import clevercsv  # lazy: only messy CSVs need it (~0.2 s to import)
+
     lines = "\n".join(sample.splitlines()[:_SNIFF_LINES])
     dialect = clevercsv.Detector().detect(lines, delimiters=list(DELIMITERS))
     if dialect is None or dialect.delimiter not in DELIMITERS:

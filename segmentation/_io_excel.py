@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import fastexcel
 import pandas as pd
 import pyarrow as pa
-from openpyxl.utils.cell import column_index_from_string
 
 from segmentation import schema
 from segmentation._io_columns import map_columns, maps_required, unique_headers
@@ -75,6 +74,9 @@ def check_declared_dimensions(zf: zipfile.ZipFile, name: str, limits) -> None:
             continue
         last_col, last_row = match.group(3) or match.group(1), match.group(4)
         rows = int(last_row or match.group(2))
+        # lazy: openpyxl costs ~0.2 s to import and is needed only here
+        from openpyxl.utils.cell import column_index_from_string
+
         columns = column_index_from_string(last_col.decode())
         where = f"worksheet {part.rsplit('/', 1)[-1]} declares"
         if columns > limits.max_columns:

@@ -166,8 +166,9 @@ def k_diagnostics(
         fits = [
             KMeans(k, random_state=random_state, n_init=n_init).fit(Z) for k in usable
         ]
-        labelings = [f.labels_ for f in fits]
-        sil = silhouette_scores(Z[sample], [lab[sample] for lab in labelings])
+    labelings = [f.labels_ for f in fits]
+    # The silhouette is one big matrix product: let BLAS use every core.
+    sil = silhouette_scores(Z[sample], [lab[sample] for lab in labelings])
     table = pd.DataFrame(
         {
             "inertia": [f.inertia_ for f in fits],
