@@ -20,6 +20,7 @@ from app.figure_base import MARGIN, placeholder, tier_order
 from app.profile_figures import (
     DIAGNOSTIC_METRICS,
     HEATMAP_FEATURES,
+    chosen_k_patch,
     feature_heatmap,
     feature_profile,
     k_diagnostics,
@@ -28,8 +29,8 @@ from segmentation import schema
 
 __all__ = [
     "DIAGNOSTIC_METRICS", "GRID_METRICS", "HEATMAP_FEATURES", "WHATIF_NAME",
-    "customer_scatter", "feature_heatmap", "feature_profile", "grid_counts",
-    "k_diagnostics", "placeholder", "tier_order", "value_style_grid",
+    "chosen_k_patch", "customer_scatter", "feature_heatmap", "feature_profile",
+    "grid_counts", "k_diagnostics", "placeholder", "tier_order", "value_style_grid",
 ]
 
 GRID_METRICS: tuple[str, ...] = ("customers", "revenue")
@@ -126,97 +127,110 @@ def _cell_hover(cell, value, label, fmt, selected, metric) -> str:
 def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
                      uirevision: str | None = None,
                      selectionrevision: str | None = None,
-                     whatif: dict | None = None) -> go.Figure:
+                     whatif: dict | None = None) -> dict:
     """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
     One trace per value tier × purchase style (a scalar symbol per trace keeps
-    the payload small and the build fast); the traces of a tier share its legend
-    entry (``legendgroup`` = tier). ``customdata`` rows are
-    ``[customer_id, recency_days]`` (the id first: selections read it). With
+    the payload small); the traces of a tier share its legend entry
+    (``legendgroup`` = tier). ``customdata`` rows are
+    ``[customer_id, recency text]`` (the id first: selections read it). With
     ``mask``, selected points are drawn as selected and the others dimmed
     (``selectedpoints``). ``uirevision`` keeps zoom and legend state while it is
     unchanged; ``selectionrevision`` keeps the user's box or lasso: when it
     changes, plotly drops the box and reports an empty selection. ``whatif``
     (``{"frequency", "monetary"}``) adds the what-if customer's black star.
+
+    Returns
+    -------
+    dict
+        A plotly figure as plain data (``go.Figure(result)`` validates it): this
+        figure is rebuilt on every k change, and plotly's per-property
+        validation of thousands of points cost more than the rest of the panels.
     """
-    fig = go.Figure()
     selected = None if mask is None else mask.to_numpy()
+    columns = [schema.CUSTOMER_ID, schema.RECENCY_DAYS, schema.FREQUENCY,
+               schema.MONETARY]
     tiers = customers[schema.VALUE_TIER].to_numpy()
     styles = customers[schema.PURCHASE_STYLE].to_numpy()
+    traces = []
     for cluster, tier in enumerate(tier_order(customers)):
         shown = False
         for style in schema.PURCHASE_STYLES:
             rows = (tiers == tier) & (styles == style)
             if not rows.any():
                 continue
-            fig.add_trace(_points(customers[rows], tier, style, cluster, not shown,
+            traces.append(_points(customers.loc[rows, columns], tier, style, cluster,
+                                  not shown,
                                   None if selected is None else selected[rows]))
             shown = True
-    for style, symbol in theme.STYLE_SYMBOLS.items():
-        fig.add_trace(go.Scattergl(
-            x=[None], y=[None], mode="markers", name=style, legend="legend2",
-            hoverinfo="skip",  # no legendgroup: a group stacks vertically
-            marker={"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
-        ))
+    traces += [{"type": "scattergl", "x": [None], "y": [None], "mode": "markers",
+                "name": style, "legend": "legend2", "hoverinfo": "skip",
+                # no legendgroup: a group stacks vertically
+                "marker": {"symbol": symbol, "color": theme.STYLE_COLOURS[style]}}
+               for style, symbol in theme.STYLE_SYMBOLS.items()]
     small = len(tier_order(customers)) > 6
-    fig.update_layout(
-        template=theme.TEMPLATE, margin={**MARGIN, "b": 30}, dragmode="select",
+    layout = {
+        "template": theme.TEMPLATE, "margin": {**MARGIN, "b": 30},
+        "dragmode": "select",
         # tiers: a tight column on the right (no gap between tier groups, so
         # k = 10 fits); styles: one row at the bottom, under the x axis title
-        legend={"tracegroupgap": 0, "font": {"size": 10 if small else 11},
-                "itemsizing": "constant", "y": 1, "yanchor": "top"},
-        legend2={"orientation": "h", "x": 0, "xanchor": "left", "y": 0,
-                 "yref": "container", "yanchor": "bottom", "font": {"size": 11},
-                 "title": {"text": "purchase style:", "side": "left"}},
-        xaxis={"type": "log", "title": "frequency (orders, log)", "dtick": 1},
-        yaxis={"type": "log", "title": theme.money_axis_title(),
-               "dtick": 1},
-        uirevision=uirevision, selectionrevision=selectionrevision,
-    )
-    if whatif:
-        _whatif_marker(fig, whatif["frequency"], whatif["monetary"])
-    return fig
+        "legend": {"tracegroupgap": 0, "font": {"size": 10 if small else 11},
+                   "itemsizing": "constant", "y": 1, "yanchor": "top"},
+        "legend2": {"orientation": "h", "x": 0, "xanchor": "left", "y": 0,
+                    "yref": "container", "yanchor": "bottom", "font": {"size": 11},
+                    "title": {"text": "purchase style:", "side": "left"}},
+        "xaxis": {"type": "log", "title": {"text": "frequency (orders, log)"},
+                  "dtick": 1},
+        "yaxis": {"type": "log", "title": {"text": theme.money_axis_title()},
+                  "dtick": 1},
+        "uirevision": uirevision, "selectionrevision": selectionrevision,
+        "annotations": _whatif_marker(whatif) if whatif else [],
+    }
+    return {"data": traces, "layout": layout}
 
 
-def _whatif_marker(fig: go.Figure, frequency: float, monetary: float) -> None:
-    """Add a black star named "what-if" at (frequency, monetary), when both > 0.
+def _whatif_marker(whatif: dict) -> list[dict]:
+    """Return the annotations of a black star named "what-if" (none off the axes).
 
-    An annotation, not a trace: a box or lasso selects only customers' points
+    Annotations, not a trace: a box or lasso selects only customers' points
     (annotation positions on log axes are log10 values).
     """
+    frequency, monetary = whatif["frequency"], whatif["monetary"]
     if not (frequency > 0 and monetary > 0):
-        return  # not on log axes
+        return []  # not on log axes
     where = {"x": float(np.log10(frequency)), "y": float(np.log10(monetary)),
              "xref": "x", "yref": "y", "showarrow": False}
-    fig.add_annotation(**where, name=WHATIF_NAME, text="★", font={"size": 22,
-                       "color": "black"}, hovertext=(
-                           f"what-if: {frequency:,g} orders, "
-                           f"{theme.fmt_money(monetary)}"))
-    fig.add_annotation(**where, name=f"{WHATIF_NAME}-label", text="what-if",
-                       xanchor="left", xshift=10, font={"size": 11,
-                                                        "color": "black"})
+    return [
+        {**where, "name": WHATIF_NAME, "text": "★",
+         "font": {"size": 22, "color": "black"},
+         "hovertext": f"what-if: {frequency:,g} orders, {theme.fmt_money(monetary)}"},
+        {**where, "name": f"{WHATIF_NAME}-label", "text": "what-if",
+         "xanchor": "left", "xshift": 10, "font": {"size": 11, "color": "black"}},
+    ]
 
 
-def _points(rows, tier, style, cluster, in_legend, selected) -> go.Scattergl:
-    customdata = np.empty((len(rows), 2), dtype=object)
-    customdata[:, 0] = rows[schema.CUSTOMER_ID].astype(str).to_numpy()
+def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
     days = rows[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
-    customdata[:, 1] = np.where(days == 1, "1 day", np.char.add(
-        days.astype(str), " days"))
-    return go.Scattergl(
-        x=rows[schema.FREQUENCY].to_numpy(),
-        y=rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
-        mode="markers", name=tier, legendgroup=tier, showlegend=in_legend,
-        legendgrouptitle_text="value tier" if cluster == 0 and in_legend else None,
-        meta={"tier": tier, "style": style},
-        marker={"color": theme.tier_colour(cluster), "size": 6, "opacity": 0.8,
-                "symbol": theme.STYLE_SYMBOLS.get(style, "circle")},
-        customdata=customdata,
-        hovertemplate=(f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
-                       "frequency: %{x:,} orders<br>"
-                       f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
-                       "recency: last order %{customdata[1]} ago<extra></extra>"),
-        selectedpoints=None if selected is None else np.flatnonzero(selected),
-        selected={"marker": {"opacity": 1.0}},
-        unselected={"marker": {"opacity": theme.DIMMED_OPACITY}},
-    )
+    recency = np.where(days == 1, "1 day", np.char.add(days.astype(str), " days"))
+    return {
+        "type": "scattergl",
+        "x": rows[schema.FREQUENCY].to_numpy(),
+        "y": rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
+        "mode": "markers", "name": tier, "legendgroup": tier,
+        "showlegend": in_legend,
+        "legendgrouptitle": {"text": "value tier" if cluster == 0 and in_legend
+                             else None},
+        "meta": {"tier": tier, "style": style},
+        "marker": {"color": theme.tier_colour(cluster), "size": 6, "opacity": 0.8,
+                   "symbol": theme.STYLE_SYMBOLS.get(style, "circle")},
+        "customdata": np.column_stack(
+            [rows[schema.CUSTOMER_ID].astype(str).to_numpy(), recency]
+        ).tolist(),
+        "hovertemplate": (f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
+                          "frequency: %{x:,} orders<br>"
+                          f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
+                          "recency: last order %{customdata[1]} ago<extra></extra>"),
+        "selectedpoints": None if selected is None else np.flatnonzero(selected),
+        "selected": {"marker": {"opacity": 1.0}},
+        "unselected": {"marker": {"opacity": theme.DIMMED_OPACITY}},
+    }

@@ -55,6 +55,8 @@ SELECTION_STORE = "selection-store"
 PENDING_STORE = "pending-store"
 WHATIF_STORE = "whatif-store"
 JOB_STORE = "job-store"
+#: Which (dataset, sensitivity) has been segmented for every k in the background.
+WARM_STORE = "warm-store"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"

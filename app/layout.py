@@ -37,6 +37,7 @@ def serve_layout() -> dbc.Container:
         dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
         dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
         dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
+        dcc.Store(id=ids.WARM_STORE, storage_type="memory"),
         header,
         alert,
         dbc.Row([

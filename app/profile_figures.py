@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Patch
 from plotly.subplots import make_subplots
 
 from app import glossary, theme
@@ -129,3 +130,25 @@ def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
     fig.update_layout(template=theme.TEMPLATE, margin={**MARGIN, "t": 30},
                       shapes=shapes)
     return fig
+
+
+def chosen_k_patch(recommended_k: int | None, chosen_k: int) -> Patch:
+    """Return a partial update that moves the chosen-k lines of :func:`k_diagnostics`.
+
+    A k change needs no new curves: only the four solid lines move, so the
+    browser receives a few bytes instead of the whole figure.
+
+    Parameters
+    ----------
+    recommended_k : int or None
+        As given to :func:`k_diagnostics` (it decides the shapes' order).
+    chosen_k : int
+        The new chosen k.
+    """
+    patch = Patch()
+    per_metric = 1 if recommended_k is None else 2
+    for i in range(len(DIAGNOSTIC_METRICS)):
+        index = i * per_metric + per_metric - 1  # the chosen line follows
+        patch["layout"]["shapes"][index]["x0"] = chosen_k
+        patch["layout"]["shapes"][index]["x1"] = chosen_k
+    return patch

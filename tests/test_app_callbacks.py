@@ -10,6 +10,7 @@ import time
 from contextvars import copy_context
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
@@ -140,6 +141,7 @@ def test_unmatched_columns_ask_for_a_mapping_then_apply_it(dataset):
 def test_k_change_gives_four_tiers(dataset):
     grid, scatter, heat, cards = panels.render_panels(dataset, 4, ANOMALY_PCT, None,
                                                       "customers")
+    scatter = go.Figure(scatter)  # sent as plain data; this also validates it
     assert len(grid.data[0].y) == 4
     assert len({t.meta["tier"] for t in scatter.data if t.meta}) == 4
     assert len(heat.data[0].y) == 4
@@ -191,6 +193,7 @@ def test_a_box_selection_leaves_the_scatter_as_plotly_drew_it(dataset):
     assert "selected: " in grid.data[0].text[0][0]
     first = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
     again = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
+    first, again = go.Figure(first), go.Figure(again)
     assert first.layout.uirevision == again.layout.uirevision  # zoom kept
     assert first.layout.selectionrevision != again.layout.selectionrevision
 
@@ -265,6 +268,27 @@ def test_receipt_and_diagnostics(dataset, reference):
     assert len(fig.data) == 4
     assert "Chosen k = 5" in rule
     assert str(prepared.diagnostics.recommended_k) in rule
+    patch, rule = panels.move_chosen_k(7, dataset)  # a k change: a few bytes
+    assert "Chosen k = 7" in rule
+    assert len(json.dumps(patch.to_plotly_json())) < 1_000
+
+
+def test_every_k_is_segmented_ahead_in_the_background(dataset):
+    ready = panels.segment_every_k(dataset, ANOMALY_PCT)
+    assert ready == {"id": dataset["id"], "anomaly_share": ANOMALY_PCT / 100,
+                     "k": list(range(2, 11))}
+    store = storage.get_store()
+    for k in range(2, 11):
+        key = ("segmentation", dataset["id"], (), k, ANOMALY_PCT / 100, 0)
+        assert key in store.cache, k  # so a k change only reads the store
+
+
+def test_warming_stops_at_a_k_larger_than_the_customers(dataset):
+    three = (b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+             b"1,a,2024-01-01,1,10\n2,b,2024-01-02,2,20\n3,c,2024-01-05,3,90\n")
+    few, _status = upload.ingest(three, "three.csv")  # the store of `dataset`
+    # three customers hold two or three value tiers, not four
+    assert panels.segment_every_k(few, ANOMALY_PCT)["k"] == [2, 3]
 
 
 def test_on_error_shows_engine_messages_and_hides_bugs(caplog):

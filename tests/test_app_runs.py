@@ -6,6 +6,7 @@ import json
 import re
 from contextvars import copy_context
 
+import plotly.graph_objects as go
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
@@ -110,6 +111,7 @@ def test_reopen_after_restart_without_the_upload(dataset, data_dir):
     assert status == f"Reopened saved run of sample.csv: {n:,} customers, k = 4."
     grid, scatter, heat, cards = panels.render_panels(reopened, k, percent, None,
                                                       "customers")
+    scatter = go.Figure(scatter)
     assert grid.data[0].z.sum() == len(saved.customers)  # every customer in a cell
     points = [t for t in scatter.data if t.customdata is not None]
     assert sum(len(t.x) for t in points) == len(saved.customers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import plotly.graph_objects as go
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
@@ -97,9 +98,10 @@ def test_no_dataset_yet_does_nothing():
 
 def test_scatter_draws_a_star_named_what_if(dataset):
     point = {"frequency": 10.0, "monetary": 1000.0}
-    plain = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
-    scatter = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers",
-                                   point)[1]
+    plain = go.Figure(panels.render_panels(dataset, 3, ANOMALY_PCT, None,
+                                           "customers")[1])
+    scatter = go.Figure(panels.render_panels(dataset, 3, ANOMALY_PCT, None,
+                                             "customers", point)[1])
     assert len(scatter.data) == len(plain.data)  # not a trace: a box never selects it
     (star,) = [a for a in scatter.layout.annotations if a.name == figures.WHATIF_NAME]
     assert (star.x, star.y, star.text) == (1.0, 3.0, "★")  # log10(10), log10(1000)
@@ -109,5 +111,5 @@ def test_scatter_draws_a_star_named_what_if(dataset):
 def test_zero_is_scored_but_not_drawn_on_log_axes(dataset, customers):
     text, point = whatif.score_whatif(0, 0, 0, dataset, 3, ANOMALY_PCT, None)
     assert f"value tier {tier_of_cluster(customers, 0)}," in text_of(text)
-    fig = figures.customer_scatter(customers, whatif=point)
+    fig = go.Figure(figures.customer_scatter(customers, whatif=point))
     assert not [a for a in fig.layout.annotations if a.name == figures.WHATIF_NAME]

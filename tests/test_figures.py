@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from app import figures, theme
@@ -108,7 +109,7 @@ def tier_traces(fig):
 
 
 def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
-    fig = figures.customer_scatter(customers)
+    fig = go.Figure(figures.customer_scatter(customers))  # also validates it
     traces = tier_traces(fig)
     # cells present: Low·Regular, Low·Anomaly, Mid·Regular, Mid·Bulk, High·Regular,
     # High·Bulk
@@ -127,7 +128,7 @@ def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
 
 def test_scatter_highlights_selected_points(customers):
     mask = selection_mask(customers, {"customer_ids": ["c02", "c09"]})
-    fig = figures.customer_scatter(customers, mask=mask)
+    fig = go.Figure(figures.customer_scatter(customers, mask=mask))
     chosen = {(t.meta["tier"], t.meta["style"]): list(t.selectedpoints)
               for t in tier_traces(fig)}
     assert chosen[("Low", "Regular")] == [1]  # c02 is Low·Regular's 2nd point
@@ -162,6 +163,24 @@ def test_k_diagnostics_marks_recommended_and_chosen_k():
     xs = sorted({shape.x0 for shape in fig.layout.shapes})
     assert xs == [3, 4]
     assert len(fig.layout.shapes) == 8  # two lines in each of four subplots
+
+
+def test_chosen_k_patch_moves_only_the_chosen_lines():
+    table = pd.DataFrame(
+        {"inertia": [9.0, 5.0, 4.0], "silhouette": [0.4, 0.5, 0.45],
+         "davies_bouldin": [1.0, 0.8, 0.9], "calinski_harabasz": [100, 120, 110]},
+        index=pd.Index([2, 3, 4], name="k"),
+    )
+    for recommended in (3, None):
+        fig = figures.k_diagnostics(table, recommended_k=recommended, chosen_k=4)
+        moved = figures.k_diagnostics(table, recommended_k=recommended, chosen_k=2)
+        # applying the patch's operations to the k=4 figure gives the k=2 figure
+        shapes = [dict(s.to_plotly_json()) for s in fig.layout.shapes]
+        for op in figures.chosen_k_patch(recommended, 2).to_plotly_json()["operations"]:
+            assert op["operation"] == "Assign"
+            _, _, index, key = op["location"]
+            shapes[index][key] = op["params"]["value"]
+        assert shapes == [s.to_plotly_json() for s in moved.layout.shapes]
 
 
 def test_k_diagnostics_without_a_sweep_says_so():
@@ -217,7 +236,7 @@ def test_feature_heatmap_text_is_compact_and_hover_is_full(customers):
 
 
 def test_scatter_legends_fit_ten_tiers():
-    fig = figures.customer_scatter(ten_tier_customers())
+    fig = go.Figure(figures.customer_scatter(ten_tier_customers()))
     assert fig.layout.legend.tracegroupgap == 0  # no gap between tier groups
     styles = [t for t in fig.data if t.legend == "legend2"]
     assert [t.name for t in styles] == list(schema.PURCHASE_STYLES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash.exceptions import PreventUpdate
 
 from app import storage
+from segmentation.errors import TooFewCustomersError
 
 
 def anomaly_share(percent: float | None) -> float:
@@ -29,3 +30,19 @@ def current_segmentation(dataset: dict | None, k: int, percent: float | None):
     return storage.get_store().segmentation(dataset_id(dataset), int(k),
                                             anomaly_share(percent),
                                             mapping=dataset.get("mapping"))
+
+
+def warm_every_k(dataset: dict | None, percent: float | None, k_values) -> dict:
+    """Segment the browser's dataset for each k (stored), stopping at too large a k.
+
+    Returns ``{"id", "anomaly_share", "k"}``: what is now ready in the store.
+    """
+    ready = []
+    for k in k_values:
+        try:
+            current_segmentation(dataset, k, percent)
+        except TooFewCustomersError:
+            break  # the panels say so if the user chooses this k
+        ready.append(int(k))
+    return {"id": dataset_id(dataset), "anomaly_share": anomaly_share(percent),
+            "k": ready}

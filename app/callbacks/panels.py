@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 
-from dash import Input, Output, no_update
+from dash import Input, Output, State, no_update
 
 from app import figures, ids
-from app.callbacks.common import current_prepared, current_segmentation
+from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
+from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
 from app.selection import CLUSTER, CUSTOMER_IDS, selection_mask
@@ -42,13 +43,35 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     )
 
 
+def _rule(diag, k) -> str:
+    if diag is None:
+        return "No k sweep was run."
+    return f"Recommended k = {diag.recommended_k}: {diag.rule}. Chosen k = {k}."
+
+
 def render_diagnostics(dataset, k):
     """Return the k sweep's curves with the recommended and chosen k, and its rule."""
     diag = current_prepared(dataset).diagnostics
     if diag is None:
-        return figures.k_diagnostics(None, None, k), "No k sweep was run."
-    rule = f"Recommended k = {diag.recommended_k}: {diag.rule}. Chosen k = {k}."
-    return figures.k_diagnostics(diag.table, diag.recommended_k, k), rule
+        return figures.k_diagnostics(None, None, k), _rule(diag, k)
+    return figures.k_diagnostics(diag.table, diag.recommended_k, k), _rule(diag, k)
+
+
+def move_chosen_k(k, dataset):
+    """On a k change, move only the chosen-k lines (a Patch), and update the rule."""
+    diag = current_prepared(dataset).diagnostics
+    if diag is None:
+        return no_update, _rule(diag, k)
+    return figures.chosen_k_patch(diag.recommended_k, k), _rule(diag, k)
+
+
+def segment_every_k(dataset, percent):
+    """Background job: segment the dataset for every k the slider offers.
+
+    Runs after a dataset (or sensitivity) is shown, off the first panels' path,
+    so that moving the slider afterwards only reads the store.
+    """
+    return warm_every_k(dataset, percent, range(K_MIN, K_MAX + 1))
 
 
 def render_receipt(dataset):
@@ -75,8 +98,22 @@ def register_callbacks(app) -> None:
         Output(ids.K_DIAGNOSTICS, "figure"),
         Output(ids.K_RULE, "children"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        State(ids.K_SLIDER, "value"),
     )(render_diagnostics)
+    app.callback(
+        Output(ids.K_DIAGNOSTICS, "figure", allow_duplicate=True),
+        Output(ids.K_RULE, "children", allow_duplicate=True),
+        Input(ids.K_SLIDER, "value"),
+        State(ids.DATASET_STORE, "data"),
+        prevent_initial_call=True,
+    )(move_chosen_k)
+    app.callback(
+        Output(ids.WARM_STORE, "data"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        background=True,
+        prevent_initial_call=True,
+    )(segment_every_k)
     app.callback(
         Output(ids.CLEANING_RECEIPT, "children"),
         Output(ids.DATASET_TITLE, "children"),

@@ -22,7 +22,11 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from app import ids, storage, theme
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
 from segmentation import pipeline
-from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
+from segmentation.errors import (
+    ColumnMappingError,
+    InputFileError,
+    SegmentationError,
+)
 from segmentation.loading import file_preview
 
 SHOWN = {"display": "block"}
