@@ -201,6 +201,21 @@ def to_datetime(s: pd.Series, notes: list[str], column: str) -> pd.Series:
     return out
 
 
+def _by_distinct(s: pd.Series, convert) -> pd.Series:
+    """Apply an element-wise text conversion once per distinct value.
+
+    Ids, dates and prices repeat across invoice lines (Online Retail I: 541,909
+    lines, 23,260 distinct timestamps, 4,372 customers), so parsing the distinct
+    texts and spreading the results is several times faster than parsing every
+    line. Values that are already typed (numbers, datetimes) go straight through.
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        return convert(s)
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    converted = convert(pd.Series(uniques, dtype=s.dtype))
+    return pd.Series(converted.array.take(codes), index=s.index, name=s.name)
+
+
 def to_canonical(raw: pd.DataFrame, mapping: dict[str, str], decimal: str):
     """Return ``(lines, notes)``: the mapped columns, renamed and typed.
 
@@ -213,11 +228,13 @@ def to_canonical(raw: pd.DataFrame, mapping: dict[str, str], decimal: str):
     for canonical, header in mapping.items():
         s = raw[header].reset_index(drop=True)
         if canonical in ID_COLUMNS:
-            columns[canonical] = to_id_text(s)
+            columns[canonical] = _by_distinct(s, to_id_text)
         elif canonical in NUMBER_COLUMNS:
-            columns[canonical] = to_float(s, decimal)
+            columns[canonical] = _by_distinct(s, lambda v: to_float(v, decimal))
         elif canonical == schema.INVOICE_DATE:
-            columns[canonical] = to_datetime(s, notes, header)
+            columns[canonical] = _by_distinct(
+                s, lambda v: to_datetime(v, notes, header)
+            )
         else:
             text = s.astype("str")
             columns[canonical] = text.mask(s.isna() | (text.str.strip() == ""))
