@@ -16,20 +16,12 @@ from app import create_app, ids, storage
 from app.callbacks import panels, runs, upload
 from segmentation import pipeline, schema
 from segmentation.runs import PREPARED_FILE, RunStore
+from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}-k\d+(?:-\d+)?")
 
 
-def text_of(component) -> str:
-    """Flatten Dash children (components, strings, lists) to their text."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return "".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
 
 
 def clicked(run_id, value=1):

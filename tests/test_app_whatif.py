@@ -12,18 +12,11 @@ from dash.exceptions import PreventUpdate
 from app import figures, storage
 from app.callbacks import panels, upload, whatif
 from segmentation import pipeline, schema
+from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
 
 
-def text_of(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return "".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
 
 
 @pytest.fixture(scope="module")

@@ -3,82 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app import ids, storage
 from segmentation import pipeline
-
-ROOT = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def procfile_command(port: int) -> list[str]:
-    line = (ROOT / "Procfile").read_text().strip()
-    kind, command = line.split(":", 1)
-    assert kind == "web"
-    words = shlex.split(command.replace("$PORT", str(port)))
-    assert words[0] == "gunicorn"
-    return [str(Path(sys.executable).parent / "gunicorn"), *words[1:]]
-
-
-def get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read().decode()
-
-
-def post(url: str, payload: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.status, json.loads(response.read())
+from tests.procfile_server import get, post, serve
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("server-data")
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), storage.ENV_DATA_DIR: str(data_dir)}
-    process = subprocess.Popen(procfile_command(port), cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            get(base + "/")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode(errors="replace")
-                pytest.fail(f"gunicorn did not start:\n{output[-3000:]}")
-            time.sleep(0.5)
-    yield base, data_dir
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    process.stdout.close()
+    log_path = tmp_path_factory.mktemp("server-log") / "gunicorn.log"
+    with serve(data_dir, log_path) as base:
+        yield base, data_dir
 
 
 def test_page_is_served_with_the_dash_config(server):

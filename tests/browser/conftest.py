@@ -9,23 +9,17 @@ browser test is skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import time
-import urllib.error
 from pathlib import Path
 
 import pytest
 
 from tests.browser.pages import set_viewport
-from tests.test_server import ROOT, free_port, get, procfile_command
+from tests.procfile_server import ROOT, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-STARTUP_SECONDS = 90
 #: Waits are generous: the machine has 2 cores shared by several busy processes.
 WAIT_SECONDS = 90
 WINDOW = (1366, 900)
@@ -42,43 +36,9 @@ def app_url(tmp_path_factory) -> str:
     """Serve the app with the Procfile's command; yield its base URL."""
     data_dir = tmp_path_factory.mktemp("browser-data")
     log_path = tmp_path_factory.mktemp("browser-log") / "gunicorn.log"
-    port = free_port()
-    command = procfile_command(port)
-    command = [w.replace("0.0.0.0:", "127.0.0.1:") for w in command]
-    assert f"127.0.0.1:{port}" in command, command
-    env = {**os.environ, "PORT": str(port), "SEGMENTATION_DATA_DIR": str(data_dir)}
-    log = log_path.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            get(base + "/")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                _stop(process)
-                log.close()
-                pytest.fail("gunicorn did not start:\n"
-                            + log_path.read_text(errors="replace")[-3000:])
-            time.sleep(0.5)
-    yield base
-    _stop(process)
-    log.close()
+    with serve(data_dir, log_path) as base:
+        yield base
     print(f"\ngunicorn log: {log_path}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate the server's process group (gunicorn and its job processes)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 @pytest.fixture(scope="session")
