@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import logging
-import time
 from contextvars import copy_context
 
 import pandas as pd
@@ -18,6 +17,7 @@ from dash._utils import AttributeDict
 from app import create_app, ids, storage
 from app.callbacks import download, errors, panels, selection, upload
 from segmentation import pipeline, schema
+from segmentation.__main__ import main
 from segmentation.errors import SegmentationError
 
 ANOMALY_PCT = 2
@@ -315,19 +315,18 @@ def test_create_app_registers_the_stable_ids(tmp_path):
 
 
 @pytest.mark.realdata
-def test_k_change_is_fast_on_the_real_export(retail_csv, tmp_path_factory):
+def test_real_export_download_matches_the_command_line(retail_csv, tmp_path_factory):
     store = storage.configure(tmp_path_factory.mktemp("real"))
     sha = store.put_upload(retail_csv.read_bytes(), retail_csv.name)
     real, _status = upload.prepare_stored(sha, retail_csv.name)  # as the job does
-    start = time.perf_counter()
-    grid = panels.render_panels(real, 5, ANOMALY_PCT, None, "customers")[0]
-    panels.render_diagnostics(real, 5)
-    selection.render_selection(real, 5, ANOMALY_PCT, None)
-    elapsed = time.perf_counter() - start
-    print(f"k change on {retail_csv.name}: {elapsed * 1000:.0f} ms")
+    grid = panels.render_panels(real, 4, ANOMALY_PCT, None, "customers")[0]
     customers = store.prepared(sha).features
     assert sum(sum(row) for row in grid.data[0].z) == len(customers)
     # README: classic cleaning leaves 4,338 customers; the engine also drops
     # non-product lines (postage...), so a few customers with only those go.
     assert 4_300 <= len(customers) <= 4_338
-    assert elapsed < 1.5
+    # The app's download is the command line's file, byte for byte (k = 4).
+    sent = download.download_customers(1, "all", real, 4, ANOMALY_PCT, None)
+    cli_csv = tmp_path_factory.mktemp("cli") / "customers.csv"
+    assert main([str(retail_csv), "-k", "4", "-o", str(cli_csv)]) == 0
+    assert sent["content"] == cli_csv.read_text(encoding="utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import time
 
 import numpy as np
 import pandas as pd
@@ -445,15 +444,10 @@ def retail_customers(retail_csv):
     return customer_features(kept, cancellations)
 
 
-def _seconds(function):
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
-
 
 @pytest.mark.realdata
 def test_real_value_tiers_k3(retail_customers):
-    model, seconds = _seconds(lambda: clustering.ValueTiers(3).fit(retail_customers))
+    model = clustering.ValueTiers(3).fit(retail_customers)
     # Independent check: plain-pandas medians of the customers in each tier.
     tiers = pd.Series(model.labels_, index=retail_customers.index)
     median = retail_customers.groupby(tiers)[schema.MONETARY].median()
@@ -462,12 +456,11 @@ def test_real_value_tiers_k3(retail_customers):
     share = retail_customers.groupby(tiers)[schema.MONETARY].sum()
     assert share.idxmax() == 2  # the High tier holds most of the revenue
     assert model.profile_["value_tier"].tolist() == ["Low", "Mid", "High"]
-    assert seconds < 1.0  # measured about 0.05-0.1 s
 
 
 @pytest.mark.realdata
 def test_real_purchase_styles(retail_customers):
-    model, seconds = _seconds(lambda: clustering.PurchaseStyle().fit(retail_customers))
+    model = clustering.PurchaseStyle().fit(retail_customers)
     styles = model.styles_
     assert 0.03 <= (styles == schema.BULK).mean() <= 0.30
     assert abs((styles == schema.ANOMALY).mean() - 0.02) <= 0.01
@@ -477,13 +470,11 @@ def test_real_purchase_styles(retail_customers):
     # 12346 bought 74,215 units in one line and returned them: an anomaly.
     assert styles.loc["12346"] == schema.ANOMALY
     assert "return rate 50%" in model.reasons_.loc["12346"]
-    assert seconds < 2.0  # measured about 0.25 s
 
 
 @pytest.mark.realdata
 def test_real_k_diagnostics(retail_customers):
-    diag, seconds = _seconds(lambda: clustering.k_diagnostics(retail_customers))
+    diag = clustering.k_diagnostics(retail_customers)
     assert diag.table.index.tolist() == list(range(2, 11))
     assert (np.diff(diag.table["inertia"]) < 0).all()
     assert 3 <= diag.recommended_k <= 6
-    assert seconds < 3.0  # measured about 0.4 s on 2 busy cores (first call more)

@@ -522,11 +522,11 @@ def test_a_title_line_with_a_comma_does_not_fix_the_delimiter():
     # The first line holds one candidate delimiter (",") but is a title: the
     # header below is semicolon-separated, and must still be found.
     data = (
-        "Sales report, March 2024\n"
-        "Invoice;Customer ID;Date;Qty;Price\n"
-        "1;a;2024-03-01;2;3,5\n"
-        "2;b;2024-03-02;1;10\n"
-    ).encode()
+        b"Sales report, March 2024\n"
+        b"Invoice;Customer ID;Date;Qty;Price\n"
+        b"1;a;2024-03-01;2;3,5\n"
+        b"2;b;2024-03-02;1;10\n"
+    )
     table = load_transactions(data, filename="title.csv")
     assert table.mapping["customer_id"] == "Customer ID"
     assert table.lines["quantity"].tolist() == [2.0, 1.0]
