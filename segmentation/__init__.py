@@ -52,23 +52,12 @@ def __getattr__(name: str):
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_ANOMALY_SHARE",
-    "DEFAULT_K",
-    "DEFAULT_SEED",
-    "SAMPLE_NAME",
     "ColumnMappingError",
     "EmptyResultError",
     "InputFileError",
     "LimitExceededError",
-    "PreparedData",
-    "Segmentation",
     "SegmentationError",
     "TooFewCustomersError",
     "__version__",
-    "customers_csv",
-    "load_sample",
-    "prepare",
-    "run_report",
-    "score",
-    "segment",
+    *sorted(_PIPELINE_NAMES),
 ]
