@@ -36,13 +36,14 @@ from pathlib import Path
 
 import diskcache
 
-from segmentation import pipeline
+from segmentation import pipeline, runs
 from segmentation.errors import SegmentationError
 from segmentation.runs import RunStore
 
-ENV_DATA_DIR = "SEGMENTATION_DATA_DIR"
+#: The data directory is the engine's (runs live there too): one env variable
+#: and one default, defined in :mod:`segmentation.runs`.
+ENV_DATA_DIR = runs.ENV_DATA_DIR
 ENV_SIZE_LIMIT = "SEGMENTATION_STORE_BYTES"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_SIZE_LIMIT = 2 * 1024**3
 EVICTION_POLICY = "least-recently-stored"
 MEMORY_ITEMS = 8
@@ -51,8 +52,7 @@ SEED = 0
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Return the data directory: ``explicit``, else the env variable, else default."""
-    chosen = explicit or os.environ.get(ENV_DATA_DIR) or DEFAULT_DATA_DIR
-    return Path(chosen)
+    return Path(explicit) if explicit else runs.data_dir()
 
 
 def content_id(data: bytes) -> str:

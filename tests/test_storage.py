@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
 from app import storage
-from segmentation import pipeline
+from segmentation import pipeline, runs
 from segmentation.errors import SegmentationError
 
 
@@ -94,4 +95,6 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
     assert storage.data_dir() == tmp_path / "elsewhere"
     assert storage.data_dir(tmp_path) == tmp_path
     monkeypatch.delenv(storage.ENV_DATA_DIR)
-    assert storage.data_dir() == storage.DEFAULT_DATA_DIR
+    # the app and the saved runs share one default folder: <project>/data
+    assert storage.data_dir() == runs.DEFAULT_DATA_DIR
+    assert runs.DEFAULT_DATA_DIR == Path(storage.__file__).resolve().parents[1] / "data"
