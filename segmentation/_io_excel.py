@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -102,8 +102,9 @@ def _headers(sheet) -> list[str]:
 class _Reader:
     """fastexcel reader with the sheet-level limits applied before conversion."""
 
-    def __init__(self, data: bytes, name: str, limits) -> None:
+    def __init__(self, data: bytes, name: str, limits, on_long_parse=None) -> None:
         self.name, self.limits, self.rows_so_far = name, limits, 0
+        self.on_long_parse: Callable[[], object] | None = on_long_parse
         try:
             self.book = fastexcel.read_excel(data)
             self.sheet_names = list(self.book.sheet_names)
@@ -111,6 +112,9 @@ class _Reader:
             raise InputFileError(f"{name} cannot be read as a workbook: {exc}") from exc
 
     def load(self, idx: int, header_row: int | None, n_rows: int | None = None):
+        if n_rows is None and self.on_long_parse is not None:
+            self.on_long_parse()  # once, before the first whole-sheet parse
+            self.on_long_parse = None
         try:
             sheet = self.book.load_sheet(
                 idx,
@@ -170,9 +174,15 @@ class _Reader:
 
 
 def read_workbook(
-    data: bytes, name: str, limits, overrides: Mapping[str, str] | None
+    data: bytes,
+    name: str,
+    limits,
+    overrides: Mapping[str, str] | None,
+    on_long_parse: Callable[[], object] | None = None,
 ) -> RawWorkbook:
     """Read the data sheets of a workbook as raw frames (file's own headers).
+
+    ``on_long_parse()`` is called once, just before the first whole sheet is parsed.
 
     Raises
     ------
@@ -185,7 +195,7 @@ def read_workbook(
         No sheet has a header giving the required columns (the message lists the
         first non-empty sheet's headers).
     """
-    reader = _Reader(data, name, limits)
+    reader = _Reader(data, name, limits, on_long_parse)
     sheets: list[RawSheet] = []
     skipped: list[str] = []
     notes: list[str] = []

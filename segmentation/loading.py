@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +155,7 @@ def load_transactions(
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    on_long_parse: Callable[[], object] | None = None,
 ) -> LoadedTable:
     """Read a CSV or Excel export into canonical typed invoice lines.
 
@@ -170,6 +171,11 @@ def load_transactions(
         (``{"customer_id": "Kundennummer"}``).
     limits : Limits
         Size limits, checked before the file is parsed.
+    on_long_parse : callable, optional
+        Called once, with no argument, when the checks have passed and a parse
+        that holds no GIL for seconds starts: a workbook's first whole sheet
+        (fastexcel), so that other threads can work meanwhile. Not called for a
+        CSV, whose parse (pyarrow, multi-threaded) is too short to overlap.
 
     Returns
     -------
@@ -204,7 +210,7 @@ def load_transactions(
     else:
         if ext not in WORKBOOK_EXTENSIONS:
             notes.append(f"{name} is an Excel workbook; read as {file_format}")
-        book = read_workbook(data, name, limits, mapping)
+        book = read_workbook(data, name, limits, mapping, on_long_parse)
         parts = [(s.frame, s.mapping) for s in book.sheets]
         headers, skipped = book.headers, book.sheets_skipped
         sheets_read = [s.name for s in book.sheets]

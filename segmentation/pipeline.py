@@ -16,25 +16,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from segmentation import schema
+from segmentation import _warm_imports, schema
 from segmentation.cleaning import CleaningReport, clean_transactions
-from segmentation.clustering import (
-    KDiagnostics,
-    PurchaseStyle,
-    ValueTiers,
-    k_diagnostics,
-    stability,
-)
 from segmentation.datasets import SAMPLE_NAME, sample_bytes
 from segmentation.errors import EmptyResultError
 from segmentation.features import customer_features, reference_date
-from segmentation.labelling import label_customers
 from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
 from segmentation.outputs import customers_csv, run_report
 from segmentation.scoring import score, score_tables
+
+# The models (scikit-learn) are imported where they are used, and by prepare() in
+# a thread while the file is read: see segmentation._warm_imports.
+if TYPE_CHECKING:
+    from segmentation.clustering import KDiagnostics, PurchaseStyle, ValueTiers
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
 #: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
@@ -171,7 +169,11 @@ def prepare(
     """
     _report(progress, "Reading file", 0.0)
     loaded = load_transactions(
-        source, filename=filename, mapping=mapping, limits=limits
+        source,
+        filename=filename,
+        mapping=mapping,
+        limits=limits,
+        on_long_parse=_warm_imports.start,  # import the models meanwhile
     )
     _report(progress, "Cleaning lines", 0.45)
     kept, cancellations, report = clean_transactions(loaded.lines)
@@ -186,6 +188,8 @@ def prepare(
     as_of_used = reference_date(kept[schema.INVOICE_DATE], as_of)
     sweep = None
     if diagnostics and len(features) > 2:
+        from segmentation.clustering import k_diagnostics
+
         _report(progress, "Choosing k", 0.75)
         sweep = k_diagnostics(
             features,
@@ -245,6 +249,9 @@ def segment(
     TooFewCustomersError
         Fewer customers than ``k``.
     """
+    from segmentation.clustering import ValueTiers, stability
+    from segmentation.labelling import label_customers
+
     features = prepared.features
     value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
     if style_model is None:
@@ -286,6 +293,8 @@ def fit_styles(
         Fitted; ``styles_`` and ``reasons_`` are indexed like
         ``prepared.features``.
     """
+    from segmentation.clustering import PurchaseStyle
+
     return PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
         prepared.features
     )
