@@ -9,6 +9,7 @@ bad arguments, with a single ``error: ...`` line on standard error.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -183,4 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # Interpreter shutdown would garbage-collect every object of the ~1,400
+    # modules scikit-learn imports, 0.2-0.3 s after the work is done; frozen
+    # objects are skipped (the OS frees the memory anyway).
+    gc.freeze()
+    sys.exit(exit_code)
