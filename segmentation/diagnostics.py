@@ -39,6 +39,11 @@ from segmentation._model_inputs import (
 from segmentation.errors import SegmentationError, TooFewCustomersError
 from segmentation.value_tiers import ValueTiers
 
+#: Distance rows computed at a time by :func:`silhouette_scores`, in MiB. Small
+#: chunks reuse the same memory; one 150 MB block for 4,334 customers (sklearn's
+#: default allows 1 GiB) cost 0.25 s more in page faults on a first call.
+SILHOUETTE_CHUNK_MB = 32
+
 __all__ = ["KDiagnostics", "k_diagnostics", "silhouette_scores", "stability"]
 
 
@@ -87,9 +92,10 @@ def silhouette_scores(Z: np.ndarray, labelings: list[np.ndarray]) -> list[float]
     """
     sizes = [int(labels.max()) + 1 for labels in labelings]
     one_hot = np.hstack([np.eye(k)[labels] for k, labels in zip(sizes, labelings)])
-    sums = np.vstack(
-        list(pairwise_distances_chunked(Z, reduce_func=lambda d, _: d @ one_hot))
+    chunks = pairwise_distances_chunked(
+        Z, reduce_func=lambda d, _: d @ one_hot, working_memory=SILHOUETTE_CHUNK_MB
     )
+    sums = np.vstack(list(chunks))
     rows = np.arange(len(Z))
     scores, start = [], 0
     for k, labels in zip(sizes, labelings):

@@ -375,6 +375,19 @@ def test_silhouette_scores_match_sklearn_including_singletons():
     np.testing.assert_allclose(ours, expected, atol=1e-12)
 
 
+def test_silhouette_scores_match_sklearn_across_several_distance_chunks():
+    n = 3000  # a distance row is 24 kB: three chunks of SILHOUETTE_CHUNK_MB
+    from segmentation.diagnostics import SILHOUETTE_CHUNK_MB
+
+    assert n * n * 8 > 2 * SILHOUETTE_CHUNK_MB * 2**20
+    rng = np.random.default_rng(4)
+    Z = rng.normal(size=(n, 3))
+    labelings = [rng.integers(0, k, n) for k in (2, 7)]
+    ours = clustering.silhouette_scores(Z, labelings)
+    expected = [silhouette_score(Z, labels) for labels in labelings]
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+
+
 def test_k_diagnostics_silhouette_sample_is_capped(blobs):
     diag = clustering.k_diagnostics(blobs, k_values=[2, 3, 4], sample_size=50)
     assert diag.silhouette_sample == 50
