@@ -188,9 +188,9 @@ def prepare(
     as_of_used = reference_date(kept[schema.INVOICE_DATE], as_of)
     sweep = None
     if diagnostics and len(features) > 2:
-        from segmentation.clustering import k_diagnostics
-
         _report(progress, "Choosing k", 0.75)
+        from segmentation.clustering import k_diagnostics  # see _warm_imports
+
         sweep = k_diagnostics(
             features,
             k_values=range(2, min(10, len(features) - 1) + 1),
