@@ -20,7 +20,9 @@ Measurements:
   openpyxl (or ``read_csv``), drop missing customers and cancellations, RFM
   groupby, log + StandardScaler, KMeans k=2..10 with silhouette, final KMeans.
 * ``reader``: the bare file reader the project uses (fastexcel / pyarrow CSV):
-  the floor no pipeline can beat.
+  the floor no pipeline can beat; in-process, and as a whole command
+  (``reader command``, interpreter start-up and exit included) to compare with
+  the whole CLI ``command``.
 * ``app``: server-side time from upload bytes to first panels, and from a k change
   to new panels, calling the app's callbacks as functions.
 * ``growth``: SYNTHETIC files of 1x, 2x, 5x, 10x Online Retail I's lines, made by
@@ -215,18 +217,39 @@ def _run_worker(kind: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _timed_child(argv: list[str]) -> dict:
+    """Run one command; its wall time and its own peak memory (from ``wait4``)."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        total = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{argv} failed:\n{errors.read().decode()}")
+    return {"total": total, "peak_mb": usage.ru_maxrss / 1024, "steps": {}}
+
+
 def _run_command(path: Path) -> dict:
     """The whole ``python -m segmentation FILE -o ... --report ...`` command."""
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        subprocess.run(
+        return _timed_child(
             [sys.executable, "-m", "segmentation", str(path), "-k", "3",
-             "-o", f"{tmp}/c.csv", "--report", f"{tmp}/r.json"],
-            check=True, capture_output=True, cwd=ROOT,
+             "-o", f"{tmp}/c.csv", "--report", f"{tmp}/r.json"]
         )  # fmt: skip
-        total = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"total": total, "peak_mb": peak, "steps": {}}
+
+
+def _run_reader_command(path: Path) -> dict:
+    """The bare reader as a whole command, to compare with the CLI command."""
+    if path.suffix == ".xlsx":
+        code = f"import fastexcel; fastexcel.read_excel({str(path)!r})"
+        code += ".load_sheet(0).to_pandas()"
+    else:
+        code = f"import pandas; pandas.read_csv({str(path)!r}, engine='pyarrow')"
+    return _timed_child([sys.executable, "-c", code])
 
 
 def _summary(runs: list[dict]) -> dict:
@@ -265,13 +288,18 @@ def bench_files(repeat: int, kinds: set[str]) -> list[str]:
                 )
         if "cli" in kinds:
             results["command"] = _summary([_run_command(path) for _ in range(repeat)])
-        cli = results.get("cli")
+            results["reader command"] = _summary(
+                [_run_reader_command(path) for _ in range(repeat)]
+            )
+        cli, command = results.get("cli"), results.get("command")
         for kind, s in results.items():
             ratio = ""
             if cli is not None and kind == "reference":
                 ratio = f"reference / cli = {s['median'] / cli['median']:.1f}x"
             if cli is not None and kind == "reader":
                 ratio = f"cli / reader = {cli['median'] / s['median']:.2f}x"
+            if command is not None and kind == "reader command":
+                ratio = f"command / reader = {command['median'] / s['median']:.2f}x"
             lines.append(_row(f"{fmt}: {kind}", s, ratio))
         if cli is not None:
             for step, seconds in cli["steps"].items():
