@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app import theme
+from app import scatter_points, theme
 from app.figure_base import MARGIN, placeholder, tier_order
 from app.profile_figures import (
     DIAGNOSTIC_METRICS,
@@ -135,7 +135,10 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     (``legendgroup`` = tier). ``customdata`` rows are
     ``[customer_id, recency text]`` (the id first: selections read it). With
     ``mask``, selected points are drawn as selected and the others dimmed
-    (``selectedpoints``). ``uirevision`` keeps zoom and legend state while it is
+    (``selectedpoints``). Beyond ``scatter_points.MAX_POINTS`` customers it draws
+    the sample of :func:`app.scatter_points.sample_positions` and says so above the
+    plot (``layout.meta.shown`` / ``layout.meta.total``). ``uirevision`` keeps
+    zoom and legend state while it is
     unchanged; ``selectionrevision`` keeps the user's box or lasso: when it
     changes, plotly drops the box and reports an empty selection. ``whatif``
     (``{"frequency", "monetary"}``) adds the what-if customer's black star.
@@ -148,6 +151,11 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
         validation of thousands of points cost more than the rest of the panels.
     """
     selected = None if mask is None else mask.to_numpy()
+    total = len(customers)
+    sample = scatter_points.sample_positions(customers)
+    if sample is not None:
+        customers = customers.iloc[sample]
+        selected = None if selected is None else selected[sample]
     columns = [schema.CUSTOMER_ID, schema.RECENCY_DAYS, schema.FREQUENCY,
                schema.MONETARY]
     tiers = customers[schema.VALUE_TIER].to_numpy()
@@ -184,9 +192,25 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
         "yaxis": {"type": "log", "title": {"text": theme.money_axis_title()},
                   "dtick": 1},
         "uirevision": uirevision, "selectionrevision": selectionrevision,
-        "annotations": _whatif_marker(whatif) if whatif else [],
+        "annotations": [*(_whatif_marker(whatif) if whatif else []),
+                        *_sample_note(len(customers), total)],
+        "meta": {"shown": len(customers), "total": total},
     }
     return {"data": traces, "layout": layout}
+
+
+def _sample_note(shown: int, total: int) -> list[dict]:
+    """Return the note above a sampled scatter (none when every customer is drawn)."""
+    if shown == total:
+        return []
+    # two short lines: the modebar sits at the top right on hover
+    text = (f"a sample of {theme.fmt_int(shown)} of "
+            f"{theme.fmt_count(total, 'customer')}<br>"
+            "a box or lasso selects everyone inside")
+    return [{"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 1,
+             "xanchor": "left", "yanchor": "bottom", "yshift": 4,
+             "showarrow": False, "align": "left",
+             "font": {"size": 10, "color": "#555555"}}]
 
 
 def _whatif_marker(whatif: dict) -> list[dict]:
@@ -215,7 +239,7 @@ def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
     return {
         "type": "scattergl",
         "x": rows[schema.FREQUENCY].to_numpy(),
-        "y": rows[schema.MONETARY].clip(lower=0.01).to_numpy(),
+        "y": rows[schema.MONETARY].clip(lower=scatter_points.MIN_MONETARY).to_numpy(),
         "mode": "markers", "name": tier, "legendgroup": tier,
         "showlegend": in_legend,
         "legendgrouptitle": {"text": "value tier" if cluster == 0 and in_legend

@@ -8,6 +8,7 @@ and Calinski–Harabasz (Calinski & Harabasz 1974), as computed by scikit-learn.
 
 from __future__ import annotations
 
+from app import scatter_points
 from segmentation import schema
 
 #: One short sentence per customer feature, for hovers and the selected table.
@@ -55,7 +56,11 @@ GRID_NOTE = (
 )
 SCATTER_NOTE = (
     "One point per customer: frequency = orders, monetary = total spent (both on "
-    "log scales). Colour = value tier, symbol = purchase style."
+    "log scales). Colour = value tier, symbol = purchase style. Beyond "
+    f"{scatter_points.MAX_POINTS:,} customers it draws a fixed sample: each tier × "
+    "style cell in proportion, and at least "
+    f"{scatter_points.MIN_PER_CELL} customers (or the whole cell); a box or lasso "
+    "still selects every customer inside it."
 )
 
 

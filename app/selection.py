@@ -5,19 +5,25 @@ The browser's selection store holds one of (DESIGN section 7):
 * ``None``: nothing selected (every panel shows the whole);
 * ``{"cell": [value_tier, purchase_style]}``: a value × style grid cell;
 * ``{"cluster": n}``: a persona card (value cluster ``n``);
-* ``{"customer_ids": [...]}``: a box or lasso selection on the scatter.
+* ``{"customer_ids": [...]}``: a box or lasso selection on the scatter;
+* ``{"region": {"box": ...} or {"lasso": ...}}``: a box or lasso on a scatter that
+  draws a sample (:mod:`app.scatter_points`): every customer inside the shape.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from app.scatter_points import region_mask
 from segmentation import schema
 
 CELL = "cell"
 CLUSTER = "cluster"
 CUSTOMER_IDS = "customer_ids"
-SELECTION_KINDS: tuple[str, ...] = (CELL, CLUSTER, CUSTOMER_IDS)
+REGION = "region"
+SELECTION_KINDS: tuple[str, ...] = (CELL, CLUSTER, CUSTOMER_IDS, REGION)
+#: The kinds made on the scatter itself (plotly draws them; no re-render).
+SCATTER_KINDS: tuple[str, ...] = (CUSTOMER_IDS, REGION)
 
 
 def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series | None:
@@ -47,6 +53,8 @@ def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series
     if CUSTOMER_IDS in selection:
         wanted = {str(c) for c in selection[CUSTOMER_IDS]}
         return customers[schema.CUSTOMER_ID].astype(str).isin(wanted)
+    if REGION in selection:
+        return pd.Series(region_mask(customers, selection[REGION]), customers.index)
     return None
 
 
@@ -62,5 +70,8 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         if personas is not None and n in personas.index:
             return f"value cluster {n} ({personas.loc[n, schema.PERSONA]})"
         return f"value cluster {n}"
+    if REGION in selection:
+        shape = "box" if "box" in selection[REGION] else "lasso"
+        return f"every customer inside the scatter's {shape}"
     return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the scatter"
 

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import logging
+import re
 from contextvars import copy_context
 
 import pandas as pd
@@ -14,11 +15,12 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from app import create_app, ids, storage
+from app import create_app, ids, scatter_points, storage
 from app.callbacks import download, errors, panels, selection, upload
 from segmentation import pipeline, schema
 from segmentation.__main__ import main
 from segmentation.errors import SegmentationError
+from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
 
@@ -196,6 +198,53 @@ def test_a_box_selection_leaves_the_scatter_as_plotly_drew_it(dataset):
     first, again = go.Figure(first), go.Figure(again)
     assert first.layout.uirevision == again.layout.uirevision  # zoom kept
     assert first.layout.selectionrevision != again.layout.selectionrevision
+
+
+def test_a_box_on_a_sampled_scatter_selects_everyone_inside(dataset, monkeypatch):
+    # The sample has 400 customers; with a threshold of 100 its scatter is sampled.
+    monkeypatch.setattr(scatter_points, "MAX_POINTS", 100)
+    customers = panels.current_segmentation(dataset, 3, ANOMALY_PCT).customers
+    fig = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
+    drawn = [t for t in fig["data"] if t.get("meta")]
+    assert fig["layout"]["meta"] == {"shown": sum(len(t["x"]) for t in drawn),
+                                     "total": len(customers)}
+    # plotly reports the drawn points inside the box, and the box in data units
+    box = {"x": [2, 20], "y": [300, 5000]}
+    inside = [(x, y, c) for t in drawn for x, y, c in zip(t["x"], t["y"],
+                                                          t["customdata"])
+              if 2 <= x <= 20 and 300 <= y <= 5000]
+    selected = {"points": [{"customdata": c} for *_, c in inside], "range": box}
+    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
+                       selection.update_selection,
+                       None, selected, None, None, dataset, 3, ANOMALY_PCT, None)
+    assert chosen == {"region": {"box": {"x": [2.0, 20.0], "y": [300.0, 5000.0]}}}
+    everyone = (customers[schema.FREQUENCY].between(2, 20)
+                & customers[schema.MONETARY].between(300, 5000))
+    assert everyone.sum() > len(inside)  # the undrawn customers inside count too
+    summary, _table = selection.render_selection(dataset, 3, ANOMALY_PCT, chosen)
+    text = text_of(summary)
+    assert "every customer inside the scatter's box" in text
+    assert f"{everyone.sum():,} of {len(customers):,} customers" in text
+    grid, scatter, *_ = panels.render_panels(dataset, 3, ANOMALY_PCT, chosen,
+                                             "customers")
+    assert scatter is panels.no_update  # plotly keeps drawing the box
+    cells = [cell for row in grid.data[0].text for cell in row]
+    per_cell = [re.search(r"selected: ([\d,]+)", c) for c in cells]
+    assert sum(int(m[1].replace(",", "")) for m in per_cell if m) == everyone.sum()
+    without = dict(chosen)
+    monkeypatch.setattr(scatter_points, "MAX_POINTS", 10_000)  # not sampled now
+    again = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
+                      selection.update_selection,
+                      None, selected, None, None, dataset, 3, ANOMALY_PCT, None)
+    assert again == {"customer_ids": [c[0] for *_, c in inside]} != without
+
+
+def test_an_empty_box_clears_a_region_selection():
+    current = {"region": {"box": {"x": [1.0, 2.0], "y": [1.0, 2.0]}}}
+    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
+                       selection.update_selection,
+                       None, {"points": []}, None, None, None, 3, 2, current)
+    assert chosen is None
 
 
 def test_persona_card_click_selects_a_cluster():

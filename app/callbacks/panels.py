@@ -16,7 +16,7 @@ from app.callbacks.common import current_prepared, current_segmentation, warm_ev
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
-from app.selection import CLUSTER, CUSTOMER_IDS, selection_mask
+from app.selection import CLUSTER, SCATTER_KINDS, selection_mask
 
 
 def render_panels(dataset, k, percent, chosen, metric, whatif=None):
@@ -31,7 +31,8 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     seg = current_segmentation(dataset, k, percent)
     customers = seg.customers
     mask = selection_mask(customers, chosen)
-    scatter = no_update if chosen and CUSTOMER_IDS in chosen else (
+    made_on_scatter = bool(chosen) and any(kind in chosen for kind in SCATTER_KINDS)
+    scatter = no_update if made_on_scatter else (
         figures.customer_scatter(customers, mask, uirevision=f"{dataset['id']}-{k}",
                                  selectionrevision=uuid.uuid4().hex,
                                  whatif=whatif))

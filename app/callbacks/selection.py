@@ -7,7 +7,15 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from app import ids
 from app.callbacks.common import current_segmentation
 from app.components.selected import selection_summary, selection_table
-from app.selection import CELL, CLUSTER, CUSTOMER_IDS, selection_mask
+from app.scatter_points import region_from_selection, sample_positions
+from app.selection import (
+    CELL,
+    CLUSTER,
+    CUSTOMER_IDS,
+    REGION,
+    SCATTER_KINDS,
+    selection_mask,
+)
 
 
 def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
@@ -20,15 +28,24 @@ def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
     if trigger == ids.CUSTOMER_SCATTER:
         points = (scatter_selected or {}).get("points", [])
         chosen = [p["customdata"][0] for p in points if p.get("customdata")]
+        region = region_from_selection(scatter_selected) if chosen else None
+        if region is not None and _scatter_is_sampled(dataset, k, percent):
+            return {REGION: region}  # every customer inside, drawn or not
         if chosen:
             return {CUSTOMER_IDS: chosen}
         # an empty box (or a double-click) clears only a scatter selection; plotly
         # also reports one when a re-render drops a box, after a grid/card click
-        return None if current and CUSTOMER_IDS in current else no_update
+        scatter_made = current and any(kind in current for kind in SCATTER_KINDS)
+        return None if scatter_made else no_update
     if isinstance(trigger, dict) and trigger.get("type") == ids.PERSONA_CARD_TYPE:
         clicked = ctx.triggered[0].get("value")
         return {CLUSTER: int(trigger["index"])} if clicked else no_update
     return None if current else no_update
+
+
+def _scatter_is_sampled(dataset, k, percent) -> bool:
+    customers = current_segmentation(dataset, k, percent).customers
+    return sample_positions(customers) is not None
 
 
 def render_selection(dataset, k, percent, chosen):
