@@ -129,12 +129,25 @@ def test_a_failing_import_is_left_to_the_callers_own_import(tmp_path, monkeypatc
         __import__(bad)
 
 
+def _passes_in_a_fresh_interpreter(script: str) -> None:
+    """Run ``script`` in a new Python (nothing imported yet); it prints "ok"."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path):
     book = tmp_path / "book.xlsx"
     book.write_bytes(_xlsx({"Data": [HEADER, *ROWS]}))
     csv = tmp_path / "lines.csv"
     csv.write_text(_csv_text())
-    script = textwrap.dedent(
+    script = (
         f"""
         import sys
         from segmentation import pipeline
@@ -151,19 +164,11 @@ def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path)
         print("ok")
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    _passes_in_a_fresh_interpreter(script)
 
 
 def test_the_app_imports_the_models_at_start_up(tmp_path):
-    script = textwrap.dedent(
+    script = (
         f"""
         import sys
         from app import JOB_PRELOAD, create_app
@@ -175,12 +180,4 @@ def test_the_app_imports_the_models_at_start_up(tmp_path):
         print("ok")
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    _passes_in_a_fresh_interpreter(script)
