@@ -148,7 +148,7 @@ def worker_app(path: str) -> dict:
 
     os.environ["SEGMENTATION_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-app-")
     from app import create_app
-    from app.callbacks import panels, upload
+    from app.callbacks import panels, selection, upload
 
     create_app()
     raw = Path(path).read_bytes()
@@ -170,10 +170,13 @@ def worker_app(path: str) -> dict:
     steps["segment every k (background job)"] = time.perf_counter() - at
     k_times, payloads = [], []
     for k in (4, 5, 3, 6):
+        # what a k change runs: the panels, the chosen-k Patch on the k curves,
+        # the selection summary and table
         at = time.perf_counter()
         outputs = [
             *panels.render_panels(dataset, k, 2, None, "customers"),
-            *panels.render_diagnostics(dataset, k),
+            *panels.move_chosen_k(k, dataset),
+            *selection.render_selection(dataset, k, 2, None),
         ]
         k_times.append(time.perf_counter() - at)
         payloads.append(_payload_bytes(outputs))
