@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from selenium.common.exceptions import TimeoutException
 
 from app import ids, scatter_points
 from segmentation import pipeline, schema
@@ -63,6 +64,33 @@ def _sample_note(driver) -> str:
     )
 
 
+def _box_select(driver, tries: int = 2) -> dict:
+    """Drag a box over 1.5..4 orders and 200..3,000; return plotly's report of it.
+
+    A late re-render of the scatter (the what-if star follows a new dataset
+    through two chained callbacks) can drop a box drawn just before it; then the
+    summary falls back to "no selection" and the box is drawn once more.
+    """
+    for attempt in range(1, tries + 1):
+        pages.wait_idle(driver)
+        driver.execute_script(_LISTEN)
+        start = pages.graph_position(driver, ids.CUSTOMER_SCATTER, 1.5, 3000)
+        end = pages.graph_position(driver, ids.CUSTOMER_SCATTER, 4, 200)
+        pages.pointer_drag(driver, start, end)
+        box = pages.wait(driver, lambda d: d.execute_script("return window.__box"),
+                         message="plotly never reported a box selection")
+        try:
+            pages.wait_text(driver, ids.SELECTION_SUMMARY,
+                            "every customer inside the scatter's box", timeout=30)
+            return box
+        except TimeoutException:
+            shown = pages.text_of(driver, ids.SELECTION_SUMMARY)
+            if "no selection" not in shown or attempt == tries:
+                raise
+            print(f"box {attempt} was dropped by a re-render; summary: {shown!r}")
+    raise AssertionError("unreachable")
+
+
 def test_a_box_on_a_sampled_scatter_selects_every_customer_inside(
     page, screenshots, many_customers
 ):
@@ -82,18 +110,11 @@ def test_a_box_on_a_sampled_scatter_selects_every_customer_inside(
     assert sum(pages.grid_counts(page).values()) == total  # the grid counts all
     shot(page, screenshots, "6_many_customers")
 
-    page.execute_script(_LISTEN)
-    start = pages.graph_position(page, ids.CUSTOMER_SCATTER, 1.5, 3000)
-    end = pages.graph_position(page, ids.CUSTOMER_SCATTER, 4, 200)
-    pages.pointer_drag(page, start, end)
-    box = pages.wait(page, lambda d: d.execute_script("return window.__box"),
-                     message="plotly never reported a box selection")
+    box = _box_select(page)
     (x0, x1), (y0, y1) = sorted(box["range"]["x"]), sorted(box["range"]["y"])
     frequency, monetary = customers[schema.FREQUENCY], customers[schema.MONETARY]
     inside = int((frequency.between(x0, x1) & monetary.between(y0, y1)).sum())
     assert 0 < box["n"] < inside  # plotly saw only the drawn ones
-    pages.wait_text(page, ids.SELECTION_SUMMARY,
-                    "every customer inside the scatter's box")
     pages.wait_idle(page)
     shot(page, screenshots, "6_many_customers_box")
     assert pages.summary_counts(page) == (inside, total)
