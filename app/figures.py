@@ -236,10 +236,11 @@ def _whatif_marker(whatif: dict) -> list[dict]:
 def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
     days = rows[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
     recency = np.where(days == 1, "1 day", np.char.add(days.astype(str), " days"))
+    x, y = scatter_points.plotted_xy(rows)  # what a box or lasso is tested on
     return {
         "type": "scattergl",
-        "x": rows[schema.FREQUENCY].to_numpy(),
-        "y": rows[schema.MONETARY].clip(lower=scatter_points.MIN_MONETARY).to_numpy(),
+        "x": x,
+        "y": y,
         "mode": "markers", "name": tier, "legendgroup": tier,
         "showlegend": in_legend,
         "legendgrouptitle": {"text": "value tier" if cluster == 0 and in_legend

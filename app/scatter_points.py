@@ -36,9 +36,14 @@ def plotted_xy(customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     x, y : ndarray of shape (n_customers,)
         Orders, and total spent clipped at :data:`MIN_MONETARY` (data units).
     """
-    x = customers[schema.FREQUENCY].to_numpy(dtype=float)
-    y = customers[schema.MONETARY].clip(lower=MIN_MONETARY).to_numpy(dtype=float)
+    x = customers[schema.FREQUENCY].to_numpy()
+    y = customers[schema.MONETARY].clip(lower=MIN_MONETARY).to_numpy()
     return x, y
+
+
+def is_sampled(customers: pd.DataFrame, max_points: int | None = None) -> bool:
+    """Return True when the scatter draws a sample (more than ``max_points``)."""
+    return len(customers) > (MAX_POINTS if max_points is None else max_points)
 
 
 def sample_positions(
@@ -64,10 +69,10 @@ def sample_positions(
     ndarray of int or None
         Sorted positions (``iloc``); None when there are at most ``max_points``.
     """
+    if not is_sampled(customers, max_points):
+        return None
     max_points = MAX_POINTS if max_points is None else max_points
     total = len(customers)
-    if total <= max_points:
-        return None
     rng = np.random.default_rng(SEED)
     cells = customers.groupby(
         [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=True, observed=True

@@ -7,7 +7,7 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from app import ids
 from app.callbacks.common import current_segmentation
 from app.components.selected import selection_summary, selection_table
-from app.scatter_points import region_from_selection, sample_positions
+from app.scatter_points import is_sampled, region_from_selection
 from app.selection import (
     CELL,
     CLUSTER,
@@ -44,8 +44,7 @@ def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
 
 
 def _scatter_is_sampled(dataset, k, percent) -> bool:
-    customers = current_segmentation(dataset, k, percent).customers
-    return sample_positions(customers) is not None
+    return is_sampled(current_segmentation(dataset, k, percent).customers)
 
 
 def render_selection(dataset, k, percent, chosen):
