@@ -21,8 +21,9 @@ def tier_order(customers: pd.DataFrame) -> list[str]:
 def placeholder(message: str) -> go.Figure:
     """Return an empty figure that shows ``message`` in its middle."""
     fig = go.Figure(layout={"template": theme.TEMPLATE, "margin": MARGIN})
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper")
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig

@@ -28,9 +28,19 @@ from app.profile_figures import (
 from segmentation import schema
 
 __all__ = [
-    "DIAGNOSTIC_METRICS", "GRID_METRICS", "HEATMAP_FEATURES", "WHATIF_NAME",
-    "chosen_k_patch", "customer_scatter", "feature_heatmap", "feature_profile",
-    "grid_counts", "k_diagnostics", "placeholder", "tier_order", "value_style_grid",
+    "DIAGNOSTIC_METRICS",
+    "GRID_METRICS",
+    "HEATMAP_FEATURES",
+    "WHATIF_NAME",
+    "chosen_k_patch",
+    "customer_scatter",
+    "feature_heatmap",
+    "feature_profile",
+    "grid_counts",
+    "k_diagnostics",
+    "placeholder",
+    "tier_order",
+    "value_style_grid",
 ]
 
 GRID_METRICS: tuple[str, ...] = ("customers", "revenue")
@@ -45,8 +55,9 @@ GRID_LABEL_FONT = 10
 GRID_LABEL_CHARS = 16
 
 
-def grid_counts(customers: pd.DataFrame, metric: str = "customers",
-                mask: pd.Series | None = None) -> pd.DataFrame:
+def grid_counts(
+    customers: pd.DataFrame, metric: str = "customers", mask: pd.Series | None = None
+) -> pd.DataFrame:
     """Return the value tier × purchase style table of customers or revenue.
 
     Returns
@@ -61,13 +72,17 @@ def grid_counts(customers: pd.DataFrame, metric: str = "customers",
     groups = rows.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
     counts = groups.size() if metric == "customers" else groups[schema.MONETARY].sum()
     table = counts.unstack() if len(counts) else pd.DataFrame()  # noqa: PD010
-    return table.reindex(index=tier_order(customers),
-                         columns=list(schema.PURCHASE_STYLES)).fillna(0)
+    return table.reindex(
+        index=tier_order(customers), columns=list(schema.PURCHASE_STYLES)
+    ).fillna(0)
 
 
-def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
-                     mask: pd.Series | None = None,
-                     plot_px: int = GRID_PLOT_PX) -> go.Figure:
+def value_style_grid(
+    customers: pd.DataFrame,
+    metric: str = "customers",
+    mask: pd.Series | None = None,
+    plot_px: int = GRID_PLOT_PX,
+) -> go.Figure:
     """Heatmap of customers (or revenue) per value tier × purchase style cell.
 
     Each cell shows its count in bold and, when ``mask`` is given, how many of
@@ -78,29 +93,51 @@ def value_style_grid(customers: pd.DataFrame, metric: str = "customers",
     """
     whole = grid_counts(customers, metric)
     chosen = None if mask is None else grid_counts(customers, metric, mask)
-    labels = (customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
-              [schema.GRID_LABEL].first())
+    labels = customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])[
+        schema.GRID_LABEL
+    ].first()
     fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
     lines = max(1, math.floor(plot_px / max(len(whole), 1) / GRID_LINE_PX))
     text, custom = [], []
     for tier in whole.index:
-        cells = [(whole.loc[tier, s], str(labels.get((tier, s), "")),
-                  None if chosen is None else chosen.loc[tier, s])
-                 for s in whole.columns]
+        cells = [
+            (
+                whole.loc[tier, s],
+                str(labels.get((tier, s), "")),
+                None if chosen is None else chosen.loc[tier, s],
+            )
+            for s in whole.columns
+        ]
         text.append([_cell_text(v, lab, fmt, sel, lines) for v, lab, sel in cells])
-        custom.append([_cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
-                       for style, (v, lab, sel) in zip(whole.columns, cells,
-                                                       strict=True)])
-    fig = go.Figure(go.Heatmap(
-        z=whole.to_numpy(), x=list(whole.columns), y=list(whole.index), text=text,
-        customdata=custom, texttemplate="%{text}",
-        textfont={"size": 12 if len(whole) <= 5 else 11},
-        colorscale=theme.SEQUENTIAL_SCALE, showscale=False,
-        hovertemplate="%{customdata}<extra></extra>", xgap=2, ygap=2,
-    ))
-    fig.update_layout(template=theme.TEMPLATE, margin=MARGIN,
-                      xaxis={"title": "purchase style", "side": "top"},
-                      yaxis={"ticksuffix": " "}, clickmode="event")
+        custom.append(
+            [
+                _cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
+                for style, (v, lab, sel) in zip(whole.columns, cells, strict=True)
+            ]
+        )
+    fig = go.Figure(
+        go.Heatmap(
+            z=whole.to_numpy(),
+            x=list(whole.columns),
+            y=list(whole.index),
+            text=text,
+            customdata=custom,
+            texttemplate="%{text}",
+            textfont={"size": 12 if len(whole) <= 5 else 11},
+            colorscale=theme.SEQUENTIAL_SCALE,
+            showscale=False,
+            hovertemplate="%{customdata}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        template=theme.TEMPLATE,
+        margin=MARGIN,
+        xaxis={"title": "purchase style", "side": "top"},
+        yaxis={"ticksuffix": " "},
+        clickmode="event",
+    )
     return fig
 
 
@@ -124,10 +161,13 @@ def _cell_hover(cell, value, label, fmt, selected, metric) -> str:
     return "<br>".join(p for p in parts if p)
 
 
-def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
-                     uirevision: str | None = None,
-                     selectionrevision: str | None = None,
-                     whatif: dict | None = None) -> dict:
+def customer_scatter(
+    customers: pd.DataFrame,
+    mask: pd.Series | None = None,
+    uirevision: str | None = None,
+    selectionrevision: str | None = None,
+    whatif: dict | None = None,
+) -> dict:
     """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
     One trace per value tier × purchase style (a scalar symbol per trace keeps
@@ -156,8 +196,12 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
     if sample is not None:
         customers = customers.iloc[sample]
         selected = None if selected is None else selected[sample]
-    columns = [schema.CUSTOMER_ID, schema.RECENCY_DAYS, schema.FREQUENCY,
-               schema.MONETARY]
+    columns = [
+        schema.CUSTOMER_ID,
+        schema.RECENCY_DAYS,
+        schema.FREQUENCY,
+        schema.MONETARY,
+    ]
     tiers = customers[schema.VALUE_TIER].to_numpy()
     styles = customers[schema.PURCHASE_STYLE].to_numpy()
     traces = []
@@ -167,33 +211,71 @@ def customer_scatter(customers: pd.DataFrame, mask: pd.Series | None = None,
             rows = (tiers == tier) & (styles == style)
             if not rows.any():
                 continue
-            traces.append(_points(customers.loc[rows, columns], tier, style, cluster,
-                                  not shown,
-                                  None if selected is None else selected[rows]))
+            traces.append(
+                _points(
+                    customers.loc[rows, columns],
+                    tier,
+                    style,
+                    cluster,
+                    not shown,
+                    None if selected is None else selected[rows],
+                )
+            )
             shown = True
-    traces += [{"type": "scattergl", "x": [None], "y": [None], "mode": "markers",
-                "name": style, "legend": "legend2", "hoverinfo": "skip",
-                # no legendgroup: a group stacks vertically
-                "marker": {"symbol": symbol, "color": theme.STYLE_COLOURS[style]}}
-               for style, symbol in theme.STYLE_SYMBOLS.items()]
+    traces += [
+        {
+            "type": "scattergl",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": style,
+            "legend": "legend2",
+            "hoverinfo": "skip",
+            # no legendgroup: a group stacks vertically
+            "marker": {"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
+        }
+        for style, symbol in theme.STYLE_SYMBOLS.items()
+    ]
     small = len(tier_order(customers)) > 6
     layout = {
-        "template": theme.TEMPLATE, "margin": {**MARGIN, "b": 30},
+        "template": theme.TEMPLATE,
+        "margin": {**MARGIN, "b": 30},
         "dragmode": "select",
         # tiers: a tight column on the right (no gap between tier groups, so
         # k = 10 fits); styles: one row at the bottom, under the x axis title
-        "legend": {"tracegroupgap": 0, "font": {"size": 10 if small else 11},
-                   "itemsizing": "constant", "y": 1, "yanchor": "top"},
-        "legend2": {"orientation": "h", "x": 0, "xanchor": "left", "y": 0,
-                    "yref": "container", "yanchor": "bottom", "font": {"size": 11},
-                    "title": {"text": "purchase style:", "side": "left"}},
-        "xaxis": {"type": "log", "title": {"text": "frequency (orders, log)"},
-                  "dtick": 1},
-        "yaxis": {"type": "log", "title": {"text": theme.money_axis_title()},
-                  "dtick": 1},
-        "uirevision": uirevision, "selectionrevision": selectionrevision,
-        "annotations": [*(_whatif_marker(whatif) if whatif else []),
-                        *_sample_note(len(customers), total)],
+        "legend": {
+            "tracegroupgap": 0,
+            "font": {"size": 10 if small else 11},
+            "itemsizing": "constant",
+            "y": 1,
+            "yanchor": "top",
+        },
+        "legend2": {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "font": {"size": 11},
+            "title": {"text": "purchase style:", "side": "left"},
+        },
+        "xaxis": {
+            "type": "log",
+            "title": {"text": "frequency (orders, log)"},
+            "dtick": 1,
+        },
+        "yaxis": {
+            "type": "log",
+            "title": {"text": theme.money_axis_title()},
+            "dtick": 1,
+        },
+        "uirevision": uirevision,
+        "selectionrevision": selectionrevision,
+        "annotations": [
+            *(_whatif_marker(whatif) if whatif else []),
+            *_sample_note(len(customers), total),
+        ],
         "meta": {"shown": len(customers), "total": total},
     }
     return {"data": traces, "layout": layout}
@@ -204,13 +286,26 @@ def _sample_note(shown: int, total: int) -> list[dict]:
     if shown == total:
         return []
     # two short lines: the modebar sits at the top right on hover
-    text = (f"a sample of {theme.fmt_int(shown)} of "
-            f"{theme.fmt_count(total, 'customer')}<br>"
-            "a box or lasso selects everyone inside")
-    return [{"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 1,
-             "xanchor": "left", "yanchor": "bottom", "yshift": 4,
-             "showarrow": False, "align": "left",
-             "font": {"size": 10, "color": "#555555"}}]
+    text = (
+        f"a sample of {theme.fmt_int(shown)} of "
+        f"{theme.fmt_count(total, 'customer')}<br>"
+        "a box or lasso selects everyone inside"
+    )
+    return [
+        {
+            "text": text,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": 1,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "yshift": 4,
+            "showarrow": False,
+            "align": "left",
+            "font": {"size": 10, "color": "#555555"},
+        }
+    ]
 
 
 def _whatif_marker(whatif: dict) -> list[dict]:
@@ -222,14 +317,29 @@ def _whatif_marker(whatif: dict) -> list[dict]:
     frequency, monetary = whatif["frequency"], whatif["monetary"]
     if not (frequency > 0 and monetary > 0):
         return []  # not on log axes
-    where = {"x": float(np.log10(frequency)), "y": float(np.log10(monetary)),
-             "xref": "x", "yref": "y", "showarrow": False}
+    where = {
+        "x": float(np.log10(frequency)),
+        "y": float(np.log10(monetary)),
+        "xref": "x",
+        "yref": "y",
+        "showarrow": False,
+    }
     return [
-        {**where, "name": WHATIF_NAME, "text": "★",
-         "font": {"size": 22, "color": "black"},
-         "hovertext": f"what-if: {frequency:,g} orders, {theme.fmt_money(monetary)}"},
-        {**where, "name": f"{WHATIF_NAME}-label", "text": "what-if",
-         "xanchor": "left", "xshift": 10, "font": {"size": 11, "color": "black"}},
+        {
+            **where,
+            "name": WHATIF_NAME,
+            "text": "★",
+            "font": {"size": 22, "color": "black"},
+            "hovertext": f"what-if: {frequency:,g} orders, {theme.fmt_money(monetary)}",
+        },
+        {
+            **where,
+            "name": f"{WHATIF_NAME}-label",
+            "text": "what-if",
+            "xanchor": "left",
+            "xshift": 10,
+            "font": {"size": 11, "color": "black"},
+        },
     ]
 
 
@@ -241,20 +351,29 @@ def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
         "type": "scattergl",
         "x": x,
         "y": y,
-        "mode": "markers", "name": tier, "legendgroup": tier,
+        "mode": "markers",
+        "name": tier,
+        "legendgroup": tier,
         "showlegend": in_legend,
-        "legendgrouptitle": {"text": "value tier" if cluster == 0 and in_legend
-                             else None},
+        "legendgrouptitle": {
+            "text": "value tier" if cluster == 0 and in_legend else None
+        },
         "meta": {"tier": tier, "style": style},
-        "marker": {"color": theme.tier_colour(cluster), "size": 6, "opacity": 0.8,
-                   "symbol": theme.STYLE_SYMBOLS.get(style, "circle")},
+        "marker": {
+            "color": theme.tier_colour(cluster),
+            "size": 6,
+            "opacity": 0.8,
+            "symbol": theme.STYLE_SYMBOLS.get(style, "circle"),
+        },
         "customdata": np.column_stack(
             [rows[schema.CUSTOMER_ID].astype(str).to_numpy(), recency]
         ).tolist(),
-        "hovertemplate": (f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
-                          "frequency: %{x:,} orders<br>"
-                          f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
-                          "recency: last order %{customdata[1]} ago<extra></extra>"),
+        "hovertemplate": (
+            f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
+            "frequency: %{x:,} orders<br>"
+            f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
+            "recency: last order %{customdata[1]} ago<extra></extra>"
+        ),
         "selectedpoints": None if selected is None else np.flatnonzero(selected),
         "selected": {"marker": {"opacity": 1.0}},
         "unselected": {"marker": {"opacity": theme.DIMMED_OPACITY}},

@@ -26,14 +26,22 @@ FEATURE_HELP: dict[str, str] = {
 
 #: Plain words for each k diagnostic (subplot hover and the help line).
 DIAGNOSTIC_HELP: dict[str, str] = {
-    "inertia": ("inertia: total squared distance of customers to their tier's "
-                "centre; always falls as k grows, look for the bend (elbow)"),
-    "silhouette": ("silhouette: how much closer customers are to their own tier "
-                   "than to the next one, from -1 to 1; higher is better"),
-    "davies_bouldin": ("Davies–Bouldin: how much tiers overlap compared with how "
-                       "far apart they are; lower is better"),
-    "calinski_harabasz": ("Calinski–Harabasz: spread between tiers divided by "
-                          "spread within them; higher is better"),
+    "inertia": (
+        "inertia: total squared distance of customers to their tier's "
+        "centre; always falls as k grows, look for the bend (elbow)"
+    ),
+    "silhouette": (
+        "silhouette: how much closer customers are to their own tier "
+        "than to the next one, from -1 to 1; higher is better"
+    ),
+    "davies_bouldin": (
+        "Davies–Bouldin: how much tiers overlap compared with how "
+        "far apart they are; lower is better"
+    ),
+    "calinski_harabasz": (
+        "Calinski–Harabasz: spread between tiers divided by "
+        "spread within them; higher is better"
+    ),
 }
 
 #: Help lines shown under panels.

@@ -18,32 +18,67 @@ def serve_layout() -> dbc.Container:
     (``ids.PENDING_STORE``), and the name of the file the running job loads
     (``ids.JOB_STORE``); k and the style sensitivity live in their sliders.
     """
-    header = html.Header([
-        html.H1("Customer Segmentation Studio", className="app-title"),
-        html.Div(id=ids.DATASET_TITLE, className="dataset-title"),
-    ], className="app-header")
-    alert = dbc.Alert(id=ids.ERROR_ALERT, color="danger", is_open=False,
-                      dismissable=True, className="error-alert")
-    main = html.Div([
-        dbc.Row([dbc.Col(panels.grid_panel(), lg=5),
-                 dbc.Col(panels.scatter_panel(), lg=7)], className="g-2"),
-        dbc.Row(dbc.Col(panels.persona_panel()), className="g-2"),
-        dbc.Row([dbc.Col(panels.heatmap_panel(), lg=6),
-                 dbc.Col(panels.diagnostics_panel(), lg=6)], className="g-2"),
-        dbc.Row(dbc.Col(panels.selection_panel()), className="g-2"),
-    ], className="main-panels")
-    return dbc.Container([
-        dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
-        dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
-        dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
-        dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
-        dcc.Store(id=ids.WARM_STORE, storage_type="memory"),
-        header,
-        alert,
-        dbc.Row([
-            dbc.Col([controls.control_column(), whatif.whatif_panel(),
-                     runs.runs_panel(), panels.receipt_panel()], lg=3,
-                    className="control-column"),
-            dbc.Col(main, lg=9),
-        ], className="g-2"),
-    ], fluid=True, className="app-container")
+    header = html.Header(
+        [
+            html.H1("Customer Segmentation Studio", className="app-title"),
+            html.Div(id=ids.DATASET_TITLE, className="dataset-title"),
+        ],
+        className="app-header",
+    )
+    alert = dbc.Alert(
+        id=ids.ERROR_ALERT,
+        color="danger",
+        is_open=False,
+        dismissable=True,
+        className="error-alert",
+    )
+    main = html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(panels.grid_panel(), lg=5),
+                    dbc.Col(panels.scatter_panel(), lg=7),
+                ],
+                className="g-2",
+            ),
+            dbc.Row(dbc.Col(panels.persona_panel()), className="g-2"),
+            dbc.Row(
+                [
+                    dbc.Col(panels.heatmap_panel(), lg=6),
+                    dbc.Col(panels.diagnostics_panel(), lg=6),
+                ],
+                className="g-2",
+            ),
+            dbc.Row(dbc.Col(panels.selection_panel()), className="g-2"),
+        ],
+        className="main-panels",
+    )
+    return dbc.Container(
+        [
+            dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
+            dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
+            dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
+            dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
+            dcc.Store(id=ids.WARM_STORE, storage_type="memory"),
+            header,
+            alert,
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            controls.control_column(),
+                            whatif.whatif_panel(),
+                            runs.runs_panel(),
+                            panels.receipt_panel(),
+                        ],
+                        lg=3,
+                        className="control-column",
+                    ),
+                    dbc.Col(main, lg=9),
+                ],
+                className="g-2",
+            ),
+        ],
+        fluid=True,
+        className="app-container",
+    )

@@ -36,8 +36,9 @@ DIAGNOSTIC_METRICS: tuple[tuple[str, str], ...] = (
 )
 
 
-def feature_profile(customers: pd.DataFrame,
-                    mask: pd.Series | None = None) -> pd.DataFrame:
+def feature_profile(
+    customers: pd.DataFrame, mask: pd.Series | None = None
+) -> pd.DataFrame:
     """Return z-scored feature means per value tier (plus ``Selection``).
 
     ``z = (mean in group - mean of all) / std of all``, per feature.
@@ -49,8 +50,11 @@ def feature_profile(customers: pd.DataFrame,
         given); columns ``HEATMAP_FEATURES``; ``.attrs["means"]`` the raw means.
     """
     feats = customers[list(HEATMAP_FEATURES)].astype(float)
-    means = feats.groupby(customers[schema.VALUE_TIER]).mean().reindex(
-        tier_order(customers))
+    means = (
+        feats.groupby(customers[schema.VALUE_TIER])
+        .mean()
+        .reindex(tier_order(customers))
+    )
     if mask is not None and mask.any():
         chosen = feats[mask.to_numpy()].mean().to_frame("Selection").T
         means = pd.concat([means, chosen])
@@ -60,8 +64,9 @@ def feature_profile(customers: pd.DataFrame,
     return z
 
 
-def feature_heatmap(customers: pd.DataFrame,
-                    mask: pd.Series | None = None) -> go.Figure:
+def feature_heatmap(
+    customers: pd.DataFrame, mask: pd.Series | None = None
+) -> go.Figure:
     """Heatmap of z-scored feature means per value tier (and the selection).
 
     Cell text is the mean in compact form (``168k``, ``1.2M``:
@@ -72,26 +77,43 @@ def feature_heatmap(customers: pd.DataFrame,
     means = z.attrs["means"].to_numpy()
     text = [[theme.fmt_compact(v) for v in row] for row in means]
     helps = [glossary.feature_help(f) for f in z.columns]
-    custom = [[(f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}", help_)
-               for v, help_ in zip(row, helps, strict=True)] for row in means]
-    fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=list(z.columns), y=list(z.index), text=text,
-        customdata=custom, texttemplate="%{text}",
-        textfont={"size": 11 if len(z) <= 6 else 10},
-        colorscale=theme.DIVERGING_SCALE, zmid=0,
-        zmin=-2, zmax=2, colorbar={"title": "z", "thickness": 10},
-        hovertemplate=("<b>%{y}</b> · %{x}<br>mean %{customdata[0]} "
-                       "(z = %{z:.2f} standard deviations from all customers)"
-                       "<br><i>%{customdata[1]}</i><extra></extra>"),
-        xgap=1, ygap=1,
-    ))
-    fig.update_layout(template=theme.TEMPLATE, margin=MARGIN,
-                      xaxis={"tickangle": -30})
+    custom = [
+        [
+            (f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}", help_)
+            for v, help_ in zip(row, helps, strict=True)
+        ]
+        for row in means
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=list(z.columns),
+            y=list(z.index),
+            text=text,
+            customdata=custom,
+            texttemplate="%{text}",
+            textfont={"size": 11 if len(z) <= 6 else 10},
+            colorscale=theme.DIVERGING_SCALE,
+            zmid=0,
+            zmin=-2,
+            zmax=2,
+            colorbar={"title": "z", "thickness": 10},
+            hovertemplate=(
+                "<b>%{y}</b> · %{x}<br>mean %{customdata[0]} "
+                "(z = %{z:.2f} standard deviations from all customers)"
+                "<br><i>%{customdata[1]}</i><extra></extra>"
+            ),
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(template=theme.TEMPLATE, margin=MARGIN, xaxis={"tickangle": -30})
     return fig
 
 
-def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
-                  chosen_k: int) -> go.Figure:
+def k_diagnostics(
+    table: pd.DataFrame | None, recommended_k: int | None, chosen_k: int
+) -> go.Figure:
     """Four small curves of the k sweep with the recommended and chosen k marked.
 
     Parameters
@@ -105,30 +127,55 @@ def k_diagnostics(table: pd.DataFrame | None, recommended_k: int | None,
     """
     if table is None or len(table) == 0:
         return placeholder("No k sweep for this dataset")
-    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.2, horizontal_spacing=0.12,
-                        subplot_titles=[title for _, title in DIAGNOSTIC_METRICS])
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        vertical_spacing=0.2,
+        horizontal_spacing=0.12,
+        subplot_titles=[title for _, title in DIAGNOSTIC_METRICS],
+    )
     shapes: list[dict] = []
     for i, (column, title) in enumerate(DIAGNOSTIC_METRICS):
         row, col = divmod(i, 2)
-        fig.add_trace(go.Scatter(
-            x=table.index.to_numpy(), y=table[column].to_numpy(),
-            mode="lines+markers", name=title, showlegend=False,
-            line={"color": "#0072B2"},
-            hovertemplate=(f"k = %{{x}}: %{{y:,.3~g}}<br>"
-                           f"<i>{glossary.DIAGNOSTIC_HELP[column]}</i>"
-                           "<extra></extra>"),
-        ), row=row + 1, col=col + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=table.index.to_numpy(),
+                y=table[column].to_numpy(),
+                mode="lines+markers",
+                name=title,
+                showlegend=False,
+                line={"color": "#0072B2"},
+                hovertemplate=(
+                    f"k = %{{x}}: %{{y:,.3~g}}<br>"
+                    f"<i>{glossary.DIAGNOSTIC_HELP[column]}</i>"
+                    "<extra></extra>"
+                ),
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
         axis = "" if i == 0 else str(i + 1)
         marks = [(chosen_k, {"color": "#000000", "width": 1})]
         if recommended_k is not None:
             marks.insert(0, (recommended_k, {"dash": "dash", "color": "#009E73"}))
-        shapes += [{"type": "line", "x0": k, "x1": k, "y0": 0, "y1": 1, "line": line,
-                    "xref": f"x{axis}", "yref": f"y{axis} domain"}
-                   for k, line in marks]
+        shapes += [
+            {
+                "type": "line",
+                "x0": k,
+                "x1": k,
+                "y0": 0,
+                "y1": 1,
+                "line": line,
+                "xref": f"x{axis}",
+                "yref": f"y{axis} domain",
+            }
+            for k, line in marks
+        ]
     fig.update_xaxes(dtick=1)
     fig.update_annotations(font_size=11)
-    fig.update_layout(template=theme.TEMPLATE, margin={**MARGIN, "t": 30},
-                      shapes=shapes)
+    fig.update_layout(
+        template=theme.TEMPLATE, margin={**MARGIN, "t": 30}, shapes=shapes
+    )
     return fig
 
 

@@ -74,4 +74,3 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         shape = "box" if "box" in selection[REGION] else "lasso"
         return f"every customer inside the scatter's {shape}"
     return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the scatter"
-

@@ -80,7 +80,9 @@ class Store:
         self.directory = Path(directory)
         self.size_limit = limit
         self.cache = diskcache.Cache(
-            str(self.directory), size_limit=limit, eviction_policy=EVICTION_POLICY,
+            str(self.directory),
+            size_limit=limit,
+            eviction_policy=EVICTION_POLICY,
             cull_limit=0,
         )
         self._memory: OrderedDict[tuple, object] = OrderedDict()
@@ -143,8 +145,9 @@ class Store:
         key = ("styles", sha, _mapping_key(mapping), share, int(seed))
         cached = self._remember(key) or self.cache.get(key)
         if cached is None:
-            cached = pipeline.fit_styles(self.prepared(sha, mapping),
-                                         anomaly_share=share, seed=seed)
+            cached = pipeline.fit_styles(
+                self.prepared(sha, mapping), anomaly_share=share, seed=seed
+            )
             self._set(key, cached)
         return self._keep(key, cached)
 
@@ -158,14 +161,18 @@ class Store:
             cached = self._remember(key) or self.cache.get(key)
             if cached is None:
                 cached = pipeline.segment(
-                    self.prepared(sha, mapping), int(k), seed=seed, anomaly_share=share,
+                    self.prepared(sha, mapping),
+                    int(k),
+                    seed=seed,
+                    anomaly_share=share,
                     style_model=self.styles(sha, share, mapping, seed),
                 )
                 self._set(key, cached)
             return self._keep(key, cached)
 
-    def put_run(self, prepared: pipeline.PreparedData,
-                segmentation: pipeline.Segmentation) -> dict:
+    def put_run(
+        self, prepared: pipeline.PreparedData, segmentation: pipeline.Segmentation
+    ) -> dict:
         """Store a saved run's PreparedData and Segmentation (to reopen it).
 
         They go under the run's sha256 and resolved column mapping, so the
@@ -177,8 +184,9 @@ class Store:
         share = round(float(segmentation.anomaly_share), 4)
         self._set(("prepared", sha, mkey), prepared)
         self._set(("styles", sha, mkey, share, seed), segmentation.style_model)
-        self._set(("segmentation", sha, mkey, int(segmentation.k), share, seed),
-                  segmentation)
+        self._set(
+            ("segmentation", sha, mkey, int(segmentation.k), share, seed), segmentation
+        )
         return {"id": sha, "filename": prepared.source_name, "mapping": mapping}
 
     def _set(self, key: tuple, value) -> None:

@@ -42,13 +42,24 @@ SEQUENTIAL_SCALE = "Blues"
 DIVERGING_SCALE = "RdBu_r"
 #: A small white plot template (plotly's "plotly_white" is ~7 KB per figure and
 #: costs tens of milliseconds to copy; this one carries only what we use).
-TEMPLATE: dict = {"layout": {
-    "paper_bgcolor": "white", "plot_bgcolor": "white",
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial"},
-    "xaxis": {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True},
-    "yaxis": {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True},
-    "hoverlabel": {"align": "left"},
-}}
+TEMPLATE: dict = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial"},
+        "xaxis": {
+            "gridcolor": "#EBF0F8",
+            "zerolinecolor": "#EBF0F8",
+            "automargin": True,
+        },
+        "yaxis": {
+            "gridcolor": "#EBF0F8",
+            "zerolinecolor": "#EBF0F8",
+            "automargin": True,
+        },
+        "hoverlabel": {"align": "left"},
+    }
+}
 #: Opacity of points outside the current selection.
 DIMMED_OPACITY = 0.12
 

@@ -70,8 +70,9 @@ def _short(text: str) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-def file_preview(data: bytes, headers: list[str],
-                 n_rows: int = PREVIEW_ROWS) -> pd.DataFrame | None:
+def file_preview(
+    data: bytes, headers: list[str], n_rows: int = PREVIEW_ROWS
+) -> pd.DataFrame | None:
     """Return the first data rows of an upload under its headers.
 
     Parameters
@@ -98,7 +99,7 @@ def file_preview(data: bytes, headers: list[str],
     found = _header_row(rows, headers)
     if found is None:
         return None  # not read as the engine read it: show nothing rather than noise
-    body = [row for row in rows[found + 1:] if any(c.strip() for c in row)][:n_rows]
+    body = [row for row in rows[found + 1 :] if any(c.strip() for c in row)][:n_rows]
     if not body:
         return None
     width = len(headers)

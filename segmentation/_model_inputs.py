@@ -68,8 +68,10 @@ def check_features(X: object, columns: tuple[str, ...]) -> pd.DataFrame:
     out = X[list(columns)].apply(pd.to_numeric, errors="coerce").astype("float64")
     for column in columns:
         values = out[column].to_numpy()
-        for bad, what in ((~np.isfinite(values), "missing, non-numeric or infinite"),
-                          (values < 0, "negative")):
+        for bad, what in (
+            (~np.isfinite(values), "missing, non-numeric or infinite"),
+            (values < 0, "negative"),
+        ):
             if bad.any():
                 first = np.flatnonzero(bad)[0]
                 raise SegmentationError(

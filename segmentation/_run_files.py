@@ -188,8 +188,9 @@ def read_prepared(folder: Path, run_id: str) -> PreparedData:
             run_id=run_id,
         ) from None
     if not isinstance(prepared, PreparedData):
-        raise SegmentationError(f"run {run_id}: {PREPARED_FILE} is not prepared "
-                                "data", run_id=run_id)
+        raise SegmentationError(
+            f"run {run_id}: {PREPARED_FILE} is not prepared data", run_id=run_id
+        )
     return prepared
 
 

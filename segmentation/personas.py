@@ -24,8 +24,16 @@ from segmentation.errors import SegmentationError
 #: All tier words from the lowest to the highest value; every ``TIER_NAMES[k]`` is an
 #: ordered sub-sequence of this ladder, so a word means the same rank for every k.
 TIER_LADDER: tuple[str, ...] = (
-    "Lowest", "Very low", "Low", "Lower mid", "Mid", "Upper mid", "High",
-    "Very high", "Top", "Elite",
+    "Lowest",
+    "Very low",
+    "Low",
+    "Lower mid",
+    "Mid",
+    "Upper mid",
+    "High",
+    "Very high",
+    "Top",
+    "Elite",
 )
 #: Names of value_cluster 0..k-1 (ascending value) for each allowed k.
 TIER_NAMES: dict[int, tuple[str, ...]] = {
@@ -37,8 +45,15 @@ TIER_NAMES: dict[int, tuple[str, ...]] = {
     7: ("Very low", "Low", "Lower mid", "Mid", "Upper mid", "High", "Top"),
     8: ("Very low", "Low", "Lower mid", "Mid", "Upper mid", "High", "Very high", "Top"),
     9: (
-        "Lowest", "Very low", "Low", "Lower mid", "Mid", "Upper mid", "High",
-        "Very high", "Top",
+        "Lowest",
+        "Very low",
+        "Low",
+        "Lower mid",
+        "Mid",
+        "Upper mid",
+        "High",
+        "Very high",
+        "Top",
     ),
     10: TIER_LADDER,
 }
@@ -91,30 +106,54 @@ PERSONA_PROTOTYPES: dict[str, tuple[float, float, float]] = {
 }
 #: Persona -> (what they are, recommended action).
 PERSONA_TEXT: dict[str, tuple[str, str]] = {
-    "Champions": ("Bought recently, buy often and spend the most",
-                  "Reward them; early access and referral offers"),
-    "Loyal": ("Buy regularly and respond to the relationship",
-              "Upsell higher-value lines; loyalty programme"),
-    "Potential Loyalists": ("Recent customers with several orders",
-                            "Offer membership or a loyalty programme"),
-    "Big Spenders": ("Spend well per order but order rarely",
-                     "Recommend related products to raise frequency"),
-    "Promising": ("Recent buyers who have not spent much yet",
-                  "Onboarding and a second-purchase incentive"),
-    "New": ("First purchases only, very recently",
-            "Welcome series; make the second order easy"),
-    "Need Attention": ("Middling recency, frequency and spend",
-                       "Limited-time offers based on past purchases"),
-    "About to Sleep": ("Below average and drifting away",
-                       "Share popular products; reactivation discount"),
-    "At Risk": ("Used to buy often or spend well, not lately",
-                "Personal win-back e-mails and renewal offers"),
-    "Can't Lose": ("Once the best customers, gone quiet",
-                   "Win them back personally; ask what changed"),
-    "Hibernating": ("Last order long ago, few orders, low spend",
-                    "Low-cost reactivation campaign; otherwise let go"),
-    "Lost": ("Lowest recency, frequency and spend",
-             "Only cheap campaigns; exclude from costly ones"),
+    "Champions": (
+        "Bought recently, buy often and spend the most",
+        "Reward them; early access and referral offers",
+    ),
+    "Loyal": (
+        "Buy regularly and respond to the relationship",
+        "Upsell higher-value lines; loyalty programme",
+    ),
+    "Potential Loyalists": (
+        "Recent customers with several orders",
+        "Offer membership or a loyalty programme",
+    ),
+    "Big Spenders": (
+        "Spend well per order but order rarely",
+        "Recommend related products to raise frequency",
+    ),
+    "Promising": (
+        "Recent buyers who have not spent much yet",
+        "Onboarding and a second-purchase incentive",
+    ),
+    "New": (
+        "First purchases only, very recently",
+        "Welcome series; make the second order easy",
+    ),
+    "Need Attention": (
+        "Middling recency, frequency and spend",
+        "Limited-time offers based on past purchases",
+    ),
+    "About to Sleep": (
+        "Below average and drifting away",
+        "Share popular products; reactivation discount",
+    ),
+    "At Risk": (
+        "Used to buy often or spend well, not lately",
+        "Personal win-back e-mails and renewal offers",
+    ),
+    "Can't Lose": (
+        "Once the best customers, gone quiet",
+        "Win them back personally; ask what changed",
+    ),
+    "Hibernating": (
+        "Last order long ago, few orders, low spend",
+        "Low-cost reactivation campaign; otherwise let go",
+    ),
+    "Lost": (
+        "Lowest recency, frequency and spend",
+        "Only cheap campaigns; exclude from costly ones",
+    ),
 }
 PERSONAS: tuple[str, ...] = tuple(PERSONA_PROTOTYPES)
 

@@ -121,15 +121,19 @@ class PurchaseStyle(BaseEstimator):
             2 customers, or a missing / negative value (column and customer named).
         """
         share = self.anomaly_share
-        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not (
-            0 < share <= 0.5
+        if (
+            isinstance(share, bool)
+            or not isinstance(share, numbers.Real)
+            or not (0 < share <= 0.5)
         ):
             raise SegmentationError(
                 f"anomaly_share={share!r} must be in (0, 0.5], e.g. 0.02 for 2 %"
             )
-        if isinstance(self.bulk_factor, bool) or not isinstance(
-            self.bulk_factor, numbers.Real
-        ) or not self.bulk_factor > 1:
+        if (
+            isinstance(self.bulk_factor, bool)
+            or not isinstance(self.bulk_factor, numbers.Real)
+            or not self.bulk_factor > 1
+        ):
             raise SegmentationError(
                 f"bulk_factor={self.bulk_factor!r} must be a number > 1"
             )
@@ -161,9 +165,7 @@ class PurchaseStyle(BaseEstimator):
         )
         logs = np.log1p(data)
         self.robust_center_ = logs.median()
-        mad = pd.Series(
-            median_abs_deviation(logs, scale="normal"), index=logs.columns
-        )
+        mad = pd.Series(median_abs_deviation(logs, scale="normal"), index=logs.columns)
         mean_ad = (logs - self.robust_center_).abs().mean() * np.sqrt(np.pi / 2)
         self.robust_scale_ = mad.where(mad > 0, mean_ad).where(lambda s: s > 0, 1.0)
         labelled = self.predict(X)
@@ -203,8 +205,10 @@ class PurchaseStyle(BaseEstimator):
         styles = np.where(anomaly, schema.ANOMALY, np.where(bulk, schema.BULK, ""))
         styles = np.where(styles == "", schema.REGULAR, styles)
         reasons = [
-            self._anomaly_reason(data.iloc[i], z.iloc[i]) if anomaly[i]
-            else self._bulk_reason(line_qty.iloc[i]) if bulk.iloc[i]
+            self._anomaly_reason(data.iloc[i], z.iloc[i])
+            if anomaly[i]
+            else self._bulk_reason(line_qty.iloc[i])
+            if bulk.iloc[i]
             else ""
             for i in range(len(data))
         ]
@@ -228,8 +232,6 @@ class PurchaseStyle(BaseEstimator):
         if len(ranked) > 1 and ranked.iloc[1] >= SECOND_REASON_Z:
             chosen.append(ranked.index[1])
         return "; ".join(
-            REASON_PHRASES[c].format(
-                x=_fmt(row[c], c), m=_fmt(self.medians_[c], c)
-            )
+            REASON_PHRASES[c].format(x=_fmt(row[c], c), m=_fmt(self.medians_[c], c))
             for c in chosen
         )

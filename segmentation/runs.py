@@ -253,10 +253,13 @@ class RunStore:
         """
         share = round(float(anomaly_share), 4)
         for entry in self._all_entries():
-            if (entry["sha256"] == sha256 and entry["k"] == int(k)
-                    and entry["seed"] == int(seed)
-                    and round(float(entry["anomaly_share"]), 4) == share
-                    and entry["mapping"] == dict(mapping or {})):
+            if (
+                entry["sha256"] == sha256
+                and entry["k"] == int(k)
+                and entry["seed"] == int(seed)
+                and round(float(entry["anomaly_share"]), 4) == share
+                and entry["mapping"] == dict(mapping or {})
+            ):
                 return entry["id"]
         return None
 
@@ -277,9 +280,7 @@ class RunStore:
         SegmentationError
             When ``prepared.pkl`` cannot be read.
         """
-        return _run_files.read_prepared(
-            self.runs_dir / check_run_id(run_id), run_id
-        )
+        return _run_files.read_prepared(self.runs_dir / check_run_id(run_id), run_id)
 
     def load(self, run_id: str) -> SavedRun:
         """Return a saved run with its fitted models (cached in memory by id).
@@ -322,4 +323,3 @@ class RunStore:
         """
         saved = self.load(run_id)
         return run_summary(run_id, saved.metadata, saved.segmentation)
-

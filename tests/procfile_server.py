@@ -51,8 +51,11 @@ def get(url: str) -> tuple[int, str]:
 def post(url: str, payload: dict) -> tuple[int, dict]:
     """POST JSON to ``url``; return the status and the JSON body."""
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.status, json.loads(response.read())
 
@@ -68,9 +71,14 @@ def serve(data_dir: Path, log_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PORT": str(port), "SEGMENTATION_DATA_DIR": str(data_dir)}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(procfile_command(port), cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            procfile_command(port),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_up(base, process, log_path)
@@ -87,8 +95,10 @@ def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None
             return
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n"
-                            + log_path.read_text(errors="replace")[-3000:])
+                pytest.fail(
+                    "gunicorn did not start:\n"
+                    + log_path.read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.5)
 
 

@@ -27,10 +27,13 @@ ANOMALY_PCT = 2
 
 def triggered(prop_id, func, *args, value=1):
     """Run ``func(*args)`` as if Dash had called it for ``prop_id``."""
+
     def run():
-        context_value.set(AttributeDict(
-            triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}])
+        )
         return func(*args)
+
     return copy_context().run(run)
 
 
@@ -54,9 +57,18 @@ def reference(sample):
 def dataset(tmp_path_factory, sample):
     storage.configure(tmp_path_factory.mktemp("data"))
     steps = []
-    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       steps.append, data_url(sample), None, None, "mine.csv",
-                       [], [], None)
+    result = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        steps.append,
+        data_url(sample),
+        None,
+        None,
+        "mine.csv",
+        [],
+        [],
+        None,
+    )
     stored, _message, is_open, status, _fields, _style, _pending = result
     assert not is_open and "mine.csv" in status
     assert steps and steps[-1][0] == 100  # progress reached 100 %
@@ -64,8 +76,11 @@ def dataset(tmp_path_factory, sample):
 
 
 def test_upload_stores_the_content_hash(dataset, sample):
-    assert dataset == {"id": storage.content_id(sample), "filename": "mine.csv",
-                       "mapping": None}
+    assert dataset == {
+        "id": storage.content_id(sample),
+        "filename": "mine.csv",
+        "mapping": None,
+    }
 
 
 def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
@@ -73,29 +88,59 @@ def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
         raise AssertionError("prepare called for bytes already prepared")
 
     monkeypatch.setattr(pipeline, "prepare", boom)
-    again = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                      lambda _: None, data_url(sample), None, None, "mine.csv",
-                      [], [], None)
+    again = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        data_url(sample),
+        None,
+        None,
+        "mine.csv",
+        [],
+        [],
+        None,
+    )
     assert again[0]["id"] == dataset["id"]
 
 
 def test_sample_button_loads_the_sample(dataset):
-    result = triggered(f"{ids.SAMPLE_BUTTON}.n_clicks", upload.load_dataset,
-                       lambda _: None, None, 1, None, None, [], [], None)
+    result = triggered(
+        f"{ids.SAMPLE_BUTTON}.n_clicks",
+        upload.load_dataset,
+        lambda _: None,
+        None,
+        1,
+        None,
+        None,
+        [],
+        [],
+        None,
+    )
     assert result[0]["filename"] == pipeline.SAMPLE_NAME
 
 
-@pytest.mark.parametrize(("payload", "name"), [
-    (b"this is not, a retail\nexport at all\n", "bad.csv"),
-    (b"", "empty.csv"),
-])
-def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
-                                                               name):
+@pytest.mark.parametrize(
+    ("payload", "name"),
+    [
+        (b"this is not, a retail\nexport at all\n", "bad.csv"),
+        (b"", "empty.csv"),
+    ],
+)
+def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload, name):
     with pytest.raises(SegmentationError) as expected:
         pipeline.prepare(payload, filename=name)
-    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       lambda _: None, data_url(payload), None, None, name,
-                       [], [], None)
+    result = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        data_url(payload),
+        None,
+        None,
+        name,
+        [],
+        [],
+        None,
+    )
     stored, message, is_open, status = result[:4]
     assert stored is upload.no_update  # the previous dataset id stays
     assert is_open and message == str(expected.value)
@@ -103,9 +148,18 @@ def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
 
 
 def test_damaged_upload_names_the_file(dataset):
-    result = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                       lambda _: None, "no comma here", None, None, "broken.xlsx",
-                       [], [], None)
+    result = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        "no comma here",
+        None,
+        None,
+        "broken.xlsx",
+        [],
+        [],
+        None,
+    )
     assert "broken.xlsx" in result[1]
 
 
@@ -122,27 +176,49 @@ def unusual_export() -> bytes:
 
 def test_unmatched_columns_ask_for_a_mapping_then_apply_it(dataset):
     data = unusual_export()
-    asked = triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                      lambda _: None, data_url(data), None, None, "shop.csv",
-                      [], [], None)
+    asked = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        data_url(data),
+        None,
+        None,
+        "shop.csv",
+        [],
+        [],
+        None,
+    )
     stored, message, is_open, _status, fields, style, pending = asked
     assert stored is upload.no_update and is_open and "customer_id" in message
     assert style == upload.SHOWN and "Cust Code" in str(fields)
     assert pending == {"id": storage.content_id(data), "filename": "shop.csv"}
     choice_ids = [ids.mapping_choice(c) for c in ("customer_id",)]
-    applied = triggered(f"{ids.MAPPING_APPLY}.n_clicks", upload.load_dataset,
-                        lambda _: None, None, None, 1, None, ["Cust Code"],
-                        choice_ids, pending)
-    assert applied[0] == {"id": pending["id"], "filename": "shop.csv",
-                          "mapping": {"customer_id": "Cust Code"}}
+    applied = triggered(
+        f"{ids.MAPPING_APPLY}.n_clicks",
+        upload.load_dataset,
+        lambda _: None,
+        None,
+        None,
+        1,
+        None,
+        ["Cust Code"],
+        choice_ids,
+        pending,
+    )
+    assert applied[0] == {
+        "id": pending["id"],
+        "filename": "shop.csv",
+        "mapping": {"customer_id": "Cust Code"},
+    }
     assert applied[5] == upload.HIDDEN
     grid = panels.render_panels(applied[0], 2, ANOMALY_PCT, None, "customers")[0]
     assert sum(sum(row) for row in grid.data[0].z) == 40
 
 
 def test_k_change_gives_four_tiers(dataset):
-    grid, scatter, heat, cards = panels.render_panels(dataset, 4, ANOMALY_PCT, None,
-                                                      "customers")
+    grid, scatter, heat, cards = panels.render_panels(
+        dataset, 4, ANOMALY_PCT, None, "customers"
+    )
     scatter = go.Figure(scatter)  # sent as plain data; this also validates it
     assert len(grid.data[0].y) == 4
     assert len({t.meta["tier"] for t in scatter.data if t.meta}) == 4
@@ -159,38 +235,74 @@ def test_grid_counts_match_the_engine(dataset, reference):
 
 def test_grid_click_selects_a_cell():
     click = {"points": [{"x": "Bulk", "y": "High", "z": 5}]}
-    chosen = triggered(f"{ids.VALUE_STYLE_GRID}.clickData", selection.update_selection,
-                       click, None, None, None, None, 3, 2, None)
+    chosen = triggered(
+        f"{ids.VALUE_STYLE_GRID}.clickData",
+        selection.update_selection,
+        click,
+        None,
+        None,
+        None,
+        None,
+        3,
+        2,
+        None,
+    )
     assert chosen == {"cell": ["High", "Bulk"]}
 
 
 def test_scatter_box_selects_customer_ids():
-    box = {"points": [{"customdata": ["12347", 2, "Regular"]},
-                      {"customdata": ["12350", 310, "Bulk"]}]}
-    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
-                       selection.update_selection,
-                       None, box, None, None, None, 3, 2, None)
+    box = {
+        "points": [
+            {"customdata": ["12347", 2, "Regular"]},
+            {"customdata": ["12350", 310, "Bulk"]},
+        ]
+    }
+    chosen = triggered(
+        f"{ids.CUSTOMER_SCATTER}.selectedData",
+        selection.update_selection,
+        None,
+        box,
+        None,
+        None,
+        None,
+        3,
+        2,
+        None,
+    )
     assert chosen == {"customer_ids": ["12347", "12350"]}
 
 
-@pytest.mark.parametrize(("current", "expected"), [
-    ({"customer_ids": ["12347"]}, None),  # double-click / empty box clears it
-    ({"cell": ["High", "Bulk"]}, selection.no_update),  # box dropped by re-render
-    ({"cluster": 1}, selection.no_update),
-    (None, selection.no_update),
-])
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        ({"customer_ids": ["12347"]}, None),  # double-click / empty box clears it
+        ({"cell": ["High", "Bulk"]}, selection.no_update),  # box dropped by re-render
+        ({"cluster": 1}, selection.no_update),
+        (None, selection.no_update),
+    ],
+)
 def test_empty_scatter_selection_clears_only_a_scatter_selection(current, expected):
     for empty in (None, {"points": []}):
-        chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
-                           selection.update_selection,
-                           None, empty, None, None, None, 3, 2, current)
+        chosen = triggered(
+            f"{ids.CUSTOMER_SCATTER}.selectedData",
+            selection.update_selection,
+            None,
+            empty,
+            None,
+            None,
+            None,
+            3,
+            2,
+            current,
+        )
         assert chosen is expected or chosen == expected
 
 
 def test_a_box_selection_leaves_the_scatter_as_plotly_drew_it(dataset):
     box = {"customer_ids": ["12347", "12350"]}
-    grid, scatter, _heat, _cards = panels.render_panels(dataset, 3, ANOMALY_PCT, box,
-                                                        "customers")
+    grid, scatter, _heat, _cards = panels.render_panels(
+        dataset, 3, ANOMALY_PCT, box, "customers"
+    )
     assert scatter is panels.no_update  # a re-render would drop the box
     assert "selected: " in grid.data[0].text[0][0]
     first = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
@@ -206,65 +318,127 @@ def test_a_box_on_a_sampled_scatter_selects_everyone_inside(dataset, monkeypatch
     customers = panels.current_segmentation(dataset, 3, ANOMALY_PCT).customers
     fig = panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
     drawn = [t for t in fig["data"] if t.get("meta")]
-    assert fig["layout"]["meta"] == {"shown": sum(len(t["x"]) for t in drawn),
-                                     "total": len(customers)}
+    assert fig["layout"]["meta"] == {
+        "shown": sum(len(t["x"]) for t in drawn),
+        "total": len(customers),
+    }
     # plotly reports the drawn points inside the box, and the box in data units
     box = {"x": [2, 20], "y": [300, 5000]}
-    inside = [(x, y, c) for t in drawn for x, y, c in zip(t["x"], t["y"],
-                                                          t["customdata"])
-              if 2 <= x <= 20 and 300 <= y <= 5000]
+    inside = [
+        (x, y, c)
+        for t in drawn
+        for x, y, c in zip(t["x"], t["y"], t["customdata"])
+        if 2 <= x <= 20 and 300 <= y <= 5000
+    ]
     selected = {"points": [{"customdata": c} for *_, c in inside], "range": box}
-    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
-                       selection.update_selection,
-                       None, selected, None, None, dataset, 3, ANOMALY_PCT, None)
+    chosen = triggered(
+        f"{ids.CUSTOMER_SCATTER}.selectedData",
+        selection.update_selection,
+        None,
+        selected,
+        None,
+        None,
+        dataset,
+        3,
+        ANOMALY_PCT,
+        None,
+    )
     assert chosen == {"region": {"box": {"x": [2.0, 20.0], "y": [300.0, 5000.0]}}}
-    everyone = (customers[schema.FREQUENCY].between(2, 20)
-                & customers[schema.MONETARY].between(300, 5000))
+    everyone = customers[schema.FREQUENCY].between(2, 20) & customers[
+        schema.MONETARY
+    ].between(300, 5000)
     assert everyone.sum() > len(inside)  # the undrawn customers inside count too
     summary, _table = selection.render_selection(dataset, 3, ANOMALY_PCT, chosen)
     text = text_of(summary)
     assert "every customer inside the scatter's box" in text
     assert f"{everyone.sum():,} of {len(customers):,} customers" in text
-    grid, scatter, *_ = panels.render_panels(dataset, 3, ANOMALY_PCT, chosen,
-                                             "customers")
+    grid, scatter, *_ = panels.render_panels(
+        dataset, 3, ANOMALY_PCT, chosen, "customers"
+    )
     assert scatter is panels.no_update  # plotly keeps drawing the box
     cells = [cell for row in grid.data[0].text for cell in row]
     per_cell = [re.search(r"selected: ([\d,]+)", c) for c in cells]
     assert sum(int(m[1].replace(",", "")) for m in per_cell if m) == everyone.sum()
     without = dict(chosen)
     monkeypatch.setattr(scatter_points, "MAX_POINTS", 10_000)  # not sampled now
-    again = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
-                      selection.update_selection,
-                      None, selected, None, None, dataset, 3, ANOMALY_PCT, None)
+    again = triggered(
+        f"{ids.CUSTOMER_SCATTER}.selectedData",
+        selection.update_selection,
+        None,
+        selected,
+        None,
+        None,
+        dataset,
+        3,
+        ANOMALY_PCT,
+        None,
+    )
     assert again == {"customer_ids": [c[0] for *_, c in inside]} != without
 
 
 def test_an_empty_box_clears_a_region_selection():
     current = {"region": {"box": {"x": [1.0, 2.0], "y": [1.0, 2.0]}}}
-    chosen = triggered(f"{ids.CUSTOMER_SCATTER}.selectedData",
-                       selection.update_selection,
-                       None, {"points": []}, None, None, None, 3, 2, current)
+    chosen = triggered(
+        f"{ids.CUSTOMER_SCATTER}.selectedData",
+        selection.update_selection,
+        None,
+        {"points": []},
+        None,
+        None,
+        None,
+        3,
+        2,
+        current,
+    )
     assert chosen is None
 
 
 def test_persona_card_click_selects_a_cluster():
     prop = json.dumps(ids.persona_card(2), separators=(",", ":")) + ".n_clicks"
-    chosen = triggered(prop, selection.update_selection,
-                       None, None, [0, 0, 1], None, None, 3, 2, None, value=1)
+    chosen = triggered(
+        prop,
+        selection.update_selection,
+        None,
+        None,
+        [0, 0, 1],
+        None,
+        None,
+        3,
+        2,
+        None,
+        value=1,
+    )
     assert chosen == {"cluster": 2}
-    unclicked = triggered(prop, selection.update_selection,
-                          None, None, [0, 0, 0], None, None, 3, 2, None, value=0)
+    unclicked = triggered(
+        prop,
+        selection.update_selection,
+        None,
+        None,
+        [0, 0, 0],
+        None,
+        None,
+        3,
+        2,
+        None,
+        value=0,
+    )
     assert unclicked is selection.no_update  # cards re-rendered, not clicked
 
 
-@pytest.mark.parametrize("prop", [f"{ids.CLEAR_SELECTION}.n_clicks",
-                                  f"{ids.K_SLIDER}.value",
-                                  f"{ids.DATASET_STORE}.data"])
+@pytest.mark.parametrize(
+    "prop",
+    [
+        f"{ids.CLEAR_SELECTION}.n_clicks",
+        f"{ids.K_SLIDER}.value",
+        f"{ids.DATASET_STORE}.data",
+    ],
+)
 def test_clear_new_k_or_new_dataset_reset_the_selection(prop):
     args = (None, None, None, 1, None, 4, 2)
     assert triggered(prop, selection.update_selection, *args, {"cluster": 1}) is None
-    assert triggered(prop, selection.update_selection, *args, None) \
-        is selection.no_update
+    assert (
+        triggered(prop, selection.update_selection, *args, None) is selection.no_update
+    )
 
 
 def test_selection_summary_and_table(dataset, reference):
@@ -296,8 +470,10 @@ def test_download_selection_only(dataset, reference):
     chosen = {"cell": [tier, style]}
     sent = download.download_customers(1, "selection", dataset, 3, ANOMALY_PCT, chosen)
     rows = pd.read_csv(io.StringIO(sent["content"]), dtype=str)
-    expected = customers[(customers[schema.VALUE_TIER] == tier)
-                         & (customers[schema.PURCHASE_STYLE] == style)]
+    expected = customers[
+        (customers[schema.VALUE_TIER] == tier)
+        & (customers[schema.PURCHASE_STYLE] == style)
+    ]
     assert len(rows) == len(expected)
     wanted = set(expected[schema.CUSTOMER_ID].astype(str))
     assert set(rows[schema.CUSTOMER_ID]) == wanted
@@ -324,8 +500,11 @@ def test_receipt_and_diagnostics(dataset, reference):
 
 def test_every_k_is_segmented_ahead_in_the_background(dataset):
     ready = panels.segment_every_k(dataset, ANOMALY_PCT)
-    assert ready == {"id": dataset["id"], "anomaly_share": ANOMALY_PCT / 100,
-                     "k": list(range(2, 11))}
+    assert ready == {
+        "id": dataset["id"],
+        "anomaly_share": ANOMALY_PCT / 100,
+        "k": list(range(2, 11)),
+    }
     store = storage.get_store()
     for k in range(2, 11):
         key = ("segmentation", dataset["id"], (), k, ANOMALY_PCT / 100, 0)
@@ -333,16 +512,20 @@ def test_every_k_is_segmented_ahead_in_the_background(dataset):
 
 
 def test_warming_stops_at_a_k_larger_than_the_customers(dataset):
-    three = (b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
-             b"1,a,2024-01-01,1,10\n2,b,2024-01-02,2,20\n3,c,2024-01-05,3,90\n")
+    three = (
+        b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+        b"1,a,2024-01-01,1,10\n2,b,2024-01-02,2,20\n3,c,2024-01-05,3,90\n"
+    )
     few, _status = upload.ingest(three, "three.csv")  # the store of `dataset`
     # three customers hold two or three value tiers, not four
     assert panels.segment_every_k(few, ANOMALY_PCT)["k"] == [2, 3]
 
 
 def test_on_error_shows_engine_messages_and_hides_bugs(caplog):
-    assert errors.error_message(SegmentationError("file x.csv: no customer column")) \
+    assert (
+        errors.error_message(SegmentationError("file x.csv: no customer column"))
         == "file x.csv: no customer column"
+    )
     with caplog.at_level(logging.ERROR):
         try:
             raise RuntimeError("internal detail")
@@ -355,11 +538,23 @@ def test_on_error_shows_engine_messages_and_hides_bugs(caplog):
 def test_create_app_registers_the_stable_ids(tmp_path):
     app = create_app(tmp_path)
     page = str(app.layout())
-    for name in ("UPLOAD", "SAMPLE_BUTTON", "K_SLIDER", "RUN_STATUS", "CANCEL_BUTTON",
-                 "CLEANING_RECEIPT", "VALUE_STYLE_GRID", "CUSTOMER_SCATTER",
-                 "FEATURE_HEATMAP", "PERSONA_CARDS", "K_DIAGNOSTICS",
-                 "SELECTION_SUMMARY", "CLEAR_SELECTION", "DOWNLOAD_BUTTON",
-                 "ERROR_ALERT"):
+    for name in (
+        "UPLOAD",
+        "SAMPLE_BUTTON",
+        "K_SLIDER",
+        "RUN_STATUS",
+        "CANCEL_BUTTON",
+        "CLEANING_RECEIPT",
+        "VALUE_STYLE_GRID",
+        "CUSTOMER_SCATTER",
+        "FEATURE_HEATMAP",
+        "PERSONA_CARDS",
+        "K_DIAGNOSTICS",
+        "SELECTION_SUMMARY",
+        "CLEAR_SELECTION",
+        "DOWNLOAD_BUTTON",
+        "ERROR_ALERT",
+    ):
         assert f"'{getattr(ids, name)}'" in page
 
 

@@ -20,15 +20,34 @@ def store(tmp_path):
 
 
 def upload_file(data: bytes, name: str = "shop.csv"):
-    return triggered(f"{ids.UPLOAD}.contents", upload.load_dataset,
-                     lambda _: None, data_url(data), None, None, name, [], [], None)
+    return triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        data_url(data),
+        None,
+        None,
+        name,
+        [],
+        [],
+        None,
+    )
 
 
 def apply(pending, choices: dict[str, str]):
     choice_ids = [ids.mapping_choice(c) for c in choices]
-    return triggered(f"{ids.MAPPING_APPLY}.n_clicks", upload.load_dataset,
-                     lambda _: None, None, None, 1, None, list(choices.values()),
-                     choice_ids, pending)
+    return triggered(
+        f"{ids.MAPPING_APPLY}.n_clicks",
+        upload.load_dataset,
+        lambda _: None,
+        None,
+        None,
+        1,
+        None,
+        list(choices.values()),
+        choice_ids,
+        pending,
+    )
 
 
 def test_the_form_shows_the_first_rows_of_the_file(store):
@@ -61,21 +80,34 @@ def test_a_failed_mapping_is_not_remembered(store):
 
 
 def test_sample_needs_no_mapping(store):
-    result = triggered(f"{ids.SAMPLE_BUTTON}.n_clicks", upload.load_dataset,
-                       lambda _: None, None, 1, None, None, [], [], None)
+    result = triggered(
+        f"{ids.SAMPLE_BUTTON}.n_clicks",
+        upload.load_dataset,
+        lambda _: None,
+        None,
+        1,
+        None,
+        None,
+        [],
+        [],
+        None,
+    )
     assert result[0]["mapping"] is None and upload.REMEMBERED not in result[3]
     assert store.mapping_for(storage.content_id(pipeline.load_sample())) is None
 
 
 def test_preview_skips_title_lines_and_reads_semicolons():
-    data = (b"Sales export March\n"
-            b"Beleg;Kunde;Datum;Menge;Preis\n"
-            b"A1;17850;2011-01-02 10:00;3;2,5\n\n"
-            b"A2;13047;2011-01-03;2;1,5\n")
+    data = (
+        b"Sales export March\n"
+        b"Beleg;Kunde;Datum;Menge;Preis\n"
+        b"A1;17850;2011-01-02 10:00;3;2,5\n\n"
+        b"A2;13047;2011-01-03;2;1,5\n"
+    )
     table = file_preview(data, ["Beleg", "Kunde", "Datum", "Menge", "Preis"])
     assert table.to_numpy().tolist() == [
         ["A1", "17850", "2011-01-02 10:00", "3", "2,5"],
-        ["A2", "13047", "2011-01-03", "2", "1,5"]]  # the blank line is skipped
+        ["A2", "13047", "2011-01-03", "2", "1,5"],
+    ]  # the blank line is skipped
 
 
 def test_preview_reads_the_first_sheet_of_a_workbook():

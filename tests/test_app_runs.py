@@ -22,16 +22,16 @@ ANOMALY_PCT = 2
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}-k\d+(?:-\d+)?")
 
 
-
-
 def clicked(run_id, value=1):
     """Call ``reopen_run`` as Dash would when run_id's Reopen button is clicked."""
     prop_id = json.dumps(ids.run_reopen(run_id), separators=(",", ":")) + ".n_clicks"
 
     def call():
-        context_value.set(AttributeDict(
-            triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}])
+        )
         return runs.reopen_run([value])
+
     return copy_context().run(call)
 
 
@@ -69,8 +69,10 @@ def test_save_gives_a_run_id_once_and_a_scoring_hint(dataset, data_dir):
 
 
 def test_other_settings_are_other_runs(dataset, data_dir):
-    saved = {runs.save_current(dataset, k, pct)[0]
-             for k, pct in [(3, 2), (4, 2), (3, 5), (4, 2), (3, 2)]}
+    saved = {
+        runs.save_current(dataset, k, pct)[0]
+        for k, pct in [(3, 2), (4, 2), (3, 5), (4, 2), (3, 2)]
+    }
     assert len(saved) == 3  # (3, 2), (4, 2), (3, 5)
     settings = {(r["k"], r["anomaly_share"]) for r in RunStore(data_dir).list()}
     assert settings == {(3, 0.02), (4, 0.02), (3, 0.05)}
@@ -101,8 +103,9 @@ def test_reopen_after_restart_without_the_upload(dataset, data_dir):
     assert text_of(message).startswith(f"Reopened sample.csv: run {run_id}.")
     n = len(saved.customers)
     assert status == f"Reopened saved run of sample.csv: {n:,} customers, k = 4."
-    grid, scatter, heat, cards = panels.render_panels(reopened, k, percent, None,
-                                                      "customers")
+    grid, scatter, heat, cards = panels.render_panels(
+        reopened, k, percent, None, "customers"
+    )
     scatter = go.Figure(scatter)
     assert grid.data[0].z.sum() == len(saved.customers)  # every customer in a cell
     points = [t for t in scatter.data if t.customdata is not None]
@@ -112,17 +115,21 @@ def test_reopen_after_restart_without_the_upload(dataset, data_dir):
     assert title == "Dataset: sample.csv" and receipt
     figure, rule = panels.render_diagnostics(reopened, k)
     assert "Chosen k = 4" in rule and figure.data
-    shown = storage.get_store().segmentation(reopened["id"], k, percent / 100,
-                                             mapping=reopened["mapping"])
+    shown = storage.get_store().segmentation(
+        reopened["id"], k, percent / 100, mapping=reopened["mapping"]
+    )
     assert shown.customers[schema.VALUE_TIER].tolist() == (
-        saved.customers[schema.VALUE_TIER].tolist())
+        saved.customers[schema.VALUE_TIER].tolist()
+    )
 
 
 def test_old_run_cannot_be_reopened_but_is_said_so(dataset, data_dir):
     store = storage.get_store()
     cli = RunStore(data_dir)  # e.g. the command line's --save, before prepared.pkl
-    run_id = cli.save(store.prepared(dataset["id"]),
-                      store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100))
+    run_id = cli.save(
+        store.prepared(dataset["id"]),
+        store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100),
+    )
     (data_dir / "runs" / run_id / PREPARED_FILE).unlink()
     assert runs.list_runs(None).children[0].children[1].disabled
     dataset_out, k, percent, message, status = clicked(run_id)

@@ -17,8 +17,6 @@ from tests.dash_text import text_of
 ANOMALY_PCT = 2
 
 
-
-
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     storage.configure(tmp_path_factory.mktemp("data"))
@@ -32,8 +30,9 @@ def customers(dataset):
 
 
 def tier_of_cluster(customers, cluster):
-    return customers.loc[customers[schema.VALUE_CLUSTER] == cluster,
-                         schema.VALUE_TIER].iloc[0]
+    return customers.loc[
+        customers[schema.VALUE_CLUSTER] == cluster, schema.VALUE_TIER
+    ].iloc[0]
 
 
 def test_defaults_are_the_population_medians(dataset, customers):
@@ -45,8 +44,11 @@ def test_defaults_are_the_population_medians(dataset, customers):
 
 def test_best_and_worst_customers_land_in_the_extreme_tiers(dataset, customers):
     # bought today, twice as often and twice as much as the best customer
-    best = (0, 2 * customers[schema.FREQUENCY].max(),
-            2 * customers[schema.MONETARY].max())
+    best = (
+        0,
+        2 * customers[schema.FREQUENCY].max(),
+        2 * customers[schema.MONETARY].max(),
+    )
     text, point = whatif.score_whatif(*best, dataset, 3, ANOMALY_PCT, None)
     said = text_of(text)
     assert f"value tier {tier_of_cluster(customers, 2)}," in said  # 2 = highest of 3
@@ -63,19 +65,23 @@ def test_best_and_worst_customers_land_in_the_extreme_tiers(dataset, customers):
 def test_same_point_is_not_sent_again(dataset):
     shown = {"frequency": 3.0, "monetary": 500.0}
     assert whatif.score_whatif(30, 3, 500, dataset, 4, ANOMALY_PCT, shown)[1] is (
-        no_update)
+        no_update
+    )
 
 
-@pytest.mark.parametrize(("values", "fragment"), [
-    ((None, 3, 500), "Enter a recency (days)"),
-    ((30, None, 500), "Enter a frequency"),
-    ((30, 3, ""), "Enter a monetary"),
-    ((-1, 3, 500), "recency (days) must be a number ≥ 0"),
-    ((30, -2, 500), "frequency must be a number ≥ 0"),
-    ((30, 3, -0.01), "monetary must be a number ≥ 0"),
-    ((30, "many", 500), "frequency must be a number, not 'many'"),
-    ((30, 3, math.inf), "monetary must be a number ≥ 0"),
-])
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ((None, 3, 500), "Enter a recency (days)"),
+        ((30, None, 500), "Enter a frequency"),
+        ((30, 3, ""), "Enter a monetary"),
+        ((-1, 3, 500), "recency (days) must be a number ≥ 0"),
+        ((30, -2, 500), "frequency must be a number ≥ 0"),
+        ((30, 3, -0.01), "monetary must be a number ≥ 0"),
+        ((30, "many", 500), "frequency must be a number, not 'many'"),
+        ((30, 3, math.inf), "monetary must be a number ≥ 0"),
+    ],
+)
 def test_invalid_input_gives_a_message(dataset, values, fragment):
     shown = {"frequency": 3.0, "monetary": 500.0}
     text, point = whatif.score_whatif(*values, dataset, 3, ANOMALY_PCT, shown)
@@ -91,10 +97,12 @@ def test_no_dataset_yet_does_nothing():
 
 def test_scatter_draws_a_star_named_what_if(dataset):
     point = {"frequency": 10.0, "monetary": 1000.0}
-    plain = go.Figure(panels.render_panels(dataset, 3, ANOMALY_PCT, None,
-                                           "customers")[1])
-    scatter = go.Figure(panels.render_panels(dataset, 3, ANOMALY_PCT, None,
-                                             "customers", point)[1])
+    plain = go.Figure(
+        panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers")[1]
+    )
+    scatter = go.Figure(
+        panels.render_panels(dataset, 3, ANOMALY_PCT, None, "customers", point)[1]
+    )
     assert len(scatter.data) == len(plain.data)  # not a trace: a box never selects it
     (star,) = [a for a in scatter.layout.annotations if a.name == figures.WHATIF_NAME]
     assert (star.x, star.y, star.text) == (1.0, 3.0, "★")  # log10(10), log10(1000)

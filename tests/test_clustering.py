@@ -116,8 +116,13 @@ def test_value_tiers_every_k_numbers_clusters_by_ascending_value(blobs, k):
 
 @pytest.mark.parametrize(
     ("k", "fragment"),
-    [(1, "n_clusters=1 "), (11, "n_clusters=11 "), (2.5, "n_clusters=2.5"),
-     ("3", "n_clusters='3'"), (True, "n_clusters=True")],
+    [
+        (1, "n_clusters=1 "),
+        (11, "n_clusters=11 "),
+        (2.5, "n_clusters=2.5"),
+        ("3", "n_clusters='3'"),
+        (True, "n_clusters=True"),
+    ],
 )
 def test_value_tiers_rejects_bad_k(blobs, k, fragment):
     with pytest.raises(SegmentationError, match=fragment):
@@ -131,20 +136,43 @@ def _rfm(rows, index=None):
 @pytest.mark.parametrize(
     ("X", "k", "error", "fragment"),
     [
-        (_rfm([[1, 1, 10.0], [2, 2, 20.0], [3, 3, 30.0]]), 4, TooFewCustomersError,
-         "3 customers is fewer than k=4 value tiers"),
-        (_rfm([[1, 1, 10.0]] * 5), 3, TooFewCustomersError,
-         "only 1 distinct"),
-        (_rfm([[1, 1, 10.0], [2, 2, np.nan], [3, 3, 30.0]], index=["a", "b", "c"]),
-         2, SegmentationError, "'monetary' has 1 missing.*customer 'b'"),
-        (_rfm([[1, 1, 10.0], [-2, 2, 20.0], [3, 3, 30.0]]), 2, SegmentationError,
-         "'recency_days' has 1 negative"),
-        (_rfm([[1, 1, 10.0], [2, 2, np.inf], [3, 3, 30.0]]), 2, SegmentationError,
-         "infinite"),
-        (_rfm([[1, 1, 10.0], [2, 2, 20.0]]).drop(columns=schema.FREQUENCY), 2,
-         SegmentationError, "lacks column.*frequency"),
-        (_rfm([[1, "x", 10.0], [2, 2, 20.0]]), 2, SegmentationError,
-         "'frequency' has 1 missing, non-numeric"),
+        (
+            _rfm([[1, 1, 10.0], [2, 2, 20.0], [3, 3, 30.0]]),
+            4,
+            TooFewCustomersError,
+            "3 customers is fewer than k=4 value tiers",
+        ),
+        (_rfm([[1, 1, 10.0]] * 5), 3, TooFewCustomersError, "only 1 distinct"),
+        (
+            _rfm([[1, 1, 10.0], [2, 2, np.nan], [3, 3, 30.0]], index=["a", "b", "c"]),
+            2,
+            SegmentationError,
+            "'monetary' has 1 missing.*customer 'b'",
+        ),
+        (
+            _rfm([[1, 1, 10.0], [-2, 2, 20.0], [3, 3, 30.0]]),
+            2,
+            SegmentationError,
+            "'recency_days' has 1 negative",
+        ),
+        (
+            _rfm([[1, 1, 10.0], [2, 2, np.inf], [3, 3, 30.0]]),
+            2,
+            SegmentationError,
+            "infinite",
+        ),
+        (
+            _rfm([[1, 1, 10.0], [2, 2, 20.0]]).drop(columns=schema.FREQUENCY),
+            2,
+            SegmentationError,
+            "lacks column.*frequency",
+        ),
+        (
+            _rfm([[1, "x", 10.0], [2, 2, 20.0]]),
+            2,
+            SegmentationError,
+            "'frequency' has 1 missing, non-numeric",
+        ),
         (_rfm([]), 2, SegmentationError, "no customers"),
         (np.ones((5, 3)), 2, SegmentationError, "pandas DataFrame"),
     ],
@@ -180,8 +208,11 @@ def _behaviour(seed=0):
     rng = np.random.default_rng(seed)
     n = N_REGULAR + N_BULK + N_OUTLIER
     line_qty = np.concatenate(
-        [np.tile([6.0, 8, 10, 12, 14], N_REGULAR // 5),
-         np.tile([50.0, 60, 70, 80, 90], N_BULK // 5), np.full(N_OUTLIER, 10.0)]
+        [
+            np.tile([6.0, 8, 10, 12, 14], N_REGULAR // 5),
+            np.tile([50.0, 60, 70, 80, 90], N_BULK // 5),
+            np.full(N_OUTLIER, 10.0),
+        ]
     )
     frequency = rng.integers(1, 8, n).astype(float)
     frequency[-N_OUTLIER:] = np.round(rng.uniform(40, 120, N_OUTLIER))
@@ -271,7 +302,9 @@ def test_purchase_style_predicts_new_customers(behaviour, styled):
     assert list(out.columns) == [schema.PURCHASE_STYLE, schema.STYLE_REASON]
     assert out.index.tolist() == ["B0893", "B0001", "odd"]
     assert out[schema.PURCHASE_STYLE].tolist() == [
-        schema.BULK, schema.REGULAR, schema.ANOMALY,
+        schema.BULK,
+        schema.REGULAR,
+        schema.ANOMALY,
     ]
     assert out.loc["odd", schema.STYLE_REASON] != ""
     assert out.loc["B0001", schema.STYLE_REASON] == ""
@@ -310,13 +343,19 @@ def test_purchase_style_rejects_bad_parameters(behaviour, params, fragment):
     ("change", "fragment"),
     [
         (lambda b: b.drop(columns=schema.RETURN_RATE), "lacks column.*return_rate"),
-        (lambda b: b.assign(**{schema.MAX_LINE_QUANTITY: -1.0}),
-         "'max_line_quantity' has 1000 negative.*customer 'B0000'"),
+        (
+            lambda b: b.assign(**{schema.MAX_LINE_QUANTITY: -1.0}),
+            "'max_line_quantity' has 1000 negative.*customer 'B0000'",
+        ),
         (lambda b: b.iloc[:1], "at least 2 customers, got 1"),
-        (lambda b: b.assign(**{schema.AVG_LINE_QUANTITY: np.nan}),
-         "'avg_line_quantity' has 1000 missing"),
-        (lambda b: b.assign(**{schema.RETURN_RATE: [np.nan] + [0.0] * 999}),
-         "'return_rate' has 1 missing.*customer 'B0000'"),
+        (
+            lambda b: b.assign(**{schema.AVG_LINE_QUANTITY: np.nan}),
+            "'avg_line_quantity' has 1000 missing",
+        ),
+        (
+            lambda b: b.assign(**{schema.RETURN_RATE: [np.nan] + [0.0] * 999}),
+            "'return_rate' has 1 missing.*customer 'B0000'",
+        ),
     ],
 )
 def test_purchase_style_bad_input(behaviour, change, fragment):
@@ -338,7 +377,10 @@ def test_k_diagnostics_on_three_blobs(blobs):
     assert table.index.name == "k"
     assert table.index.tolist() == list(range(2, 11))
     assert list(table.columns) == [
-        "inertia", "silhouette", "davies_bouldin", "calinski_harabasz",
+        "inertia",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
     ]
     assert (np.diff(table["inertia"]) <= 0).all()
     assert diag.recommended_k == 3
@@ -424,8 +466,12 @@ def test_k_diagnostics_skips_k_beyond_the_customers():
 @pytest.mark.parametrize(
     ("X", "k_values", "error", "fragment"),
     [
-        (_rfm([[1, 1, 10.0], [2, 2, 20.0]]), range(2, 11), TooFewCustomersError,
-         "too few"),
+        (
+            _rfm([[1, 1, 10.0], [2, 2, 20.0]]),
+            range(2, 11),
+            TooFewCustomersError,
+            "too few",
+        ),
         (_blobs(5), [2, 12], SegmentationError, "n_clusters=12"),
     ],
 )
@@ -455,7 +501,6 @@ def retail_customers(retail_csv):
 
     kept, cancellations, _ = clean_transactions(load_transactions(retail_csv).lines)
     return customer_features(kept, cancellations)
-
 
 
 @pytest.mark.realdata

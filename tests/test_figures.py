@@ -38,31 +38,34 @@ def synthetic_customers(rows=ROWS) -> pd.DataFrame:
     """All OUTPUT_COLUMNS, 3 tiers Low/Mid/High, styles Regular/Bulk/Anomaly."""
     ids, cluster, tier, style, freq, money = map(list, zip(*rows, strict=True))
     n = len(ids)
-    frame = pd.DataFrame({
-        schema.CUSTOMER_ID: ids,
-        schema.RECENCY_DAYS: np.arange(n) * 10 + 1,
-        schema.FREQUENCY: freq,
-        schema.MONETARY: money,
-        schema.TENURE_DAYS: np.arange(n) * 20 + 30,
-        schema.AVG_ORDER_VALUE: np.array(money) / np.array(freq),
-        schema.AVG_ITEMS_PER_ORDER: np.linspace(5, 50, n),
-        schema.AVG_LINE_QUANTITY: np.linspace(1, 10, n),
-        schema.MAX_LINE_QUANTITY: np.linspace(2, 100, n),
-        schema.DISTINCT_PRODUCTS: np.arange(n) + 1,
-        schema.RETURN_RATE: np.zeros(n),
-        schema.R_SCORE: (np.arange(n) % 5) + 1,
-        schema.F_SCORE: (np.arange(n) % 5) + 1,
-        schema.M_SCORE: (np.arange(n) % 5) + 1,
-        schema.RFM_SEGMENT: ["Hibernating"] * n,
-        schema.VALUE_CLUSTER: cluster,
-        schema.VALUE_TIER: tier,
-        schema.PERSONA: [f"Persona {c}" for c in cluster],
-        schema.PURCHASE_STYLE: style,
-        schema.STYLE_REASON: ["" if s == "Regular" else "why" for s in style],
-        schema.SEGMENT: [f"{t} · {s}" for t, s in zip(tier, style, strict=True)],
-        schema.GRID_LABEL: [GRID_LABELS[(t, s)] for t, s in zip(tier, style,
-                                                                 strict=True)],
-    })
+    frame = pd.DataFrame(
+        {
+            schema.CUSTOMER_ID: ids,
+            schema.RECENCY_DAYS: np.arange(n) * 10 + 1,
+            schema.FREQUENCY: freq,
+            schema.MONETARY: money,
+            schema.TENURE_DAYS: np.arange(n) * 20 + 30,
+            schema.AVG_ORDER_VALUE: np.array(money) / np.array(freq),
+            schema.AVG_ITEMS_PER_ORDER: np.linspace(5, 50, n),
+            schema.AVG_LINE_QUANTITY: np.linspace(1, 10, n),
+            schema.MAX_LINE_QUANTITY: np.linspace(2, 100, n),
+            schema.DISTINCT_PRODUCTS: np.arange(n) + 1,
+            schema.RETURN_RATE: np.zeros(n),
+            schema.R_SCORE: (np.arange(n) % 5) + 1,
+            schema.F_SCORE: (np.arange(n) % 5) + 1,
+            schema.M_SCORE: (np.arange(n) % 5) + 1,
+            schema.RFM_SEGMENT: ["Hibernating"] * n,
+            schema.VALUE_CLUSTER: cluster,
+            schema.VALUE_TIER: tier,
+            schema.PERSONA: [f"Persona {c}" for c in cluster],
+            schema.PURCHASE_STYLE: style,
+            schema.STYLE_REASON: ["" if s == "Regular" else "why" for s in style],
+            schema.SEGMENT: [f"{t} · {s}" for t, s in zip(tier, style, strict=True)],
+            schema.GRID_LABEL: [
+                GRID_LABELS[(t, s)] for t, s in zip(tier, style, strict=True)
+            ],
+        }
+    )
     return frame[list(schema.OUTPUT_COLUMNS)]
 
 
@@ -114,8 +117,13 @@ def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
     # cells present: Low·Regular, Low·Anomaly, Mid·Regular, Mid·Bulk, High·Regular,
     # High·Bulk
     assert [(t.meta["tier"], t.meta["style"]) for t in traces] == [
-        ("Low", "Regular"), ("Low", "Anomaly"), ("Mid", "Regular"), ("Mid", "Bulk"),
-        ("High", "Regular"), ("High", "Bulk")]
+        ("Low", "Regular"),
+        ("Low", "Anomaly"),
+        ("Mid", "Regular"),
+        ("Mid", "Bulk"),
+        ("High", "Regular"),
+        ("High", "Bulk"),
+    ]
     assert all(t.type == "scattergl" for t in fig.data)
     high_bulk = traces[5]
     assert [row[0] for row in high_bulk.customdata] == ["c09", "c10"]
@@ -129,8 +137,10 @@ def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
 def test_scatter_highlights_selected_points(customers):
     mask = selection_mask(customers, {"customer_ids": ["c02", "c09"]})
     fig = go.Figure(figures.customer_scatter(customers, mask=mask))
-    chosen = {(t.meta["tier"], t.meta["style"]): list(t.selectedpoints)
-              for t in tier_traces(fig)}
+    chosen = {
+        (t.meta["tier"], t.meta["style"]): list(t.selectedpoints)
+        for t in tier_traces(fig)
+    }
     assert chosen[("Low", "Regular")] == [1]  # c02 is Low·Regular's 2nd point
     assert chosen[("Mid", "Regular")] == []  # all dimmed
     assert chosen[("High", "Bulk")] == [0]  # c09
@@ -154,8 +164,12 @@ def test_feature_heatmap_adds_a_selection_row(customers):
 
 def test_k_diagnostics_marks_recommended_and_chosen_k():
     table = pd.DataFrame(
-        {"inertia": [9.0, 5.0, 4.0], "silhouette": [0.4, 0.5, 0.45],
-         "davies_bouldin": [1.0, 0.8, 0.9], "calinski_harabasz": [100, 120, 110]},
+        {
+            "inertia": [9.0, 5.0, 4.0],
+            "silhouette": [0.4, 0.5, 0.45],
+            "davies_bouldin": [1.0, 0.8, 0.9],
+            "calinski_harabasz": [100, 120, 110],
+        },
         index=pd.Index([2, 3, 4], name="k"),
     )
     fig = figures.k_diagnostics(table, recommended_k=3, chosen_k=4)
@@ -167,8 +181,12 @@ def test_k_diagnostics_marks_recommended_and_chosen_k():
 
 def test_chosen_k_patch_moves_only_the_chosen_lines():
     table = pd.DataFrame(
-        {"inertia": [9.0, 5.0, 4.0], "silhouette": [0.4, 0.5, 0.45],
-         "davies_bouldin": [1.0, 0.8, 0.9], "calinski_harabasz": [100, 120, 110]},
+        {
+            "inertia": [9.0, 5.0, 4.0],
+            "silhouette": [0.4, 0.5, 0.45],
+            "davies_bouldin": [1.0, 0.8, 0.9],
+            "calinski_harabasz": [100, 120, 110],
+        },
         index=pd.Index([2, 3, 4], name="k"),
     )
     for recommended in (3, None):
@@ -199,9 +217,12 @@ def test_counts_read_singular_or_plural():
 
 def ten_tier_customers() -> pd.DataFrame:
     """ROWS' 10 customers, each in a tier of its own (k = 10), labels kept."""
-    return synthetic_customers().assign(**{
-        schema.VALUE_CLUSTER: range(10),
-        schema.VALUE_TIER: [f"T{i}" for i in range(10)]})
+    return synthetic_customers().assign(
+        **{
+            schema.VALUE_CLUSTER: range(10),
+            schema.VALUE_TIER: [f"T{i}" for i in range(10)],
+        }
+    )
 
 
 def test_grid_labels_only_where_a_row_has_room(customers):
@@ -212,16 +233,26 @@ def test_grid_labels_only_where_a_row_has_room(customers):
     assert ten.text[9][1] == "<b>1</b>"  # c10 (tier T9) is Bulk
     assert "Key accounts" in ten.customdata[9][1]  # the label is in the hover
     assert "T9 · Bulk" in ten.customdata[9][1]
-    chosen = figures.value_style_grid(ten_tier_customers(),
-                                      mask=pd.Series([True] * 10)).data[0]
+    chosen = figures.value_style_grid(
+        ten_tier_customers(), mask=pd.Series([True] * 10)
+    ).data[0]
     assert chosen.text[9][1] == "<b>1</b><br>selected: 1"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.034, "0.03"), (7.5, "7.50"), (112.4, "112"), (7834, "7.8k"),
-    (168478, "168k"), (999_950, "1.0M"), (1_234_567, "1.2M"), (-24236, "-24k"),
-    (float("nan"), "–"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.034, "0.03"),
+        (7.5, "7.50"),
+        (112.4, "112"),
+        (7834, "7.8k"),
+        (168478, "168k"),
+        (999_950, "1.0M"),
+        (1_234_567, "1.2M"),
+        (-24236, "-24k"),
+        (float("nan"), "–"),
+    ],
+)
 def test_compact_numbers_fit_a_cell(value, expected):
     assert theme.fmt_compact(value) == expected
 
@@ -245,8 +276,13 @@ def test_scatter_legends_fit_ten_tiers():
 
 def test_diagnostics_hover_explains_each_metric():
     table = pd.DataFrame(
-        {"inertia": [9.0, 5.0], "silhouette": [0.4, 0.5],
-         "davies_bouldin": [1.0, 0.8], "calinski_harabasz": [100, 120]},
-        index=pd.Index([2, 3], name="k"))
+        {
+            "inertia": [9.0, 5.0],
+            "silhouette": [0.4, 0.5],
+            "davies_bouldin": [1.0, 0.8],
+            "calinski_harabasz": [100, 120],
+        },
+        index=pd.Index([2, 3], name="k"),
+    )
     hovers = [t.hovertemplate for t in figures.k_diagnostics(table, 3, 3).data]
     assert "lower is better" in hovers[2] and "higher is better" in hovers[1]

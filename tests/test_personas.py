@@ -76,8 +76,15 @@ def test_grid_label_rejects_unknown_cells(position, style, fragment):
 
 @pytest.mark.parametrize(
     ("cluster", "k", "position"),
-    [(0, 2, "bottom"), (1, 2, "top"), (0, 3, "bottom"), (1, 3, "middle"),
-     (2, 3, "top"), (5, 10, "middle"), (9, 10, "top")],
+    [
+        (0, 2, "bottom"),
+        (1, 2, "top"),
+        (0, 3, "bottom"),
+        (1, 3, "middle"),
+        (2, 3, "top"),
+        (5, 10, "middle"),
+        (9, 10, "top"),
+    ],
 )
 def test_tier_position(cluster, k, position):
     assert personas.tier_position(cluster, k) == position
@@ -107,9 +114,9 @@ POPULATION = pd.DataFrame(
 
 
 def _profile(rows):
-    return pd.DataFrame(
-        rows, columns=list(personas.PROFILE_MEDIANS)
-    ).rename_axis(schema.VALUE_CLUSTER)
+    return pd.DataFrame(rows, columns=list(personas.PROFILE_MEDIANS)).rename_axis(
+        schema.VALUE_CLUSTER
+    )
 
 
 def test_clusters_at_prototypes_get_their_persona():
@@ -152,9 +159,7 @@ def test_every_persona_has_text_and_prototype():
         assert description and action and "\n" not in description + action
 
 
-medians = st.tuples(
-    st.floats(0, 400), st.floats(1, 200), st.floats(0, 1e6)
-)
+medians = st.tuples(st.floats(0, 400), st.floats(1, 200), st.floats(0, 1e6))
 
 
 @settings(max_examples=60, deadline=None)
@@ -169,10 +174,12 @@ def test_persona_names_are_unique_for_any_profile(rows):
 @pytest.mark.parametrize(
     ("profile", "population", "fragment"),
     [
-        (_profile([[1, 1, 1]]).drop(columns="median_monetary"), POPULATION,
-         "median_monetary"),
-        (_profile([[1, 1, 1]]), POPULATION.drop(columns=schema.FREQUENCY),
-         "frequency"),
+        (
+            _profile([[1, 1, 1]]).drop(columns="median_monetary"),
+            POPULATION,
+            "median_monetary",
+        ),
+        (_profile([[1, 1, 1]]), POPULATION.drop(columns=schema.FREQUENCY), "frequency"),
         (_profile([[1, 1, 1]]), POPULATION.iloc[:0], "empty"),
     ],
 )

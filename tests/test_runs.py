@@ -380,7 +380,10 @@ def test_load_prepared_after_a_restart(tmp_path, tiny_run):
     again = RunStore(tmp_path).load_prepared(run_id)
     assert isinstance(again, pipeline.PreparedData)
     assert (again.sha256, again.source_name, again.mapping) == (
-        SHA, "tiny.csv", prepared.mapping)
+        SHA,
+        "tiny.csv",
+        prepared.mapping,
+    )
     pd.testing.assert_frame_equal(again.features, prepared.features)
 
 
@@ -396,10 +399,13 @@ def test_old_run_without_prepared_data_scores_but_cannot_reopen(store, tiny_run)
     assert len(pipeline.score(fresh.load(run_id).segmentation, records)) == 12
 
 
-@pytest.mark.parametrize(("run_id", "error", "fragment"), [
-    ("../x", RunNotFoundError, "not a valid run id"),
-    ("20990101T000000-00000000-k2", RunNotFoundError, "no saved run"),
-])
+@pytest.mark.parametrize(
+    ("run_id", "error", "fragment"),
+    [
+        ("../x", RunNotFoundError, "not a valid run id"),
+        ("20990101T000000-00000000-k2", RunNotFoundError, "no saved run"),
+    ],
+)
 def test_load_prepared_of_unknown_ids(store, run_id, error, fragment):
     with pytest.raises(error, match=fragment):
         store.load_prepared(run_id)

@@ -58,9 +58,9 @@ def test_each_cell_keeps_its_share_and_small_cells_keep_a_minimum():
         ("High", "Anomaly"): 200,
         ("Low", "Bulk"): 134,  # ceil(133.3), above the minimum of 100
     }
-    drawn = customers.iloc[shown].groupby(
-        [schema.VALUE_TIER, schema.PURCHASE_STYLE]
-    ).size()
+    drawn = (
+        customers.iloc[shown].groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE]).size()
+    )
     assert drawn.to_dict() == expected
     assert len(shown) == sum(expected.values()) == 10_001
     assert (np.diff(shown) > 0).all()  # sorted, no repeats

@@ -46,8 +46,9 @@ def test_k_change_resets_the_selection_through_the_server(server):
         "outputs": {"id": ids.SELECTION_STORE, "property": "data"},
         "inputs": inputs,
         "changedPropIds": [f"{ids.K_SLIDER}.value"],
-        "state": [{"id": ids.SELECTION_STORE, "property": "data",
-                   "value": {"cluster": 1}}],
+        "state": [
+            {"id": ids.SELECTION_STORE, "property": "data", "value": {"cluster": 1}}
+        ],
     }
     status, body = post(base + "/_dash-update-component", payload)
     assert status == 200
@@ -60,8 +61,12 @@ def test_k_change_reclusters_a_stored_dataset(server):
     sha = store.put_upload(pipeline.load_sample(), pipeline.SAMPLE_NAME)
     store.prepared(sha)  # as the background job would have done
     dataset = {"id": sha, "filename": pipeline.SAMPLE_NAME}
-    outputs = [(ids.VALUE_STYLE_GRID, "figure"), (ids.CUSTOMER_SCATTER, "figure"),
-               (ids.FEATURE_HEATMAP, "figure"), (ids.PERSONA_CARDS, "children")]
+    outputs = [
+        (ids.VALUE_STYLE_GRID, "figure"),
+        (ids.CUSTOMER_SCATTER, "figure"),
+        (ids.FEATURE_HEATMAP, "figure"),
+        (ids.PERSONA_CARDS, "children"),
+    ]
     payload = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],

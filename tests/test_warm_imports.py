@@ -147,8 +147,7 @@ def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path)
     book.write_bytes(_xlsx({"Data": [HEADER, *ROWS]}))
     csv = tmp_path / "lines.csv"
     csv.write_text(_csv_text())
-    script = (
-        f"""
+    script = f"""
         import sys
         from segmentation import pipeline
         assert "sklearn" not in sys.modules, "importing the pipeline loads sklearn"
@@ -163,13 +162,11 @@ def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path)
         assert "kneed" in sys.modules
         print("ok")
         """
-    )
     _passes_in_a_fresh_interpreter(script)
 
 
 def test_the_app_imports_the_models_at_start_up(tmp_path):
-    script = (
-        f"""
+    script = f"""
         import sys
         from app import JOB_PRELOAD, create_app
         from segmentation._warm_imports import MODEL_MODULES
@@ -179,5 +176,4 @@ def test_the_app_imports_the_models_at_start_up(tmp_path):
         assert set(MODEL_MODULES) <= set(JOB_PRELOAD)
         print("ok")
         """
-    )
     _passes_in_a_fresh_interpreter(script)

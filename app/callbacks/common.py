@@ -27,9 +27,12 @@ def current_prepared(dataset: dict | None):
 
 def current_segmentation(dataset: dict | None, k: int, percent: float | None):
     """Return the Segmentation for the browser's dataset, k and sensitivity."""
-    return storage.get_store().segmentation(dataset_id(dataset), int(k),
-                                            anomaly_share(percent),
-                                            mapping=dataset.get("mapping"))
+    return storage.get_store().segmentation(
+        dataset_id(dataset),
+        int(k),
+        anomaly_share(percent),
+        mapping=dataset.get("mapping"),
+    )
 
 
 def warm_every_k(dataset: dict | None, percent: float | None, k_values) -> dict:
@@ -44,5 +47,8 @@ def warm_every_k(dataset: dict | None, percent: float | None, k_values) -> dict:
         except TooFewCustomersError:
             break  # the panels say so if the user chooses this k
         ready.append(int(k))
-    return {"id": dataset_id(dataset), "anomaly_share": anomaly_share(percent),
-            "k": ready}
+    return {
+        "id": dataset_id(dataset),
+        "anomaly_share": anomaly_share(percent),
+        "k": ready,
+    }

@@ -24,16 +24,21 @@ def download_customers(n_clicks, scope, dataset, k, percent, chosen):
     if mask is not None:
         customers = customers[mask.to_numpy()].reset_index(drop=True)
     suffix = "selection" if mask is not None else "customers"
-    return dcc.send_string(pipeline.customers_csv(customers),
-                           f"{_stem(dataset)}_k{k}_{suffix}.csv")
+    return dcc.send_string(
+        pipeline.customers_csv(customers), f"{_stem(dataset)}_k{k}_{suffix}.csv"
+    )
 
 
 def download_report(n_clicks, dataset, k, percent):
     """Return the run report (JSON) of the current dataset and k."""
-    report = pipeline.run_report(current_prepared(dataset),
-                                 current_segmentation(dataset, k, percent))
-    return {"content": json.dumps(report, indent=2, default=str),
-            "filename": f"{_stem(dataset)}_k{k}_run.json", "type": "application/json"}
+    report = pipeline.run_report(
+        current_prepared(dataset), current_segmentation(dataset, k, percent)
+    )
+    return {
+        "content": json.dumps(report, indent=2, default=str),
+        "filename": f"{_stem(dataset)}_k{k}_run.json",
+        "type": "application/json",
+    }
 
 
 def register_callbacks(app) -> None:

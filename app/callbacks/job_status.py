@@ -20,8 +20,10 @@ from app.callbacks.upload import STOPPED
 from segmentation import pipeline
 
 #: "{name}" is replaced by the file's name.
-STOPPED_NAMED = ("Loading {name} stopped before it finished (cancelled, or the "
-                 "worker died); the panels still show the data loaded before.")
+STOPPED_NAMED = (
+    "Loading {name} stopped before it finished (cancelled, or the "
+    "worker died); the panels still show the data loaded before."
+)
 
 _JOB_NAME_JS = """
 function(contents, sampleClicks, applyClicks, filename, pending) {
@@ -43,9 +45,12 @@ function(result, name) {
 def register_callbacks(app) -> None:
     """Register the two browser-side callbacks on ``app``."""
     app.clientside_callback(
-        _JOB_NAME_JS % {"upload": json.dumps(ids.UPLOAD),
-                        "apply": json.dumps(ids.MAPPING_APPLY),
-                        "sample": json.dumps(pipeline.SAMPLE_NAME)},
+        _JOB_NAME_JS
+        % {
+            "upload": json.dumps(ids.UPLOAD),
+            "apply": json.dumps(ids.MAPPING_APPLY),
+            "sample": json.dumps(pipeline.SAMPLE_NAME),
+        },
         Output(ids.JOB_STORE, "data"),
         Input(ids.UPLOAD, "contents"),
         Input(ids.SAMPLE_BUTTON, "n_clicks"),
@@ -54,8 +59,8 @@ def register_callbacks(app) -> None:
         State(ids.PENDING_STORE, "data"),
     )
     app.clientside_callback(
-        _STOPPED_JS % {"stopped": json.dumps(STOPPED),
-                       "named": json.dumps(STOPPED_NAMED)},
+        _STOPPED_JS
+        % {"stopped": json.dumps(STOPPED), "named": json.dumps(STOPPED_NAMED)},
         Output(ids.RUN_RESULT, "children", allow_duplicate=True),
         Input(ids.RUN_RESULT, "children"),
         State(ids.JOB_STORE, "data"),

@@ -32,10 +32,19 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     customers = seg.customers
     mask = selection_mask(customers, chosen)
     made_on_scatter = bool(chosen) and any(kind in chosen for kind in SCATTER_KINDS)
-    scatter = no_update if made_on_scatter else (
-        figures.customer_scatter(customers, mask, uirevision=f"{dataset['id']}-{k}",
-                                 selectionrevision=uuid.uuid4().hex,
-                                 whatif=whatif))
+    scatter = (
+        no_update
+        if made_on_scatter
+        else (
+            figures.customer_scatter(
+                customers,
+                mask,
+                uirevision=f"{dataset['id']}-{k}",
+                selectionrevision=uuid.uuid4().hex,
+                whatif=whatif,
+            )
+        )
+    )
     return (
         figures.value_style_grid(customers, metric or "customers", mask),
         scatter,

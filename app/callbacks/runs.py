@@ -23,8 +23,9 @@ from segmentation.errors import SegmentationError
 _SAVE_LOCK = threading.Lock()
 
 
-def save_current(dataset: dict | None, k: int, percent: float | None
-                 ) -> tuple[str, bool]:
+def save_current(
+    dataset: dict | None, k: int, percent: float | None
+) -> tuple[str, bool]:
     """Save the browser's dataset, k and sensitivity as a run, unless saved already.
 
     Returns
@@ -38,15 +39,16 @@ def save_current(dataset: dict | None, k: int, percent: float | None
     seg = current_segmentation(dataset, k, percent)
     runs = storage.run_store()
     with _SAVE_LOCK:
-        found = runs.find(prepared.sha256, seg.k, seg.anomaly_share, seg.seed,
-                          prepared.mapping)
+        found = runs.find(
+            prepared.sha256, seg.k, seg.anomaly_share, seg.seed, prepared.mapping
+        )
         if found is not None:
             return found, False
         return runs.save(prepared, seg, source="app"), True
 
 
 def save_run(save_clicks, download_clicks, dataset, k, percent):
-    """"Save run" or "Download CSV" clicked -> the run id and how to score with it."""
+    """Save run or Download CSV clicked: the run id and how to score with it."""
     run_id, created = save_current(dataset, k, percent)
     return scoring_hint(run_id, "Saved run" if created else "Already saved as run")
 
@@ -75,11 +77,18 @@ def reopen(run_id: str):
     prepared = runs.load_prepared(run_id)
     seg = runs.load(run_id).segmentation
     dataset = storage.get_store().put_run(prepared, seg)
-    note = "" if seg.seed == storage.SEED else (
-        f" It was fitted with seed {seg.seed}; the panels use the app's seed "
-        f"{storage.SEED}.")
-    status = (f"Reopened saved run of {prepared.source_name}: "
-              f"{len(seg.customers):,} customers, k = {seg.k}.")
+    note = (
+        ""
+        if seg.seed == storage.SEED
+        else (
+            f" It was fitted with seed {seg.seed}; the panels use the app's seed "
+            f"{storage.SEED}."
+        )
+    )
+    status = (
+        f"Reopened saved run of {prepared.source_name}: "
+        f"{len(seg.customers):,} customers, k = {seg.k}."
+    )
     message = [*scoring_hint(run_id, f"Reopened {prepared.source_name}: run"), note]
     return dataset, seg.k, _percent(seg.anomaly_share), message, status
 

@@ -18,8 +18,16 @@ from app.selection import (
 )
 
 
-def update_selection(grid_click, scatter_selected, card_clicks, clear_clicks,
-                     dataset, k, percent, current):
+def update_selection(
+    grid_click,
+    scatter_selected,
+    card_clicks,
+    clear_clicks,
+    dataset,
+    k,
+    percent,
+    current,
+):
     """Set the selection from the panel that triggered; reset on clear, k, data."""
     trigger = ctx.triggered_id
     if trigger == ids.VALUE_STYLE_GRID and grid_click:

@@ -58,9 +58,11 @@ def prepare_stored(sha: str, filename: str, mapping=None, progress=None):
     if progress is not None:
         progress("Fitting purchase styles", 1.0)
     store.styles(sha, pipeline.DEFAULT_ANOMALY_SHARE, mapping)  # k-independent
-    status = (f"Loaded {filename}: {theme.fmt_int(len(prepared.features))} customers "
-              f"from {theme.fmt_int(prepared.report.kept)} kept lines "
-              f"({time.perf_counter() - start:.1f} s).")
+    status = (
+        f"Loaded {filename}: {theme.fmt_int(len(prepared.features))} customers "
+        f"from {theme.fmt_int(prepared.report.kept)} kept lines "
+        f"({time.perf_counter() - start:.1f} s)."
+    )
     return {"id": sha, "filename": filename, "mapping": mapping or None}, status
 
 
@@ -78,8 +80,9 @@ def ingest(data: bytes, filename: str, progress=None):
 
 def apply_mapping(pending: dict, mapping: dict[str, str], progress=None):
     """Prepare a waiting upload with the user's mapping; remember it if it works."""
-    dataset, status = prepare_stored(pending["id"], pending["filename"], mapping,
-                                     progress)
+    dataset, status = prepare_stored(
+        pending["id"], pending["filename"], mapping, progress
+    )
     storage.get_store().remember_mapping(pending["id"], mapping)
     return dataset, status
 
@@ -95,9 +98,18 @@ def ask_mapping(err: ColumnMappingError, waiting: dict) -> list:
     return mapping_fields(err, waiting["filename"], preview)
 
 
-def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
-                 choices, choice_ids, pending):
+def load_dataset(
+    set_progress,
+    contents,
+    sample_clicks,
+    apply_clicks,
+    filename,
+    choices,
+    choice_ids,
+    pending,
+):
     """Background job: upload, sample (also at first load) or mapping -> dataset."""
+
     def progress(step: str, fraction: float) -> None:
         set_progress((round(100 * fraction), f"{step}…"))
 
@@ -113,11 +125,25 @@ def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
             name = pipeline.SAMPLE_NAME
             dataset, status = ingest(pipeline.load_sample(), name, progress)
     except ColumnMappingError as err:
-        waiting = pending if trigger == ids.MAPPING_APPLY else (
-            {"id": storage.content_id(decode_contents(contents, name)),
-             "filename": name})
-        return (no_update, str(err), True, f"Failed: {err}",
-                ask_mapping(err, waiting), SHOWN, waiting)
+        waiting = (
+            pending
+            if trigger == ids.MAPPING_APPLY
+            else (
+                {
+                    "id": storage.content_id(decode_contents(contents, name)),
+                    "filename": name,
+                }
+            )
+        )
+        return (
+            no_update,
+            str(err),
+            True,
+            f"Failed: {err}",
+            ask_mapping(err, waiting),
+            SHOWN,
+            waiting,
+        )
     except SegmentationError as err:
         return no_update, str(err), True, f"Failed: {err}", None, HIDDEN, None
     return dataset, None, False, status, None, HIDDEN, None
@@ -125,8 +151,15 @@ def load_dataset(set_progress, contents, sample_clicks, apply_clicks, filename,
 
 def register_callbacks(app) -> None:
     """Register the background upload job on ``app``."""
-    disable = [ids.UPLOAD, ids.SAMPLE_BUTTON, ids.K_SLIDER, ids.ANOMALY_SLIDER,
-               ids.DOWNLOAD_BUTTON, ids.REPORT_BUTTON, ids.MAPPING_APPLY]
+    disable = [
+        ids.UPLOAD,
+        ids.SAMPLE_BUTTON,
+        ids.K_SLIDER,
+        ids.ANOMALY_SLIDER,
+        ids.DOWNLOAD_BUTTON,
+        ids.REPORT_BUTTON,
+        ids.MAPPING_APPLY,
+    ]
     app.callback(
         Output(ids.DATASET_STORE, "data"),
         Output(ids.ERROR_ALERT, "children"),
@@ -144,8 +177,10 @@ def register_callbacks(app) -> None:
         State(ids.PENDING_STORE, "data"),
         background=True,
         interval=500,
-        progress=[Output(ids.PROGRESS_BAR, "value"),
-                  Output(ids.PROGRESS_TEXT, "children")],
+        progress=[
+            Output(ids.PROGRESS_BAR, "value"),
+            Output(ids.PROGRESS_TEXT, "children"),
+        ],
         progress_default=[0, ""],
         running=[
             *[(Output(i, "disabled"), True, False) for i in disable],

@@ -20,16 +20,21 @@ from segmentation import pipeline, schema
 from segmentation.errors import SegmentationError
 
 #: Names of the three inputs in messages.
-LABELS = {schema.RECENCY_DAYS: "recency (days)", schema.FREQUENCY: "frequency",
-          schema.MONETARY: "monetary"}
+LABELS = {
+    schema.RECENCY_DAYS: "recency (days)",
+    schema.FREQUENCY: "frequency",
+    schema.MONETARY: "monetary",
+}
 
 
 def median_defaults(dataset):
     """Return the dataset's median recency (days), frequency and monetary."""
     medians = current_prepared(dataset).features[list(schema.RFM_COLUMNS)].median()
-    return (round(float(medians[schema.RECENCY_DAYS])),
-            round(float(medians[schema.FREQUENCY]), 1),
-            round(float(medians[schema.MONETARY]), 2))
+    return (
+        round(float(medians[schema.RECENCY_DAYS])),
+        round(float(medians[schema.FREQUENCY]), 1),
+        round(float(medians[schema.MONETARY]), 2),
+    )
 
 
 def parse_whatif(recency, frequency, monetary) -> dict | str:
@@ -67,10 +72,11 @@ def score_whatif(recency, frequency, monetary, dataset, k, percent, shown):
         scored = pipeline.score(seg, pd.DataFrame([parsed])).iloc[0].to_dict()
     except SegmentationError as err:
         return html.Div(str(err), className="text-danger"), no_point
-    point = {"frequency": parsed[schema.FREQUENCY],
-             "monetary": parsed[schema.MONETARY]}
-    return (whatif_result(scored, *parsed.values()),
-            no_update if point == shown else point)
+    point = {"frequency": parsed[schema.FREQUENCY], "monetary": parsed[schema.MONETARY]}
+    return (
+        whatif_result(scored, *parsed.values()),
+        no_update if point == shown else point,
+    )
 
 
 def register_callbacks(app) -> None:

@@ -19,70 +19,143 @@ DOWNLOAD_SCOPES = (("all", "All customers"), ("selection", "Selection only"))
 
 def upload_box() -> html.Div:
     """Drag-and-drop upload plus the "try the sample data" button."""
-    return html.Div([
-        dcc.Upload(
-            id=ids.UPLOAD, accept=ACCEPTED_EXTENSIONS, max_size=MAX_UPLOAD_BYTES,
-            className="upload-box", className_active="upload-box active",
-            children=html.Div(["Drop a retail export here or ", html.A("choose a file"),
-                               html.Div(".csv .xlsx .xls .xlsm", className="hint")]),
-        ),
-        dbc.Button("Try the sample data", id=ids.SAMPLE_BUTTON, color="secondary",
-                   outline=True, size="sm", className="mt-2 w-100"),
-    ])
+    return html.Div(
+        [
+            dcc.Upload(
+                id=ids.UPLOAD,
+                accept=ACCEPTED_EXTENSIONS,
+                max_size=MAX_UPLOAD_BYTES,
+                className="upload-box",
+                className_active="upload-box active",
+                children=html.Div(
+                    [
+                        "Drop a retail export here or ",
+                        html.A("choose a file"),
+                        html.Div(".csv .xlsx .xls .xlsm", className="hint"),
+                    ]
+                ),
+            ),
+            dbc.Button(
+                "Try the sample data",
+                id=ids.SAMPLE_BUTTON,
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="mt-2 w-100",
+            ),
+        ]
+    )
 
 
 def tuning() -> html.Div:
     """Return the k slider and the style sensitivity (anomaly share) slider."""
-    return html.Div([
-        html.Label("Value tiers (k)", htmlFor=ids.K_SLIDER, className="control-label"),
-        dcc.Slider(id=ids.K_SLIDER, min=K_MIN, max=K_MAX, step=1, value=K_DEFAULT,
-                   marks={k: str(k) for k in range(K_MIN, K_MAX + 1)},
-                   updatemode="mouseup"),
-        html.Label("Style sensitivity: anomaly share (%)", htmlFor=ids.ANOMALY_SLIDER,
-                   className="control-label"),
-        dcc.Slider(id=ids.ANOMALY_SLIDER, min=ANOMALY_MIN_PCT, max=ANOMALY_MAX_PCT,
-                   step=1, value=ANOMALY_DEFAULT_PCT,
-                   marks={p: f"{p}" for p in range(ANOMALY_MIN_PCT,
-                                                   ANOMALY_MAX_PCT + 1)}),
-    ])
+    return html.Div(
+        [
+            html.Label(
+                "Value tiers (k)", htmlFor=ids.K_SLIDER, className="control-label"
+            ),
+            dcc.Slider(
+                id=ids.K_SLIDER,
+                min=K_MIN,
+                max=K_MAX,
+                step=1,
+                value=K_DEFAULT,
+                marks={k: str(k) for k in range(K_MIN, K_MAX + 1)},
+                updatemode="mouseup",
+            ),
+            html.Label(
+                "Style sensitivity: anomaly share (%)",
+                htmlFor=ids.ANOMALY_SLIDER,
+                className="control-label",
+            ),
+            dcc.Slider(
+                id=ids.ANOMALY_SLIDER,
+                min=ANOMALY_MIN_PCT,
+                max=ANOMALY_MAX_PCT,
+                step=1,
+                value=ANOMALY_DEFAULT_PCT,
+                marks={p: f"{p}" for p in range(ANOMALY_MIN_PCT, ANOMALY_MAX_PCT + 1)},
+            ),
+        ]
+    )
 
 
 def run_status() -> html.Div:
     """Progress bar, step text, cancel button and the last run's result."""
-    return html.Div(id=ids.RUN_STATUS, className="run-status", children=[
-        dbc.Progress(id=ids.PROGRESS_BAR, value=0, max=100, striped=True,
-                     animated=True, className="mb-1", style={"display": "none"}),
-        html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
-        dbc.Button("Cancel", id=ids.CANCEL_BUTTON, color="danger", size="sm",
-                   outline=True, className="mt-1", style={"display": "none"}),
-        html.Div(id=ids.RUN_RESULT, className="small"),
-    ])
+    return html.Div(
+        id=ids.RUN_STATUS,
+        className="run-status",
+        children=[
+            dbc.Progress(
+                id=ids.PROGRESS_BAR,
+                value=0,
+                max=100,
+                striped=True,
+                animated=True,
+                className="mb-1",
+                style={"display": "none"},
+            ),
+            html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
+            dbc.Button(
+                "Cancel",
+                id=ids.CANCEL_BUTTON,
+                color="danger",
+                size="sm",
+                outline=True,
+                className="mt-1",
+                style={"display": "none"},
+            ),
+            html.Div(id=ids.RUN_RESULT, className="small"),
+        ],
+    )
 
 
 def download_box() -> html.Div:
     """Download of the labelled customer CSV (all or selection) and the run report."""
-    return html.Div([
-        dbc.RadioItems(id=ids.DOWNLOAD_SCOPE, value="all", inline=True,
-                       options=[{"label": lab, "value": v}
-                                for v, lab in DOWNLOAD_SCOPES],
-                       className="small"),
-        dbc.ButtonGroup([
-            dbc.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, color="primary",
-                       size="sm"),
-            dbc.Button("Run report (JSON)", id=ids.REPORT_BUTTON, color="primary",
-                       outline=True, size="sm"),
-        ], className="mt-1 w-100"),
-        dcc.Download(id=ids.DOWNLOAD),
-        dcc.Download(id=ids.DOWNLOAD_REPORT),
-    ])
+    return html.Div(
+        [
+            dbc.RadioItems(
+                id=ids.DOWNLOAD_SCOPE,
+                value="all",
+                inline=True,
+                options=[{"label": lab, "value": v} for v, lab in DOWNLOAD_SCOPES],
+                className="small",
+            ),
+            dbc.ButtonGroup(
+                [
+                    dbc.Button(
+                        "Download CSV",
+                        id=ids.DOWNLOAD_BUTTON,
+                        color="primary",
+                        size="sm",
+                    ),
+                    dbc.Button(
+                        "Run report (JSON)",
+                        id=ids.REPORT_BUTTON,
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                    ),
+                ],
+                className="mt-1 w-100",
+            ),
+            dcc.Download(id=ids.DOWNLOAD),
+            dcc.Download(id=ids.DOWNLOAD_REPORT),
+        ]
+    )
 
 
 def control_column() -> dbc.Card:
     """Return the left column of the page."""
     section = "control-section"
-    return dbc.Card(dbc.CardBody([
-        html.Div([upload_box(), mapping_panel()], className=section),
-        html.Div(tuning(), className=section),
-        html.Div(run_status(), className=section),
-        html.Div(download_box(), className=section),
-    ]), className="control-card")
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div([upload_box(), mapping_panel()], className=section),
+                html.Div(tuning(), className=section),
+                html.Div(run_status(), className=section),
+                html.Div(download_box(), className=section),
+            ]
+        ),
+        className="control-card",
+    )

@@ -20,12 +20,21 @@ HIDDEN = {"display": "none"}
 
 def mapping_panel() -> html.Div:
     """Return the (initially hidden) panel: dynamic fields and the apply button."""
-    return html.Div(id=ids.MAPPING_PANEL, style=HIDDEN, className="mapping-form",
-                    children=[
-                        html.Div(id=ids.MAPPING_FIELDS),
-                        dbc.Button("Apply mapping", id=ids.MAPPING_APPLY,
-                                   color="primary", size="sm", className="mt-2"),
-                    ])
+    return html.Div(
+        id=ids.MAPPING_PANEL,
+        style=HIDDEN,
+        className="mapping-form",
+        children=[
+            html.Div(id=ids.MAPPING_FIELDS),
+            dbc.Button(
+                "Apply mapping",
+                id=ids.MAPPING_APPLY,
+                color="primary",
+                size="sm",
+                className="mt-2",
+            ),
+        ],
+    )
 
 
 def preview_table(preview) -> html.Div | None:
@@ -33,12 +42,18 @@ def preview_table(preview) -> html.Div | None:
     if preview is None or preview.empty:
         return None
     head = html.Thead(html.Tr([html.Th(str(c)) for c in preview.columns]))
-    body = html.Tbody([html.Tr([html.Td(v) for v in row])
-                       for row in preview.itertuples(index=False)])
-    return html.Div([
-        html.Div(f"First {len(preview)} rows of the file:", className="small"),
-        dbc.Table([head, body], size="sm", bordered=True, className="preview-table"),
-    ], className="mapping-preview")
+    body = html.Tbody(
+        [html.Tr([html.Td(v) for v in row]) for row in preview.itertuples(index=False)]
+    )
+    return html.Div(
+        [
+            html.Div(f"First {len(preview)} rows of the file:", className="small"),
+            dbc.Table(
+                [head, body], size="sm", bordered=True, className="preview-table"
+            ),
+        ],
+        className="mapping-preview",
+    )
 
 
 def mapping_fields(error, filename: str, preview=None) -> list:
@@ -56,18 +71,32 @@ def mapping_fields(error, filename: str, preview=None) -> list:
     headers = [str(h) for h in getattr(error, "headers", []) or []]
     missing = list(getattr(error, "missing", []) or [])
     rows = [
-        html.Div([
-            html.Label(canonical.replace("_", " "), className="control-label"),
-            dcc.Dropdown(id=ids.mapping_choice(canonical), options=headers,
-                         placeholder="choose the file's column", clearable=True),
-        ])
+        html.Div(
+            [
+                html.Label(canonical.replace("_", " "), className="control-label"),
+                dcc.Dropdown(
+                    id=ids.mapping_choice(canonical),
+                    options=headers,
+                    placeholder="choose the file's column",
+                    clearable=True,
+                ),
+            ]
+        )
         for canonical in missing
     ]
-    return [html.Div(f"Which columns of {filename} hold these fields?",
-                     className="panel-title"), *rows, preview_table(preview)]
+    return [
+        html.Div(
+            f"Which columns of {filename} hold these fields?", className="panel-title"
+        ),
+        *rows,
+        preview_table(preview),
+    ]
 
 
 def chosen_mapping(choice_ids: list[dict], choices: list) -> dict[str, str]:
     """Return ``{canonical: header}`` of the dropdowns that have a value."""
-    return {cid["index"]: value for cid, value in zip(choice_ids, choices,
-                                                       strict=False) if value}
+    return {
+        cid["index"]: value
+        for cid, value in zip(choice_ids, choices, strict=False)
+        if value
+    }

@@ -11,20 +11,26 @@ from app.figures import GRID_METRICS, placeholder
 _GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def panel(title: str, *children, extra=None, class_name: str = "",
-          info: str | None = None) -> dbc.Card:
+def panel(
+    title: str, *children, extra=None, class_name: str = "", info: str | None = None
+) -> dbc.Card:
     """Return a titled card around a panel; ``extra`` goes right of the title.
 
     ``info`` is a plain-word explanation shown as the tooltip of an "i" mark
     after the title (the browser's own tooltip: no script needed).
     """
-    mark = info and html.Span("i", title=info, className="panel-info",
-                              **{"aria-label": info})
-    header = dbc.CardHeader(html.Div([html.Span([title, mark],
-                                                className="panel-title"),
-                                      extra], className="panel-header"))
-    return dbc.Card([header, dbc.CardBody(list(children))],
-                    className=f"panel {class_name}".strip())
+    mark = info and html.Span(
+        "i", title=info, className="panel-info", **{"aria-label": info}
+    )
+    header = dbc.CardHeader(
+        html.Div(
+            [html.Span([title, mark], className="panel-title"), extra],
+            className="panel-header",
+        )
+    )
+    return dbc.Card(
+        [header, dbc.CardBody(list(children))], className=f"panel {class_name}".strip()
+    )
 
 
 def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.Graph:
@@ -37,59 +43,89 @@ def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.G
     after a slow update, and the long jobs have their own progress bar.
     """
     config = {**_GRAPH_CONFIG, "displayModeBar": "hover" if tools else False}
-    return dcc.Graph(id=component_id, config=config, figure=placeholder("Loading…"),
-                     style={"height": f"{height_px}px"})
+    return dcc.Graph(
+        id=component_id,
+        config=config,
+        figure=placeholder("Loading…"),
+        style={"height": f"{height_px}px"},
+    )
 
 
 def grid_panel() -> dbc.Card:
     """Value tier × purchase style grid with its customers/revenue toggle."""
-    toggle = dbc.RadioItems(id=ids.GRID_METRIC, value=GRID_METRICS[0], inline=True,
-                            options=[{"label": m, "value": m} for m in GRID_METRICS],
-                            className="small")
-    return panel("Value × style", graph(ids.VALUE_STYLE_GRID, 360),
-                 extra=toggle, info=glossary.GRID_NOTE)
+    toggle = dbc.RadioItems(
+        id=ids.GRID_METRIC,
+        value=GRID_METRICS[0],
+        inline=True,
+        options=[{"label": m, "value": m} for m in GRID_METRICS],
+        className="small",
+    )
+    return panel(
+        "Value × style",
+        graph(ids.VALUE_STYLE_GRID, 360),
+        extra=toggle,
+        info=glossary.GRID_NOTE,
+    )
 
 
 def scatter_panel() -> dbc.Card:
     """Return the customer scatter panel (box/lasso selects)."""
-    return panel("Customers: frequency vs monetary (box or lasso to select)",
-                 graph(ids.CUSTOMER_SCATTER, 360, tools=True),
-                 info=glossary.SCATTER_NOTE)
+    return panel(
+        "Customers: frequency vs monetary (box or lasso to select)",
+        graph(ids.CUSTOMER_SCATTER, 360, tools=True),
+        info=glossary.SCATTER_NOTE,
+    )
 
 
 def persona_panel() -> dbc.Card:
     """Row of persona cards, one per value cluster (click to select)."""
-    return panel("Personas (click a card to select its customers)",
-                 html.Div(id=ids.PERSONA_CARDS, className="persona-row"))
+    return panel(
+        "Personas (click a card to select its customers)",
+        html.Div(id=ids.PERSONA_CARDS, className="persona-row"),
+    )
 
 
 def heatmap_panel() -> dbc.Card:
     """z-scored feature means per value tier (and the selection)."""
-    return panel("Feature profile (z-scored means; cell text = mean)",
-                 graph(ids.FEATURE_HEATMAP, 330),
-                 html.Div(glossary.PROFILE_NOTE, className="panel-note"),
-                 info=glossary.PROFILE_NOTE)
+    return panel(
+        "Feature profile (z-scored means; cell text = mean)",
+        graph(ids.FEATURE_HEATMAP, 330),
+        html.Div(glossary.PROFILE_NOTE, className="panel-note"),
+        info=glossary.PROFILE_NOTE,
+    )
 
 
 def diagnostics_panel() -> dbc.Card:
     """K diagnostics curves and the rule that recommended k."""
-    return panel("Choosing k", graph(ids.K_DIAGNOSTICS, 330),
-                 html.Div(id=ids.K_RULE, className="small text-muted"),
-                 html.Div(glossary.DIAGNOSTICS_NOTE, className="panel-note"),
-                 info=glossary.DIAGNOSTICS_NOTE)
+    return panel(
+        "Choosing k",
+        graph(ids.K_DIAGNOSTICS, 330),
+        html.Div(id=ids.K_RULE, className="small text-muted"),
+        html.Div(glossary.DIAGNOSTICS_NOTE, className="panel-note"),
+        info=glossary.DIAGNOSTICS_NOTE,
+    )
 
 
 def selection_panel() -> dbc.Card:
     """Summary and first rows of the selected customers."""
-    clear = dbc.Button("Clear selection", id=ids.CLEAR_SELECTION, size="sm",
-                       color="secondary", outline=True)
+    clear = dbc.Button(
+        "Clear selection",
+        id=ids.CLEAR_SELECTION,
+        size="sm",
+        color="secondary",
+        outline=True,
+    )
     table = html.Div(id=ids.SELECTION_TABLE, className="selection-table")
-    return panel("Selected customers", html.Div(id=ids.SELECTION_SUMMARY,
-                                                className="selection-summary"),
-                 table, extra=clear)
+    return panel(
+        "Selected customers",
+        html.Div(id=ids.SELECTION_SUMMARY, className="selection-summary"),
+        table,
+        extra=clear,
+    )
 
 
 def receipt_panel() -> dbc.Card:
     """Return the cleaning receipt panel: each line's fate, how the file was read."""
-    return panel("Cleaning receipt", html.Div(id=ids.CLEANING_RECEIPT),
-                 class_name="receipt")
+    return panel(
+        "Cleaning receipt", html.Div(id=ids.CLEANING_RECEIPT), class_name="receipt"
+    )

@@ -11,9 +11,12 @@ from segmentation import schema
 from segmentation.personas import PERSONA_TEXT
 
 
-def persona_cards(customers: pd.DataFrame, personas: pd.DataFrame | None,
-                  mask: pd.Series | None = None,
-                  selected_cluster: int | None = None) -> list[html.Div]:
+def persona_cards(
+    customers: pd.DataFrame,
+    personas: pd.DataFrame | None,
+    mask: pd.Series | None = None,
+    selected_cluster: int | None = None,
+) -> list[html.Div]:
     """Return one card per value cluster, highest value first.
 
     Parameters
@@ -41,8 +44,16 @@ def persona_cards(customers: pd.DataFrame, personas: pd.DataFrame | None,
         known = personas is not None and cluster in personas.index
         info = personas.loc[cluster] if known else pd.Series(dtype=object)
         n_selected = None if mask is None else int(mask[rows.index].sum())
-        cards.append(_card(int(cluster), rows, info, total_revenue, n_selected,
-                           selected=cluster == selected_cluster))
+        cards.append(
+            _card(
+                int(cluster),
+                rows,
+                info,
+                total_revenue,
+                n_selected,
+                selected=cluster == selected_cluster,
+            )
+        )
     return cards
 
 
@@ -59,22 +70,34 @@ def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
     body = [
         html.Div(str(first[schema.VALUE_TIER]), className="persona-tier"),
         html.H6(str(info.get("persona", first[schema.PERSONA])), className="mb-1"),
-        html.Div(f"{theme.fmt_count(len(rows), 'customer')} · {theme.fmt_pct(share)} "
-                 "of revenue", className="persona-size"),
-        html.Div(f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
-                 "since last order, "
-                 f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, "
-                 f"{theme.fmt_money(medians[schema.MONETARY])}",
-                 className="small text-muted"),
+        html.Div(
+            f"{theme.fmt_count(len(rows), 'customer')} · {theme.fmt_pct(share)} "
+            "of revenue",
+            className="persona-size",
+        ),
+        html.Div(
+            f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
+            "since last order, "
+            f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, "
+            f"{theme.fmt_money(medians[schema.MONETARY])}",
+            className="small text-muted",
+        ),
         html.P(_meaning(info), className="small mb-1"),
         html.Div([html.B("Action: "), str(info.get("action", ""))], className="small"),
     ]
     if n_selected is not None:
-        body.append(dbc.Badge(f"{theme.fmt_int(n_selected)} selected", color="dark",
-                              className="mt-1"))
+        body.append(
+            dbc.Badge(
+                f"{theme.fmt_int(n_selected)} selected", color="dark", className="mt-1"
+            )
+        )
     return html.Div(
-        dbc.Card(dbc.CardBody(body), className="h-100",
-                 style={"borderTop": f"6px solid {theme.tier_colour(cluster)}"}),
-        id=ids.persona_card(cluster), n_clicks=0,
+        dbc.Card(
+            dbc.CardBody(body),
+            className="h-100",
+            style={"borderTop": f"6px solid {theme.tier_colour(cluster)}"},
+        ),
+        id=ids.persona_card(cluster),
+        n_clicks=0,
         className="persona-card selected" if selected else "persona-card",
     )

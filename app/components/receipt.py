@@ -32,8 +32,9 @@ def receipt_facts(prepared) -> list[tuple[str, str]]:
         if prepared.sheets_skipped:
             sheets += f" (skipped: {', '.join(prepared.sheets_skipped)})"
         facts.append(("Sheets", sheets))
-    mapping = ", ".join(f"{canon} ← {header}" for canon, header
-                        in prepared.mapping.items())
+    mapping = ", ".join(
+        f"{canon} ← {header}" for canon, header in prepared.mapping.items()
+    )
     facts.append(("Columns", mapping))
     return facts
 
@@ -41,24 +42,43 @@ def receipt_facts(prepared) -> list[tuple[str, str]]:
 def reasons_table(report_frame: pd.DataFrame) -> dbc.Table:
     """Return the reasons table: reason (its description below), lines, share."""
     head = html.Thead(html.Tr([html.Th("Reason"), html.Th("Lines"), html.Th("Share")]))
-    rows = [html.Tr([html.Td([html.Div(str(r["reason"]).replace("_", " "),
-                                       className="reason"),
-                              html.Div(str(r["description"]),
-                                       className="reason-text")]),
-                     html.Td(theme.fmt_int(r["lines"])),
-                     html.Td(theme.fmt_pct(r["share_pct"]))])
-            for r in report_frame.to_dict("records")]
-    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True,
-                     className="receipt-table")
+    rows = [
+        html.Tr(
+            [
+                html.Td(
+                    [
+                        html.Div(
+                            str(r["reason"]).replace("_", " "), className="reason"
+                        ),
+                        html.Div(str(r["description"]), className="reason-text"),
+                    ]
+                ),
+                html.Td(theme.fmt_int(r["lines"])),
+                html.Td(theme.fmt_pct(r["share_pct"])),
+            ]
+        )
+        for r in report_frame.to_dict("records")
+    ]
+    return dbc.Table(
+        [head, html.Tbody(rows)], size="sm", striped=True, className="receipt-table"
+    )
 
 
 def cleaning_receipt(prepared) -> list:
     """Return the receipt's children: facts list, reasons table, notes."""
-    facts = html.Dl([part for label, value in receipt_facts(prepared)
-                     for part in (html.Dt(label), html.Dd(value))],
-                    className="receipt-facts")
+    facts = html.Dl(
+        [
+            part
+            for label, value in receipt_facts(prepared)
+            for part in (html.Dt(label), html.Dd(value))
+        ],
+        className="receipt-facts",
+    )
     children = [facts, reasons_table(prepared.report.to_frame())]
     if prepared.notes:
-        children.append(html.Ul([html.Li(note) for note in prepared.notes],
-                                className="small text-muted"))
+        children.append(
+            html.Ul(
+                [html.Li(note) for note in prepared.notes], className="small text-muted"
+            )
+        )
     return children

@@ -16,9 +16,14 @@ from app.components.panels import panel
 LISTED_RUNS = 6
 #: Inline layout (the offline stylesheet, assets/style.css, has no list or flex
 #: utilities).
-_ROW_STYLE = {"display": "flex", "justifyContent": "space-between",
-              "alignItems": "center", "gap": "0.5rem", "padding": "0.25rem 0",
-              "borderTop": "1px solid #EBF0F8"}
+_ROW_STYLE = {
+    "display": "flex",
+    "justifyContent": "space-between",
+    "alignItems": "center",
+    "gap": "0.5rem",
+    "padding": "0.25rem 0",
+    "borderTop": "1px solid #EBF0F8",
+}
 #: A panel stacked in the control column: its own height (``.panel`` fills its
 #: column's height), a gap below.
 STACKED = {"height": "auto", "marginBottom": "8px"}
@@ -27,20 +32,31 @@ _LIST_STYLE = {"listStyle": "none", "paddingLeft": 0, "margin": "0.25rem 0 0"}
 
 def runs_panel() -> dbc.Card:
     """Return the panel: a "Save run" button, the last save's message, the list."""
-    save = dbc.Button("Save run", id=ids.SAVE_RUN_BUTTON, size="sm", color="primary",
-                      outline=True)
-    card = panel("Saved runs", html.Div(id=ids.RUN_SAVED, className="small run-saved"),
-                 html.Div(id=ids.RUNS_LIST, className="runs-list"), extra=save,
-                 class_name="runs")
+    save = dbc.Button(
+        "Save run", id=ids.SAVE_RUN_BUTTON, size="sm", color="primary", outline=True
+    )
+    card = panel(
+        "Saved runs",
+        html.Div(id=ids.RUN_SAVED, className="small run-saved"),
+        html.Div(id=ids.RUNS_LIST, className="runs-list"),
+        extra=save,
+        class_name="runs",
+    )
     card.style = STACKED
     return card
 
 
 def scoring_hint(run_id: str, said: str = "Saved run") -> list:
     """Return ``said``, the run id and a one-line hint of how to score against it."""
-    return [f"{said} ", html.Code(run_id), ". Score a customer against it: ",
-            html.Code(f'POST /api/segment {{"run_id": "{run_id}", '
-                      '"recency_days": …, "frequency": …, "monetary": …}')]
+    return [
+        f"{said} ",
+        html.Code(run_id),
+        ". Score a customer against it: ",
+        html.Code(
+            f'POST /api/segment {{"run_id": "{run_id}", '
+            '"recency_days": …, "frequency": …, "monetary": …}'
+        ),
+    ]
 
 
 def _created(iso: str) -> str:
@@ -61,18 +77,42 @@ def runs_list(entries: list[dict]) -> html.Div | html.Ol:
     rows = []
     for run in entries:
         reopen = dbc.Button(
-            "Reopen", id=ids.run_reopen(run["id"]), size="sm", color="secondary",
-            outline=True, disabled=not run.get("reopenable", False),
-            title=(f"Show run {run['id']} again" if run.get("reopenable") else
-                   "Saved by an older version without its prepared data: it cannot "
-                   "be reopened (the API still scores against it)"),
+            "Reopen",
+            id=ids.run_reopen(run["id"]),
+            size="sm",
+            color="secondary",
+            outline=True,
+            disabled=not run.get("reopenable", False),
+            title=(
+                f"Show run {run['id']} again"
+                if run.get("reopenable")
+                else "Saved by an older version without its prepared data: it cannot "
+                "be reopened (the API still scores against it)"
+            ),
         )
-        facts = (f"{_created(run['created'])} · k = {run['k']} · "
-                 f"{theme.fmt_int(run['customers'])} customers")
-        rows.append(html.Li([
-            html.Div([html.Div(run["file"], className="run-file",
-                               style={"wordBreak": "break-all"}),
-                      html.Div(facts, className="text-muted")], className="run-facts"),
-            reopen,
-        ], className="run-row small", title=run["id"], style=_ROW_STYLE))
+        facts = (
+            f"{_created(run['created'])} · k = {run['k']} · "
+            f"{theme.fmt_int(run['customers'])} customers"
+        )
+        rows.append(
+            html.Li(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                run["file"],
+                                className="run-file",
+                                style={"wordBreak": "break-all"},
+                            ),
+                            html.Div(facts, className="text-muted"),
+                        ],
+                        className="run-facts",
+                    ),
+                    reopen,
+                ],
+                className="run-row small",
+                title=run["id"],
+                style=_ROW_STYLE,
+            )
+        )
     return html.Ol(rows, className="runs-rows", style=_LIST_STYLE)

@@ -11,13 +11,20 @@ from segmentation import schema
 
 TABLE_ROWS = 25
 TABLE_COLUMNS: tuple[str, ...] = (
-    schema.CUSTOMER_ID, schema.VALUE_TIER, schema.PURCHASE_STYLE, schema.PERSONA,
-    schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY, schema.STYLE_REASON,
+    schema.CUSTOMER_ID,
+    schema.VALUE_TIER,
+    schema.PURCHASE_STYLE,
+    schema.PERSONA,
+    schema.RECENCY_DAYS,
+    schema.FREQUENCY,
+    schema.MONETARY,
+    schema.STYLE_REASON,
 )
 
 
-def selection_summary(customers: pd.DataFrame, mask: pd.Series | None,
-                      chosen: dict | None, personas=None) -> list:
+def selection_summary(
+    customers: pd.DataFrame, mask: pd.Series | None, chosen: dict | None, personas=None
+) -> list:
     """Return "n of N customers, revenue x of y" for the selection (or the whole)."""
     total_n = len(customers)
     total_rev = float(customers[schema.MONETARY].sum())
@@ -26,29 +33,42 @@ def selection_summary(customers: pd.DataFrame, mask: pd.Series | None,
     share = 100 * rev / total_rev if total_rev else 0.0
     return [
         html.Div(selection.describe(chosen, personas), className="text-muted small"),
-        html.Div([html.B(theme.fmt_int(len(rows))), f" of {theme.fmt_int(total_n)} "
-                  "customers · revenue ", html.B(theme.fmt_money(rev)),
-                  f" ({theme.fmt_pct(share)} of {theme.fmt_money(total_rev)})"]),
+        html.Div(
+            [
+                html.B(theme.fmt_int(len(rows))),
+                f" of {theme.fmt_int(total_n)} customers · revenue ",
+                html.B(theme.fmt_money(rev)),
+                f" ({theme.fmt_pct(share)} of {theme.fmt_money(total_rev)})",
+            ]
+        ),
     ]
 
 
-def table_data(customers: pd.DataFrame, mask: pd.Series | None,
-               limit: int = TABLE_ROWS) -> pd.DataFrame:
+def table_data(
+    customers: pd.DataFrame, mask: pd.Series | None, limit: int = TABLE_ROWS
+) -> pd.DataFrame:
     """Return the ``limit`` highest-spending selected customers, ``TABLE_COLUMNS``."""
     rows = customers if mask is None else customers[mask.to_numpy()]
     return rows.nlargest(limit, schema.MONETARY)[list(TABLE_COLUMNS)]
 
 
-def selection_table(customers: pd.DataFrame, mask: pd.Series | None,
-                    limit: int = TABLE_ROWS) -> dbc.Table:
+def selection_table(
+    customers: pd.DataFrame, mask: pd.Series | None, limit: int = TABLE_ROWS
+) -> dbc.Table:
     """Return the first rows of the selection (highest monetary first) as a table."""
     rows = table_data(customers, mask, limit)
-    formats = {schema.MONETARY: theme.fmt_money, schema.FREQUENCY: theme.fmt_int,
-               schema.RECENCY_DAYS: theme.fmt_int}
+    formats = {
+        schema.MONETARY: theme.fmt_money,
+        schema.FREQUENCY: theme.fmt_int,
+        schema.RECENCY_DAYS: theme.fmt_int,
+    }
     head = html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in TABLE_COLUMNS]))
-    body = html.Tbody([
-        html.Tr([html.Td(formats.get(c, str)(record[c])) for c in TABLE_COLUMNS])
-        for record in rows.to_dict("records")
-    ])
-    return dbc.Table([head, body], size="sm", striped=True, hover=True,
-                     className="customers-table")
+    body = html.Tbody(
+        [
+            html.Tr([html.Td(formats.get(c, str)(record[c])) for c in TABLE_COLUMNS])
+            for record in rows.to_dict("records")
+        ]
+    )
+    return dbc.Table(
+        [head, body], size="sm", striped=True, hover=True, className="customers-table"
+    )

@@ -15,21 +15,43 @@ FIELDS: tuple[tuple[str, str], ...] = (
     (ids.WHATIF_FREQUENCY, "Frequency (orders)"),
     (ids.WHATIF_MONETARY, "Monetary (total spent)"),
 )
-_FIELD_STYLE = {"display": "flex", "justifyContent": "space-between",
-                "alignItems": "center", "gap": "0.5rem", "marginBottom": "0.25rem"}
+_FIELD_STYLE = {
+    "display": "flex",
+    "justifyContent": "space-between",
+    "alignItems": "center",
+    "gap": "0.5rem",
+    "marginBottom": "0.25rem",
+}
 _INPUT_STYLE = {"width": "7.5rem", "padding": "0.1rem 0.3rem"}
 
 
 def whatif_panel() -> dbc.Card:
     """Return the panel: three number inputs, the answer, and its point's store."""
-    fields = [html.Div([html.Label(label, htmlFor=field, className="small"),
-                        dbc.Input(id=field, type="number", min=0, size="sm",
-                                  debounce=True, style=_INPUT_STYLE)],
-                       style=_FIELD_STYLE) for field, label in FIELDS]
+    fields = [
+        html.Div(
+            [
+                html.Label(label, htmlFor=field, className="small"),
+                dbc.Input(
+                    id=field,
+                    type="number",
+                    min=0,
+                    size="sm",
+                    debounce=True,
+                    style=_INPUT_STYLE,
+                ),
+            ],
+            style=_FIELD_STYLE,
+        )
+        for field, label in FIELDS
+    ]
     card = panel(
-        "What if? A hypothetical customer", *fields,
-        html.Div(id=ids.WHATIF_RESULT, className="small whatif-result",
-                 **{"aria-live": "polite"}),
+        "What if? A hypothetical customer",
+        *fields,
+        html.Div(
+            id=ids.WHATIF_RESULT,
+            className="small whatif-result",
+            **{"aria-live": "polite"},
+        ),
         dcc.Store(id=ids.WHATIF_STORE, storage_type="memory"),
         class_name="whatif",
     )
@@ -37,8 +59,9 @@ def whatif_panel() -> dbc.Card:
     return card
 
 
-def whatif_result(scored: dict, recency: float, frequency: float,
-                  monetary: float) -> list:
+def whatif_result(
+    scored: dict, recency: float, frequency: float, monetary: float
+) -> list:
     """Return the scored customer in words.
 
     Parameters
@@ -50,13 +73,27 @@ def whatif_result(scored: dict, recency: float, frequency: float,
         What was scored (days, orders, the file's currency).
     """
     return [
-        html.Div([f"{recency:,g} days, {frequency:,g} orders, "
-                  f"{theme.fmt_money(monetary)} → value tier ",
-                  html.B(scored["value_tier"]), ", persona ",
-                  html.B(scored["persona"]), "."]),
-        html.Div(["RFM segment ", html.B(scored["rfm_segment"]),
-                  f" (R {scored['r_score']}, F {scored['f_score']}, "
-                  f"M {scored['m_score']})."]),
-        html.Div("Its purchase style needs the basket features; the star on the "
-                 "scatter marks it.", className="text-muted"),
+        html.Div(
+            [
+                f"{recency:,g} days, {frequency:,g} orders, "
+                f"{theme.fmt_money(monetary)} → value tier ",
+                html.B(scored["value_tier"]),
+                ", persona ",
+                html.B(scored["persona"]),
+                ".",
+            ]
+        ),
+        html.Div(
+            [
+                "RFM segment ",
+                html.B(scored["rfm_segment"]),
+                f" (R {scored['r_score']}, F {scored['f_score']}, "
+                f"M {scored['m_score']}).",
+            ]
+        ),
+        html.Div(
+            "Its purchase style needs the basket features; the star on the "
+            "scatter marks it.",
+            className="text-muted",
+        ),
     ]

@@ -12,8 +12,19 @@ from tests.browser import pages
 SAMPLE_NAME = "online_retail_sample.csv"
 STYLES = {"Regular", "Bulk", "Anomaly"}
 #: Stock codes that are not products, as the data README lists them.
-NON_PRODUCT_CODES = ("POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES",
-                     "AMAZONFEE", "CRUK", "PADS", "B")
+NON_PRODUCT_CODES = (
+    "POST",
+    "DOT",
+    "M",
+    "C2",
+    "D",
+    "S",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",
+    "PADS",
+    "B",
+)
 
 
 def shot(driver, screenshots, name: str) -> None:

@@ -24,10 +24,15 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 WAIT_SECONDS = 90
 WINDOW = (1366, 900)
 CHROME_ARGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu",
-    "--disable-background-networking", "--disable-dev-shm-usage",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 )
 
 
@@ -52,8 +57,9 @@ def browser(tmp_path_factory, download_dir):
     """One headless Chromium for the session (each test loads the page afresh)."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not path.exists():
-            pytest.skip(f"{path} is not installed (apt install chromium "
-                        "chromium-driver)")
+            pytest.skip(
+                f"{path} is not installed (apt install chromium chromium-driver)"
+            )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -64,13 +70,18 @@ def browser(tmp_path_factory, download_dir):
     profile = tmp_path_factory.mktemp("chromium-profile")
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option("prefs", {
-        "download.default_directory": str(download_dir),
-        "download.prompt_for_download": False,
-    })
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(download_dir),
+            "download.prompt_for_download": False,
+        },
+    )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                           {"behavior": "allow", "downloadPath": str(download_dir)})
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior",
+        {"behavior": "allow", "downloadPath": str(download_dir)},
+    )
     yield driver
     driver.quit()
 
@@ -95,10 +106,12 @@ def page(browser, app_url):
 @pytest.fixture(scope="session")
 def cleanup_downloads(download_dir):
     """Empty the download folder (used before a download is awaited)."""
+
     def empty() -> None:
         for path in download_dir.iterdir():
             if path.is_file():
                 path.unlink()
             else:
                 shutil.rmtree(path)
+
     return empty

@@ -57,10 +57,12 @@ return Object.values(state).every(list => !list || list.length === 0);
 
 def wait(driver, condition, timeout: float = TIMEOUT, message: str = ""):
     """Wait until ``condition(driver)`` is truthy (stale elements are retried)."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.25,
-                         ignored_exceptions=(StaleElementReferenceException,
-                                             JavascriptException),
-                         ).until(condition, message)
+    return WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.25,
+        ignored_exceptions=(StaleElementReferenceException, JavascriptException),
+    ).until(condition, message)
 
 
 def text_of(driver, element_id: str) -> str:
@@ -71,12 +73,18 @@ def text_of(driver, element_id: str) -> str:
 
 def wait_text(driver, element_id: str, pattern: str, timeout: float = TIMEOUT) -> str:
     """Wait until the element's text matches the regex ``pattern``; return the text."""
+
     def matches(d):
         text = text_of(d, element_id)
         return text if re.search(pattern, text) else False
-    return wait(driver, matches, timeout,
-                f"#{element_id} never showed /{pattern}/; it shows: "
-                f"{text_of(driver, element_id)[:500]!r}")
+
+    return wait(
+        driver,
+        matches,
+        timeout,
+        f"#{element_id} never showed /{pattern}/; it shows: "
+        f"{text_of(driver, element_id)[:500]!r}",
+    )
 
 
 def idle(driver) -> bool:
@@ -86,11 +94,13 @@ def idle(driver) -> bool:
 
 def wait_idle(driver, timeout: float = TIMEOUT) -> None:
     """Wait until no callback is pending (twice, 0.3 s apart: chains settle)."""
+
     def settled(d):
         if not idle(d):
             return False
         time.sleep(0.3)
         return idle(d)
+
     wait(driver, settled, timeout, "callbacks still pending")
 
 
@@ -109,8 +119,11 @@ def heatmap(driver, element_id: str) -> dict | None:
 def grid_counts(driver) -> dict[tuple[str, str], float]:
     """Return the grid as {(tier, style): z}: the whole, not the selection."""
     grid = heatmap(driver, ids.VALUE_STYLE_GRID)
-    return {(tier, style): grid["z"][i][j]
-            for i, tier in enumerate(grid["y"]) for j, style in enumerate(grid["x"])}
+    return {
+        (tier, style): grid["z"][i][j]
+        for i, tier in enumerate(grid["y"])
+        for j, style in enumerate(grid["x"])
+    }
 
 
 def grid_selected(driver) -> dict[tuple[str, str], int]:
@@ -127,14 +140,21 @@ def grid_selected(driver) -> dict[tuple[str, str], int]:
 
 def scatter_points(driver) -> list[dict]:
     """Return the scatter's per-tier × style traces (legend-only traces dropped)."""
-    return [t for t in graph(driver, ids.CUSTOMER_SCATTER) or []
-            if t["type"] == "scattergl" and t["meta"]]
+    return [
+        t
+        for t in graph(driver, ids.CUSTOMER_SCATTER) or []
+        if t["type"] == "scattergl" and t["meta"]
+    ]
 
 
 def persona_cards(driver) -> list[str]:
     """Return the text of each persona card, in page order."""
-    return [card.text for card in driver.find_elements(
-        By.CSS_SELECTOR, f"#{ids.PERSONA_CARDS} .persona-card")]
+    return [
+        card.text
+        for card in driver.find_elements(
+            By.CSS_SELECTOR, f"#{ids.PERSONA_CARDS} .persona-card"
+        )
+    ]
 
 
 def summary_counts(driver) -> tuple[int, int]:
@@ -153,19 +173,26 @@ def table_rows(driver) -> list[list[str]]:
 
 def table_header(driver) -> list[str]:
     """Return the header cells of the selected-customers table."""
-    return [th.text for th in driver.find_elements(
-        By.CSS_SELECTOR, f"#{ids.SELECTION_TABLE} thead th")]
+    return [
+        th.text
+        for th in driver.find_elements(
+            By.CSS_SELECTOR, f"#{ids.SELECTION_TABLE} thead th"
+        )
+    ]
 
 
 def panels_ready(driver) -> bool:
     """Return True when grid, scatter, heatmap, cards and summary all show data."""
     try:
-        return bool(heatmap(driver, ids.VALUE_STYLE_GRID)
-                    and scatter_points(driver)
-                    and heatmap(driver, ids.FEATURE_HEATMAP)
-                    and persona_cards(driver)
-                    and re.search(r"of [\d,]+ customers",
-                                  text_of(driver, ids.SELECTION_SUMMARY)))
+        return bool(
+            heatmap(driver, ids.VALUE_STYLE_GRID)
+            and scatter_points(driver)
+            and heatmap(driver, ids.FEATURE_HEATMAP)
+            and persona_cards(driver)
+            and re.search(
+                r"of [\d,]+ customers", text_of(driver, ids.SELECTION_SUMMARY)
+            )
+        )
     except (StaleElementReferenceException, JavascriptException):
         return False
 
@@ -187,9 +214,12 @@ def controls_enabled(driver) -> bool:
     box = driver.find_element(By.CSS_SELECTOR, f"#{ids.UPLOAD} .upload-box")
     sample = driver.find_element(By.ID, ids.SAMPLE_BUTTON)
     thumb = driver.find_element(By.CSS_SELECTOR, f"#{ids.K_SLIDER} [role=slider]")
-    return (box.get_attribute("aria-disabled") != "true" and sample.is_enabled()
-            and thumb.get_attribute("aria-disabled") != "true"
-            and not thumb.get_attribute("data-disabled"))
+    return (
+        box.get_attribute("aria-disabled") != "true"
+        and sample.is_enabled()
+        and thumb.get_attribute("aria-disabled") != "true"
+        and not thumb.get_attribute("data-disabled")
+    )
 
 
 def k_value(driver) -> int:
@@ -223,18 +253,27 @@ def full_page_screenshot(driver, path: Path) -> None:
     """Save the whole page (not only the viewport) as a PNG."""
     size = driver.execute_script(
         "return [document.documentElement.scrollWidth,"
-        " document.documentElement.scrollHeight]")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1}})
+        " document.documentElement.scrollHeight]"
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+        },
+    )
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
 def severe_console(driver) -> list[dict]:
     """Return the console's SEVERE entries since the last call (headless noise out)."""
-    return [entry for entry in driver.get_log("browser")
-            if entry["level"] == "SEVERE"
-            and not any(h in entry["message"] for h in HARMLESS_CONSOLE)]
+    return [
+        entry
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+        and not any(h in entry["message"] for h in HARMLESS_CONSOLE)
+    ]
 
 
 _CELL_JS = """
@@ -262,8 +301,9 @@ def pointer_click(driver, position: tuple[float, float]) -> None:
     actions.perform()
 
 
-def pointer_drag(driver, start: tuple[float, float], end: tuple[float, float],
-                 steps: int = 8) -> None:
+def pointer_drag(
+    driver, start: tuple[float, float], end: tuple[float, float], steps: int = 8
+) -> None:
     """Press at ``start``, move to ``end`` in steps, release (a box selection)."""
     (x0, y0), (x1, y1) = start, end
     actions = ActionChains(driver, duration=30)
@@ -271,8 +311,9 @@ def pointer_drag(driver, start: tuple[float, float], end: tuple[float, float],
     pointer.move_to_location(round(x0), round(y0))
     pointer.pointer_down()
     for i in range(1, steps + 1):
-        pointer.move_to_location(round(x0 + (x1 - x0) * i / steps),
-                                 round(y0 + (y1 - y0) * i / steps))
+        pointer.move_to_location(
+            round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps)
+        )
     pointer.pause(0.2)
     pointer.pointer_up()
     actions.perform()
@@ -287,8 +328,12 @@ return arguments[0].map(id => {
           inside: g.top >= c.top - 1 && g.bottom <= c.bottom + 1};
 });
 """
-GRAPHS = (ids.VALUE_STYLE_GRID, ids.CUSTOMER_SCATTER, ids.FEATURE_HEATMAP,
-          ids.K_DIAGNOSTICS)
+GRAPHS = (
+    ids.VALUE_STYLE_GRID,
+    ids.CUSTOMER_SCATTER,
+    ids.FEATURE_HEATMAP,
+    ids.K_DIAGNOSTICS,
+)
 
 
 def graph_boxes(driver) -> list[dict]:

@@ -33,8 +33,9 @@ def many_customers(tmp_path_factory, retail_csv):
     firsts = lines.groupby("CustomerID", sort=False).head(LINES_PER_CUSTOMER)
     number = firsts["CustomerID"].astype(float).astype(int).astype(str)
     copies = [
-        firsts.assign(CustomerID=number + str(copy),
-                      InvoiceNo=firsts["InvoiceNo"] + f"-{copy}")
+        firsts.assign(
+            CustomerID=number + str(copy), InvoiceNo=firsts["InvoiceNo"] + f"-{copy}"
+        )
         for copy in range(1, COPIES + 1)
     ]
     path = tmp_path_factory.mktemp("many") / "many_customers_SYNTHETIC.csv"
@@ -77,11 +78,18 @@ def _box_select(driver, tries: int = 2) -> dict:
         start = pages.graph_position(driver, ids.CUSTOMER_SCATTER, 1.5, 3000)
         end = pages.graph_position(driver, ids.CUSTOMER_SCATTER, 4, 200)
         pages.pointer_drag(driver, start, end)
-        box = pages.wait(driver, lambda d: d.execute_script("return window.__box"),
-                         message="plotly never reported a box selection")
+        box = pages.wait(
+            driver,
+            lambda d: d.execute_script("return window.__box"),
+            message="plotly never reported a box selection",
+        )
         try:
-            pages.wait_text(driver, ids.SELECTION_SUMMARY,
-                            "every customer inside the scatter's box", timeout=30)
+            pages.wait_text(
+                driver,
+                ids.SELECTION_SUMMARY,
+                "every customer inside the scatter's box",
+                timeout=30,
+            )
             return box
         except TimeoutException:
             shown = pages.text_of(driver, ids.SELECTION_SUMMARY)

@@ -26,19 +26,25 @@ CUSTOMERS = 40
 
 def choose(driver, canonical: str, header: str) -> None:
     """Pick ``header`` in the mapping dropdown of ``canonical`` (click, click)."""
-    dom_id = json.dumps(ids.mapping_choice(canonical), separators=(",", ":"),
-                        sort_keys=True)
+    dom_id = json.dumps(
+        ids.mapping_choice(canonical), separators=(",", ":"), sort_keys=True
+    )
     box = driver.find_element(By.CSS_SELECTOR, f"[id='{dom_id}']")
     inner = box.find_elements(By.CSS_SELECTOR, ".dash-dropdown")
     (inner[0] if inner else box).click()
-    option = pages.wait(driver, lambda d: [
-        o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-        if o.text.strip() == header], message=f"no option {header!r}")[0]
+    option = pages.wait(
+        driver,
+        lambda d: [
+            o
+            for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+            if o.text.strip() == header
+        ],
+        message=f"no option {header!r}",
+    )[0]
     option.click()
 
 
-def test_unmatched_headers_are_mapped_once_and_remembered(page, screenshots,
-                                                          tmp_path):
+def test_unmatched_headers_are_mapped_once_and_remembered(page, screenshots, tmp_path):
     export = tmp_path / "shop export.csv"
     export.write_bytes(unusual_export())
     pages.wait_panels(page)

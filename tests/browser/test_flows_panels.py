@@ -37,8 +37,9 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     # the smallest non-empty cell that is not the whole tier
     cell = min((c for c, n in grid.items() if n), key=lambda c: grid[c])
     tier, style = cell
-    pages.pointer_click(page, pages.graph_position(page, ids.VALUE_STYLE_GRID,
-                                                   style, tier))
+    pages.pointer_click(
+        page, pages.graph_position(page, ids.VALUE_STYLE_GRID, style, tier)
+    )
     pages.wait_text(page, ids.SELECTION_SUMMARY, f"grid cell {tier} · {style}")
     pages.wait_idle(page)
     shot(page, screenshots, "3_grid_cell_selected")
@@ -46,8 +47,10 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     assert pages.summary_counts(page) == (n, total)
     assert pages.grid_selected(page) == {c: (n if c == cell else 0) for c in grid}
     points = pages.scatter_points(page)
-    highlighted = {(t["meta"]["tier"], t["meta"]["style"]): len(t["selectedpoints"])
-                   for t in points}
+    highlighted = {
+        (t["meta"]["tier"], t["meta"]["style"]): len(t["selectedpoints"])
+        for t in points
+    }
     assert highlighted == {c: (n if c == cell else 0) for c in highlighted}
     cards = pages.persona_cards(page)
     assert sorted(card_selected(cards)) == sorted([n] + [0] * (len(cards) - 1))
@@ -55,8 +58,9 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     rows = pages.table_rows(page)
     header = pages.table_header(page)
     assert len(rows) == min(n, 25)
-    assert {(r[header.index("value tier")], r[header.index("purchase style")])
-            for r in rows} == {cell}
+    assert {
+        (r[header.index("value tier")], r[header.index("purchase style")]) for r in rows
+    } == {cell}
     page.find_element(By.ID, ids.CLEAR_SELECTION).click()
     pages.wait_text(page, ids.SELECTION_SUMMARY, "no selection")
     pages.wait_idle(page)
@@ -105,8 +109,9 @@ def test_panels_keep_a_readable_size(page, screenshots):
     first = pages.graph_boxes(page)
     grid = pages.grid_counts(page)
     tier, style = max(grid, key=grid.get)
-    pages.pointer_click(page, pages.graph_position(page, ids.VALUE_STYLE_GRID,
-                                                   style, tier))
+    pages.pointer_click(
+        page, pages.graph_position(page, ids.VALUE_STYLE_GRID, style, tier)
+    )
     pages.wait_text(page, ids.SELECTION_SUMMARY, f"grid cell {tier} · {style}")
     pages.wait_idle(page)
     shot(page, screenshots, "3_panels_after_update")
@@ -149,13 +154,19 @@ def test_box_selection_on_the_scatter_changes_the_grid(page, screenshots):
     start = pages.graph_position(page, ids.CUSTOMER_SCATTER, 1.5, 5000)
     end = pages.graph_position(page, ids.CUSTOMER_SCATTER, 6, 300)
     pages.pointer_drag(page, start, end)
-    chosen = pages.wait(page, lambda d: d.execute_script("return window.__selected"),
-                        message="plotly never reported a box selection")
+    chosen = pages.wait(
+        page,
+        lambda d: d.execute_script("return window.__selected"),
+        message="plotly never reported a box selection",
+    )
     per_cell = Counter(tuple(c) for c in chosen)  # what plotly selected
     n = len(chosen)
     assert 0 < n < total
-    pages.wait(page, lambda d: d.execute_script("return window.__sent.length"),
-               message="the selection never reached the server")
+    pages.wait(
+        page,
+        lambda d: d.execute_script("return window.__sent.length"),
+        message="the selection never reached the server",
+    )
     pages.wait_idle(page)
     shot(page, screenshots, "4_scatter_box_selected")
     sent = page.execute_script("return window.__sent")
@@ -166,9 +177,11 @@ def test_box_selection_on_the_scatter_changes_the_grid(page, screenshots):
             f"made (selectedData sent: {sent} points): re-rendering the scatter "
             "makes plotly emit plotly_selected with no points, and "
             "update_selection (app/callbacks/selection.py) turns that into "
-            "selection None")
-    pages.wait_text(page, ids.SELECTION_SUMMARY,
-                    f"{n:,} customers chosen on the scatter")
+            "selection None"
+        )
+    pages.wait_text(
+        page, ids.SELECTION_SUMMARY, f"{n:,} customers chosen on the scatter"
+    )
     assert pages.summary_counts(page) == (n, total)
     selected = pages.grid_selected(page)
     assert sum(selected.values()) == n
@@ -181,16 +194,22 @@ def test_changing_k_changes_the_tiers_everywhere(page, screenshots):
     pages.wait_panels(page)
     _, total = pages.summary_counts(page)
     pages.set_k(page, 4)
-    pages.wait(page, lambda d: len(pages.persona_cards(d)) == 4,
-               message="persona cards never became 4")
+    pages.wait(
+        page,
+        lambda d: len(pages.persona_cards(d)) == 4,
+        message="persona cards never became 4",
+    )
     pages.wait_text(page, ids.K_RULE, "Chosen k = 4")
     pages.wait_panels(page)
     shot(page, screenshots, "5_k4")
     assert pages.k_value(page) == 4
     assert assert_panels_agree(page, 4) == total  # same customers, re-tiered
     pages.press_on_k(page, Keys.END)  # the highest k the slider offers
-    pages.wait(page, lambda d: len(pages.persona_cards(d)) == 10,
-               message="persona cards never became 10")
+    pages.wait(
+        page,
+        lambda d: len(pages.persona_cards(d)) == 10,
+        message="persona cards never became 10",
+    )
     pages.wait_text(page, ids.K_RULE, "Chosen k = 10")
     pages.wait_panels(page)
     shot(page, screenshots, "5_k10")
