@@ -36,6 +36,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 import segmentation
 from segmentation import schema
 from segmentation.errors import SegmentationError
+from segmentation.reports import json_scalar
 from segmentation.runs import RunNotFoundError, RunStore
 
 #: Largest request body read by the API, in bytes (a full batch fits).
@@ -130,13 +131,6 @@ def _record(record: object, where: str) -> dict:
     return out
 
 
-def _plain(value: object) -> object:
-    value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _score(seg, records: list[dict]) -> list[dict]:
     """Score validated records; those with behaviour fields also get a style."""
     if not records:
@@ -154,7 +148,7 @@ def _score(seg, records: list[dict]) -> list[dict]:
         scored = scored.join(style[extra])
     results = []
     for i, row in enumerate(scored.to_dict(orient="records")):
-        result = {k: _plain(v) for k, v in row.items()}
+        result = {k: json_scalar(v) for k, v in row.items()}
         if styled is None or not styled.iloc[i]:
             result.pop(schema.PURCHASE_STYLE, None)
             result.pop(schema.STYLE_REASON, None)

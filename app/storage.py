@@ -17,28 +17,35 @@ Keys
     ``("upload", sha256)`` -> bytes; ``("mapping", sha256)`` -> the column
     mapping a user chose for that file (reused when it is uploaded again);
     ``("prepared", sha256, mapping)`` -> the
-    pickled :class:`segmentation.pipeline.PreparedData`;
+    pickled :class:`segmentation.PreparedData`;
     ``("styles", sha256, mapping, anomaly_share, seed)`` -> the fitted purchase
     styles (independent of k); ``("segmentation", sha256, mapping, k,
-    anomaly_share, seed)`` -> the pickled :class:`segmentation.pipeline.Segmentation`.
+    anomaly_share, seed)`` -> the pickled :class:`segmentation.Segmentation`.
 
 A few recently used results are also kept in memory, so that the callbacks that
-answer one k change share one :func:`segmentation.pipeline.segment` call.
+answer one k change share one :func:`segmentation.segmentation.segment` call.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import diskcache
 
-from segmentation import pipeline, runs
+import segmentation
+from segmentation import runs, settings
 from segmentation.errors import SegmentationError
-from segmentation.runs import RunStore
+from segmentation.results import PreparedData, Segmentation
+
+if TYPE_CHECKING:
+    from segmentation.models import PurchaseStyle
+from segmentation.runs import RunStore, load_pickle
 
 #: The data directory is the engine's (runs live there too): one env variable
 #: and one default, defined in :mod:`segmentation.runs`.
@@ -47,7 +54,7 @@ ENV_SIZE_LIMIT = "SEGMENTATION_STORE_BYTES"
 DEFAULT_SIZE_LIMIT = 2 * 1024**3
 EVICTION_POLICY = "least-recently-stored"
 MEMORY_ITEMS = 8
-SEED = 0
+SEED = settings.DEFAULT_SEED
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -62,6 +69,24 @@ def content_id(data: bytes) -> str:
 
 def _mapping_key(mapping: dict[str, str] | None) -> tuple:
     return tuple(sorted((mapping or {}).items()))
+
+
+class _RenamingDisk(diskcache.Disk):
+    """diskcache's storage, reading pickles that name classes by an older path.
+
+    Entries written before the engine's modules moved (e.g.
+    ``segmentation.pipeline.PreparedData``) unpickle through
+    :func:`segmentation.runs.load_pickle`, as saved runs do.
+    """
+
+    def fetch(self, mode, filename, value, read):
+        """Return a stored value; pickles go through the engine's rename table."""
+        if mode != diskcache.core.MODE_PICKLE:
+            return super().fetch(mode, filename, value, read)
+        if value is None:
+            with open(os.path.join(self._directory, filename), "rb") as reader:
+                return load_pickle(reader)
+        return load_pickle(io.BytesIO(value))
 
 
 class Store:
@@ -84,6 +109,7 @@ class Store:
             size_limit=limit,
             eviction_policy=EVICTION_POLICY,
             cull_limit=0,
+            disk=_RenamingDisk,
         )
         self._memory: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
@@ -119,13 +145,13 @@ class Store:
         return self.cache.get(("mapping", sha))
 
     # prepared data ---------------------------------------------------------------
-    def prepared(self, sha: str, mapping=None, progress=None) -> pipeline.PreparedData:
+    def prepared(self, sha: str, mapping=None, progress=None) -> PreparedData:
         """Return the PreparedData of an upload, calling ``prepare`` only once."""
         key = ("prepared", sha, _mapping_key(mapping))
         cached = self._remember(key) or self.cache.get(key)
         if cached is None:
             upload = self.get_upload(sha)
-            cached = pipeline.prepare(
+            cached = segmentation.prepare(
                 upload["data"],
                 filename=upload["filename"],
                 mapping=mapping,
@@ -134,18 +160,19 @@ class Store:
             self._set(key, cached)
         return self._keep(key, cached)
 
-    def has_prepared(self, sha: str, mapping=None) -> bool:
-        """Tell whether an upload's PreparedData is already stored."""
-        return ("prepared", sha, _mapping_key(mapping)) in self.cache
-
     # purchase styles and segmentations ----------------------------------------------
-    def styles(self, sha: str, anomaly_share: float, mapping=None, seed: int = SEED):
-        """Return the fitted purchase styles (they do not depend on k), cached."""
+    def fit_styles(
+        self, sha: str, anomaly_share: float, mapping=None, seed: int = SEED
+    ) -> PurchaseStyle:
+        """Fit a dataset's purchase styles once; return them (cached after).
+
+        Styles do not depend on k, so every k of a dataset shares them.
+        """
         share = round(float(anomaly_share), 4)
         key = ("styles", sha, _mapping_key(mapping), share, int(seed))
         cached = self._remember(key) or self.cache.get(key)
         if cached is None:
-            cached = pipeline.fit_styles(
+            cached = segmentation.fit_styles(
                 self.prepared(sha, mapping), anomaly_share=share, seed=seed
             )
             self._set(key, cached)
@@ -153,26 +180,24 @@ class Store:
 
     def segmentation(
         self, sha: str, k: int, anomaly_share: float, mapping=None, seed: int = SEED
-    ) -> pipeline.Segmentation:
+    ) -> Segmentation:
         """Return the Segmentation for (dataset, k, anomaly share, seed), cached."""
         share = round(float(anomaly_share), 4)
         key = ("segmentation", sha, _mapping_key(mapping), int(k), share, int(seed))
         with self._lock:  # concurrent panel callbacks share one computation
             cached = self._remember(key) or self.cache.get(key)
             if cached is None:
-                cached = pipeline.segment(
+                cached = segmentation.segment(
                     self.prepared(sha, mapping),
                     int(k),
                     seed=seed,
                     anomaly_share=share,
-                    style_model=self.styles(sha, share, mapping, seed),
+                    style_model=self.fit_styles(sha, share, mapping, seed),
                 )
                 self._set(key, cached)
             return self._keep(key, cached)
 
-    def put_run(
-        self, prepared: pipeline.PreparedData, segmentation: pipeline.Segmentation
-    ) -> dict:
+    def put_run(self, prepared: PreparedData, segmentation: Segmentation) -> dict:
         """Store a saved run's PreparedData and Segmentation (to reopen it).
 
         They go under the run's sha256 and resolved column mapping, so the

@@ -59,12 +59,12 @@ def worker_cli(path: str) -> dict:
     """Run the CLI's recipe in-process, timing each step."""
     steps: dict[str, float] = {}
     started = time.perf_counter()
-    from segmentation import pipeline
-    from segmentation.loading import COMMAND_LINE_LIMITS
+    import segmentation.pipeline
+    from segmentation.io import COMMAND_LINE_LIMITS
 
     steps["import"] = time.perf_counter() - started
     marks: list[tuple[str, float]] = []
-    prepared = pipeline.prepare(
+    prepared = segmentation.prepare(
         Path(path),
         limits=COMMAND_LINE_LIMITS,
         progress=lambda step, _: marks.append((step, time.perf_counter())),
@@ -72,12 +72,12 @@ def worker_cli(path: str) -> dict:
     for (step, at), (_, until) in itertools.pairwise(marks):
         steps[step] = until - at
     at = time.perf_counter()
-    result = pipeline.segment(prepared, 3, with_stability=True)
+    result = segmentation.segment(prepared, 3, with_stability=True)
     steps["Segmenting (k=3, stability)"] = time.perf_counter() - at
     at = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "c.csv").write_text(pipeline.customers_csv(result.customers))
-        report = pipeline.run_report(prepared, result)
+        Path(tmp, "c.csv").write_text(segmentation.customers_csv(result.customers))
+        report = segmentation.run_report(prepared, result)
         Path(tmp, "r.json").write_text(json.dumps(report, default=str))
     steps["Writing CSV and report"] = time.perf_counter() - at
     return {

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from segmentation import pipeline, schema
+from segmentation import _warm_imports, pipeline, reports, schema, settings
+from segmentation.datasets import SAMPLE_NAME
 from segmentation.errors import SegmentationError
-from segmentation.loading import COMMAND_LINE_LIMITS
+from segmentation.io import COMMAND_LINE_LIMITS, WORKBOOK_EXTENSIONS
 from segmentation.runs import RunStore
 
 EXIT_OK = 0
@@ -51,8 +52,10 @@ def _k(text: str) -> int:
         k = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"k must be a whole number, got {text!r}")
-    if not 2 <= k <= 10:
-        raise argparse.ArgumentTypeError(f"k must be between 2 and 10, got {k}")
+    if k not in settings.K_RANGE:
+        raise argparse.ArgumentTypeError(
+            f"k must be between {settings.K_MIN} and {settings.K_MAX}, got {k}"
+        )
     return k
 
 
@@ -83,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("input", nargs="?", help="the export: .csv, .xlsx, .xlsm, .xls")
     parser.add_argument("--sample", action="store_true", help="use the built-in sample")
-    parser.add_argument("-k", type=_k, default=pipeline.DEFAULT_K, help="value tiers")
+    parser.add_argument("-k", type=_k, default=settings.DEFAULT_K, help="value tiers")
     parser.add_argument("-o", "--output", type=Path, help="labelled customer CSV")
     parser.add_argument("--report", type=Path, help="run report (JSON)")
     parser.add_argument(
@@ -97,12 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--as-of", type=_date, help="reference date YYYY-MM-DD for recency"
     )
-    parser.add_argument("--seed", type=int, default=pipeline.DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=settings.DEFAULT_SEED)
     parser.add_argument(
         "--anomaly-share",
         type=_share,
-        default=pipeline.DEFAULT_ANOMALY_SHARE,
-        help="share of customers flagged as Anomaly (default 0.02)",
+        default=settings.DEFAULT_ANOMALY_SHARE,
+        help="share of customers flagged as Anomaly "
+        f"(default {settings.DEFAULT_ANOMALY_SHARE})",
     )
     parser.add_argument(
         "--save",
@@ -125,12 +129,16 @@ def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     progress = _progress(started)
     if args.sample:
-        source, name = pipeline.load_sample(), pipeline.SAMPLE_NAME
+        source, name = pipeline.load_sample(), SAMPLE_NAME
     else:
         path = Path(args.input)
         if not path.is_file():
             raise SegmentationError(f"{path}: no such file")
         source, name = path, path.name
+        if path.suffix.lower() in WORKBOOK_EXTENSIONS:
+            # A workbook parses for seconds without the GIL: import the models
+            # meanwhile (a CSV parses too fast for this to pay).
+            _warm_imports.start()
     prepared = pipeline.prepare(
         source,
         filename=name,
@@ -149,10 +157,10 @@ def run(args: argparse.Namespace) -> None:
         with_stability=True,
     )
     if args.output:
-        args.output.write_text(pipeline.customers_csv(result.customers), "utf-8")
+        args.output.write_text(reports.customers_csv(result.customers), "utf-8")
         progress(f"Wrote {len(result.customers):,} customers to {args.output}", 1.0)
     if args.report:
-        report = pipeline.run_report(prepared, result)
+        report = reports.run_report(prepared, result)
         args.report.write_text(json.dumps(report, indent=2, default=str), "utf-8")
         progress(f"Wrote the run report to {args.report}", 1.0)
     summary = result.customers.groupby(

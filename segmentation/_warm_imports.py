@@ -4,8 +4,9 @@ Importing scikit-learn (with scipy.stats) and kneed takes about 1.3 s, more than
 half of parsing Online Retail I's workbook. The workbook reader (fastexcel)
 releases the GIL while it parses a sheet, so a thread that imports the models
 meanwhile takes that time off a command-line run (about 1 s, measured by
-``benchmarks/run.py``). A CSV parses too fast for this to pay. The app imports
-the models at start-up (:func:`import_now`), so nothing is started there.
+``benchmarks/run.py``). Only the command line (:mod:`segmentation.__main__`)
+starts it, for a workbook; a CSV parses too fast for this to pay. The app
+imports the models at start-up, so nothing is started there.
 
 The thread only warms ``sys.modules``: if an import fails there, the error is
 dropped and the caller's own import raises it as usual.
@@ -19,7 +20,7 @@ import threading
 
 #: What :func:`segmentation.pipeline.prepare` and ``segment`` import after the read.
 MODEL_MODULES = (
-    "segmentation.clustering",
+    "segmentation.models",
     "segmentation.labelling",
     "kneed",
 )
@@ -31,18 +32,6 @@ def _import_all(names: tuple[str, ...]) -> None:
             importlib.import_module(name)
         except Exception:  # the caller's own import raises it again
             return
-
-
-def import_now(names: tuple[str, ...] = MODEL_MODULES) -> None:
-    """Import ``names`` in this thread (a server does it once, at start-up).
-
-    Raises
-    ------
-    ImportError
-        A module cannot be imported.
-    """
-    for name in names:
-        importlib.import_module(name)
 
 
 def start(names: tuple[str, ...] = MODEL_MODULES) -> threading.Thread | None:

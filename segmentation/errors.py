@@ -63,3 +63,11 @@ class EmptyResultError(SegmentationError):
 
 class TooFewCustomersError(SegmentationError):
     """Fewer customers than the requested number of value tiers."""
+
+
+class RunNotFoundError(SegmentationError, KeyError):
+    """No saved run has this id (or the id is not a valid run id)."""
+
+
+class NotReopenableError(SegmentationError):
+    """A run saved without ``prepared.pkl``: it scores, but cannot be reopened."""

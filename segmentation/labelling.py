@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from segmentation import schema
+from segmentation.models._purchase_style import PurchaseStyle
+from segmentation.models._value_tiers import ValueTiers
 from segmentation.personas import (
     grid_label,
     name_personas,
     segment_name,
     tier_position,
 )
-from segmentation.purchase_style import PurchaseStyle
-from segmentation.value_tiers import ValueTiers
 
 
 def persona_table(value_model: ValueTiers, features: pd.DataFrame) -> pd.DataFrame:

@@ -15,108 +15,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from segmentation import _warm_imports, schema
-from segmentation.cleaning import CleaningReport, clean_transactions
-from segmentation.datasets import SAMPLE_NAME, sample_bytes
+from segmentation import schema
+from segmentation.cleaning import clean_transactions
+from segmentation.datasets import sample_bytes
 from segmentation.errors import EmptyResultError
 from segmentation.features import customer_features, reference_date
-from segmentation.loading import DEFAULT_LIMITS, Limits, load_transactions
-from segmentation.outputs import customers_csv, run_report
-from segmentation.scoring import score, score_tables
+from segmentation.io import DEFAULT_LIMITS, Limits, load_transactions
+from segmentation.results import PreparedData, Segmentation
+from segmentation.scoring import score_tables
+from segmentation.settings import (
+    DEFAULT_ANOMALY_SHARE,
+    DEFAULT_K,
+    DEFAULT_SEED,
+    K_MAX,
+    K_MIN,
+)
 
-# The models (scikit-learn) are imported where they are used, and by prepare() in
-# a thread while the file is read: see segmentation._warm_imports.
+# The models (scikit-learn) are imported where they are used, so that reading a
+# file does not wait for them (the command line imports them in a thread meanwhile).
 if TYPE_CHECKING:
-    from segmentation.clustering import KDiagnostics, PurchaseStyle, ValueTiers
+    from segmentation.models import PurchaseStyle
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
 #: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
 ProgressCallback = Callable[[str, float], None]
-
-#: Default share of customers flagged as Anomaly (DESIGN section 6).
-DEFAULT_ANOMALY_SHARE = 0.02
-DEFAULT_K = 3
-DEFAULT_SEED = 0
-
-
-@dataclass
-class PreparedData:
-    """Everything :func:`segment` needs, and what the cleaning receipt shows.
-
-    Attributes
-    ----------
-    source_name, sha256, file_format : str
-        The input file's name, content hash and format ("csv", "xlsx", "xls").
-    mapping : dict of str to str
-        Canonical column -> the file's header.
-    report : CleaningReport
-        One bucket per line; ``report.to_frame()`` is the receipt table.
-    as_of : pandas.Timestamp
-        Reference date for recency and tenure (midnight).
-    features : pandas.DataFrame
-        Index ``customer_id``; columns ``schema.FEATURE_COLUMNS``.
-    diagnostics : KDiagnostics or None
-        The k = 2..10 sweep (``table``, ``recommended_k``, ``rule``).
-    sheets_read, sheets_skipped, notes : list of str
-        Workbook sheets, and every assumption made while reading.
-    """
-
-    source_name: str
-    sha256: str
-    file_format: str
-    mapping: dict[str, str]
-    report: CleaningReport
-    as_of: pd.Timestamp
-    features: pd.DataFrame
-    diagnostics: KDiagnostics | None = None
-    sheets_read: list[str] = field(default_factory=list)
-    sheets_skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def revenue(self) -> float:
-        """Total kept revenue in the file's currency."""
-        return float(self.features[schema.MONETARY].sum())
-
-
-@dataclass
-class Segmentation:
-    """One k's labelled customers and the fitted models.
-
-    Attributes
-    ----------
-    k, seed : int
-        Number of value tiers and the random seed of every model.
-    anomaly_share : float
-        Share of customers the anomaly model flags (0..0.5).
-    customers : pandas.DataFrame
-        One row per customer, columns ``schema.OUTPUT_COLUMNS`` (RangeIndex).
-    personas : pandas.DataFrame
-        Index ``value_cluster``: value_tier, persona, description, action,
-        customers, revenue_share, median recency_days / frequency / monetary.
-    value_model : ValueTiers
-    style_model : PurchaseStyle
-    score_tables : dict of str to pandas.Series
-        For each of recency_days, frequency, monetary: the training values
-        (sorted index) and the quintile score each got, to score new customers.
-    stability : float or None
-        Mean adjusted Rand index of the chosen k across seeds.
-    """
-
-    k: int
-    seed: int
-    anomaly_share: float
-    customers: pd.DataFrame
-    personas: pd.DataFrame
-    value_model: ValueTiers
-    style_model: PurchaseStyle
-    score_tables: dict[str, pd.Series]
-    stability: float | None = None
 
 
 def _report(progress: ProgressCallback | None, step: str, fraction: float) -> None:
@@ -173,7 +99,6 @@ def prepare(
         filename=filename,
         mapping=mapping,
         limits=limits,
-        on_long_parse=_warm_imports.start,  # import the models meanwhile
     )
     _report(progress, "Cleaning lines", 0.45)
     kept, cancellations, report = clean_transactions(loaded.lines)
@@ -189,11 +114,11 @@ def prepare(
     sweep = None
     if diagnostics and len(features) > 2:
         _report(progress, "Choosing k", 0.75)
-        from segmentation.clustering import k_diagnostics  # see _warm_imports
+        from segmentation.models import k_diagnostics  # scikit-learn: on first use
 
         sweep = k_diagnostics(
             features,
-            k_values=range(2, min(10, len(features) - 1) + 1),
+            k_values=range(K_MIN, min(K_MAX, len(features) - 1) + 1),
             random_state=seed,
         )
     _report(progress, "Done", 1.0)
@@ -249,8 +174,8 @@ def segment(
     TooFewCustomersError
         Fewer customers than ``k``.
     """
-    from segmentation.clustering import ValueTiers, stability
     from segmentation.labelling import label_customers
+    from segmentation.models import ValueTiers, stability
 
     features = prepared.features
     value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
@@ -293,7 +218,7 @@ def fit_styles(
         Fitted; ``styles_`` and ``reasons_`` are indexed like
         ``prepared.features``.
     """
-    from segmentation.clustering import PurchaseStyle
+    from segmentation.models import PurchaseStyle
 
     return PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
         prepared.features
@@ -308,20 +233,10 @@ def load_sample() -> bytes:
     return sample_bytes()
 
 
-# Re-exported so that callers need only this module.
 __all__ = [
-    "DEFAULT_ANOMALY_SHARE",
-    "DEFAULT_K",
-    "DEFAULT_SEED",
-    "SAMPLE_NAME",
-    "PreparedData",
     "ProgressCallback",
-    "Segmentation",
-    "customers_csv",
     "fit_styles",
     "load_sample",
     "prepare",
-    "run_report",
-    "score",
     "segment",
 ]

@@ -1,7 +1,7 @@
 """Canonical column names, header synonyms and output column orders.
 
 Every module of :mod:`segmentation` speaks these names; the mapping from a file's
-own headers to them is made once, in :mod:`segmentation.loading`.
+own headers to them is made once, in :mod:`segmentation.io`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 import segmentation
 from app import api
 from app.api import register_api
-from segmentation import pipeline, schema
+from segmentation import schema
 from segmentation.runs import RunStore
 from tests.test_runs import tiny_prepared
 
@@ -29,7 +29,7 @@ BEHAVIOUR = {
 
 @pytest.fixture(scope="module")
 def tiny_seg():
-    return pipeline.segment(tiny_prepared(), 2, seed=0, anomaly_share=0.1)
+    return segmentation.segment(tiny_prepared(), 2, seed=0, anomaly_share=0.1)
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_score_one_customer_with_the_latest_run(client, run_id):
 
 def test_score_agrees_with_the_library(client, tiny_seg):
     body = _post(client, {**HIGH, **BEHAVIOUR}).json
-    expected = pipeline.score(tiny_seg, pd.DataFrame([{**HIGH, **BEHAVIOUR}]))
+    expected = segmentation.score(tiny_seg, pd.DataFrame([{**HIGH, **BEHAVIOUR}]))
     row = expected.iloc[0]
     for column in expected.columns:
         assert body[column] == (row[column] if pd.notna(row[column]) else None)
@@ -279,8 +279,8 @@ def test_form_content_type_is_read_as_json(client):
 # Real data --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def retail_run(retail_xlsx, tmp_path_factory):
-    prepared = pipeline.prepare(retail_xlsx)
-    seg = pipeline.segment(prepared, 4)
+    prepared = segmentation.prepare(retail_xlsx)
+    seg = segmentation.segment(prepared, 4)
     store = RunStore(tmp_path_factory.mktemp("runs"))
     return store, store.save(prepared, seg, source="cli"), seg
 

@@ -15,6 +15,7 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
+import segmentation
 from app import create_app, ids, scatter_points, storage
 from app.callbacks import download, errors, panels, selection, upload
 from segmentation import pipeline, schema
@@ -43,14 +44,14 @@ def data_url(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def sample():
-    return pipeline.load_sample()
+    return segmentation.load_sample()
 
 
 @pytest.fixture(scope="module")
 def reference(sample):
     """The engine's own result on the sample, computed without the app."""
-    prepared = pipeline.prepare(sample, filename=pipeline.SAMPLE_NAME)
-    return prepared, pipeline.segment(prepared, 3, anomaly_share=ANOMALY_PCT / 100)
+    prepared = segmentation.prepare(sample, filename=segmentation.SAMPLE_NAME)
+    return prepared, segmentation.segment(prepared, 3, anomaly_share=ANOMALY_PCT / 100)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_sample_button_loads_the_sample(dataset):
         [],
         None,
     )
-    assert result[0]["filename"] == pipeline.SAMPLE_NAME
+    assert result[0]["filename"] == segmentation.SAMPLE_NAME
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_sample_button_loads_the_sample(dataset):
 )
 def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload, name):
     with pytest.raises(SegmentationError) as expected:
-        pipeline.prepare(payload, filename=name)
+        segmentation.prepare(payload, filename=name)
     result = triggered(
         f"{ids.UPLOAD}.contents",
         upload.load_dataset,
@@ -460,7 +461,7 @@ def test_selection_summary_and_table(dataset, reference):
 
 def test_download_csv_equals_customers_csv(dataset, reference):
     sent = download.download_customers(1, "all", dataset, 3, ANOMALY_PCT, None)
-    assert sent["content"] == pipeline.customers_csv(reference[1].customers)
+    assert sent["content"] == segmentation.customers_csv(reference[1].customers)
     assert sent["filename"] == "mine_k3_customers.csv"
 
 
@@ -488,7 +489,7 @@ def test_receipt_and_diagnostics(dataset, reference):
     prepared = reference[0]
     receipt, title = panels.render_receipt(dataset)
     assert f"{prepared.report.rows_in:,}" in str(receipt)
-    assert title.endswith(pipeline.SAMPLE_NAME) or "mine.csv" in title
+    assert title.endswith(segmentation.SAMPLE_NAME) or "mine.csv" in title
     fig, rule = panels.render_diagnostics(dataset, 5)
     assert len(fig.data) == 4
     assert "Chosen k = 5" in rule

@@ -7,10 +7,10 @@ import io
 import openpyxl
 import pytest
 
+import segmentation
 from app import ids, storage
 from app.callbacks import upload
-from segmentation import pipeline
-from segmentation.loading import file_preview
+from segmentation.io import file_preview
 from tests.test_app_callbacks import data_url, triggered, unusual_export
 
 
@@ -93,7 +93,7 @@ def test_sample_needs_no_mapping(store):
         None,
     )
     assert result[0]["mapping"] is None and upload.REMEMBERED not in result[3]
-    assert store.mapping_for(storage.content_id(pipeline.load_sample())) is None
+    assert store.mapping_for(storage.content_id(segmentation.load_sample())) is None
 
 
 def test_preview_skips_title_lines_and_reads_semicolons():

@@ -12,9 +12,10 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 
+import segmentation
 from app import create_app, ids, storage
 from app.callbacks import panels, runs, upload
-from segmentation import pipeline, schema
+from segmentation import schema
 from segmentation.runs import PREPARED_FILE, RunStore
 from tests.dash_text import text_of
 
@@ -44,7 +45,7 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def dataset(data_dir):
-    return upload.ingest(pipeline.load_sample(), "sample.csv")[0]
+    return upload.ingest(segmentation.load_sample(), "sample.csv")[0]
 
 
 def test_app_builds_with_the_runs_panel(tmp_path):

@@ -9,9 +9,10 @@ import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+import segmentation
 from app import figures, storage
 from app.callbacks import panels, upload, whatif
-from segmentation import pipeline, schema
+from segmentation import schema
 from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
@@ -20,7 +21,7 @@ ANOMALY_PCT = 2
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     storage.configure(tmp_path_factory.mktemp("data"))
-    return upload.ingest(pipeline.load_sample(), "sample.csv")[0]
+    return upload.ingest(segmentation.load_sample(), "sample.csv")[0]
 
 
 @pytest.fixture(scope="module")

@@ -286,7 +286,7 @@ README_NON_PRODUCT += ["AMAZONFEE", "CRUK", "PADS", "B"]
 def read_canonical(path) -> pd.DataFrame:
     """The loader's canonical table, or an equivalent built with plain pandas."""
     try:
-        from segmentation.loading import load_transactions
+        from segmentation.io import load_transactions
 
         return load_transactions(path).lines
     except NotImplementedError:

@@ -19,7 +19,7 @@ from segmentation.features import (
     reference_date,
     rfm_segment,
 )
-from segmentation.loading import load_transactions
+from segmentation.io import load_transactions
 from tests.test_cleaning import README_NON_PRODUCT, cleaned_retail
 
 # fmt: off
@@ -340,7 +340,7 @@ def test_real_online_retail_ii_head_goes_through(retail_ii_head):
     try:
         lines = load_transactions(retail_ii_head).lines
     except NotImplementedError:
-        pytest.skip("segmentation.loading is not implemented yet")
+        pytest.skip("segmentation.io is not implemented yet")
     kept, cancellations, report = clean_transactions(lines)
     assert report.rows_in == 998 == sum(report.counts.values())
     features = customer_features(kept, cancellations)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from segmentation.errors import ColumnMappingError
-from segmentation.loading import (
+from segmentation.io import (
     DEFAULT_LIMITS,
     FILE_FORMATS,
     Limits,

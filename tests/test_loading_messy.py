@@ -24,7 +24,7 @@ from segmentation.errors import (
     LimitExceededError,
     SegmentationError,
 )
-from segmentation.loading import Limits, load_transactions
+from segmentation.io import Limits, load_transactions
 
 N_LINES = 61  # rows 0, 9000, ..., 540000 of 541,909
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segmentation.errors import SegmentationError
-from segmentation.loading import Limits, LoadedTable, load_transactions
+from segmentation.io import Limits, LoadedTable, load_transactions
 
 SETTINGS = settings(
     max_examples=200,

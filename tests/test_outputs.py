@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from segmentation import schema
-from segmentation.outputs import customers_csv, escape_formulas
+from segmentation.reports import customers_csv, escape_formulas
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import segmentation
 from segmentation import (
     ColumnMappingError,
     EmptyResultError,
     InputFileError,
     SegmentationError,
     TooFewCustomersError,
-    pipeline,
     schema,
 )
 from segmentation.__main__ import main
@@ -20,7 +20,9 @@ from segmentation.__main__ import main
 
 @pytest.fixture(scope="module")
 def sample():
-    return pipeline.prepare(pipeline.load_sample(), filename=pipeline.SAMPLE_NAME)
+    return segmentation.prepare(
+        segmentation.load_sample(), filename=segmentation.SAMPLE_NAME
+    )
 
 
 def test_sample_is_400_customers_and_every_line_is_accounted_for(sample):
@@ -33,7 +35,7 @@ def test_sample_is_400_customers_and_every_line_is_accounted_for(sample):
 
 @pytest.mark.parametrize("k", range(2, 11))
 def test_every_k_from_2_to_10_gives_k_ordered_tiers(sample, k):
-    result = pipeline.segment(sample, k)
+    result = segmentation.segment(sample, k)
     customers = result.customers
     assert tuple(customers.columns) == schema.OUTPUT_COLUMNS
     assert sorted(customers[schema.VALUE_CLUSTER].unique()) == list(range(k))
@@ -44,19 +46,19 @@ def test_every_k_from_2_to_10_gives_k_ordered_tiers(sample, k):
 
 
 def test_same_data_same_k_same_seed_gives_identical_labels(sample):
-    first = pipeline.segment(sample, 4).customers
-    again = pipeline.segment(sample, 4).customers
+    first = segmentation.segment(sample, 4).customers
+    again = segmentation.segment(sample, 4).customers
     pd.testing.assert_frame_equal(first, again)
 
 
 def test_more_tiers_than_customers_is_an_error_that_says_so():
-    few = pipeline.prepare(
+    few = segmentation.prepare(
         b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
         b"1,a,2024-01-01,1,10\n2,b,2024-01-02,2,10\n3,c,2024-01-05,3,10\n",
         filename="three.csv",
     )
     with pytest.raises(TooFewCustomersError, match="k=4"):
-        pipeline.segment(few, 4)
+        segmentation.segment(few, 4)
 
 
 def _score(result, recency, frequency, monetary):
@@ -67,13 +69,13 @@ def _score(result, recency, frequency, monetary):
             schema.MONETARY: [monetary],
         }
     )
-    return pipeline.score(result, records).iloc[0]
+    return segmentation.score(result, records).iloc[0]
 
 
 def test_scoring_reproduces_the_labels_of_the_run(sample):
-    result = pipeline.segment(sample, 3)
+    result = segmentation.segment(sample, 3)
     features = sample.features.reset_index()
-    scored = pipeline.score(result, features)
+    scored = segmentation.score(result, features)
     assert (scored[schema.VALUE_CLUSTER].to_numpy() == result.value_model.labels_).all()
     assert (scored[schema.RFM_SEGMENT] == features[schema.RFM_SEGMENT]).all()
     assert (
@@ -91,11 +93,11 @@ def test_scoring_reproduces_the_labels_of_the_run(sample):
     ],
 )
 def test_scoring_rejects_bad_values_by_name(sample, field, value, message):
-    result = pipeline.segment(sample, 3)
+    result = segmentation.segment(sample, 3)
     record = {schema.RECENCY_DAYS: 5, schema.FREQUENCY: 3, schema.MONETARY: 100.0}
     record[field] = value
     with pytest.raises(SegmentationError, match=message):
-        pipeline.score(result, pd.DataFrame([record], dtype=object))
+        segmentation.score(result, pd.DataFrame([record], dtype=object))
 
 
 @pytest.mark.parametrize(
@@ -113,7 +115,7 @@ def test_scoring_rejects_bad_values_by_name(sample, field, value, message):
 )  # fmt: skip
 def test_files_that_cannot_be_segmented_raise_our_errors(content, name, error, message):
     with pytest.raises(error, match=message):
-        pipeline.prepare(content, filename=name)
+        segmentation.prepare(content, filename=name)
 
 
 @pytest.mark.parametrize(
@@ -137,26 +139,28 @@ def test_cli_prints_one_error_line_and_exits_2(tmp_path, capsys, content, messag
 @pytest.mark.realdata
 @pytest.mark.parametrize("k", [3, 4])
 def test_scoring_places_obvious_customers_in_top_and_bottom_tiers(retail_csv, k):
-    result = pipeline.segment(pipeline.prepare(retail_csv, diagnostics=False), k)
+    result = segmentation.segment(
+        segmentation.prepare(retail_csv, diagnostics=False), k
+    )
     assert _score(result, 5, 15, 25_000)[schema.VALUE_CLUSTER] == k - 1
     assert _score(result, 250, 1, 400)[schema.VALUE_CLUSTER] == 0
 
 
 @pytest.mark.realdata
 def test_online_retail_ii_reads_both_sheets(retail_ii_sample, retail_ii_head):
-    two_sheets = pipeline.prepare(retail_ii_sample, diagnostics=False)
+    two_sheets = segmentation.prepare(retail_ii_sample, diagnostics=False)
     assert two_sheets.sheets_read == ["Year 2009-2010", "Year 2010-2011"]
     assert two_sheets.report.rows_in == 14_269 + 20_497
     assert two_sheets.mapping["unit_price"] == "Price"
-    head = pipeline.prepare(retail_ii_head, diagnostics=False)
+    head = segmentation.prepare(retail_ii_head, diagnostics=False)
     assert head.report.rows_in == 998
-    assert len(pipeline.segment(head, 3).customers) == len(head.features)
+    assert len(segmentation.segment(head, 3).customers) == len(head.features)
 
 
 def test_styles_fitted_once_serve_every_k(sample):
-    styles = pipeline.fit_styles(sample, anomaly_share=0.05)
+    styles = segmentation.fit_styles(sample, anomaly_share=0.05)
     for k in (3, 5):
-        reused = pipeline.segment(sample, k, anomaly_share=0.05, style_model=styles)
-        fresh = pipeline.segment(sample, k, anomaly_share=0.05)
+        reused = segmentation.segment(sample, k, anomaly_share=0.05, style_model=styles)
+        fresh = segmentation.segment(sample, k, anomaly_share=0.05)
         assert reused.style_model is styles
         pd.testing.assert_frame_equal(reused.customers, fresh.customers)

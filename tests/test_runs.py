@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import outputs, pipeline, runs, schema
+import segmentation
+from segmentation import runs, schema, settings
 from segmentation.__main__ import main
 from segmentation.cleaning import CleaningReport, LineReason
 from segmentation.errors import SegmentationError
@@ -53,10 +54,10 @@ def tiny_features() -> pd.DataFrame:
     return table.loc[:, list(schema.FEATURE_COLUMNS)]
 
 
-def tiny_prepared(sha256: str = SHA) -> pipeline.PreparedData:
+def tiny_prepared(sha256: str = SHA) -> segmentation.PreparedData:
     n = 12
     counts = {str(r): 0 for r in LineReason} | {str(LineReason.KEPT): n}
-    return pipeline.PreparedData(
+    return segmentation.PreparedData(
         source_name="tiny.csv",
         sha256=sha256,
         file_format="csv",
@@ -70,7 +71,7 @@ def tiny_prepared(sha256: str = SHA) -> pipeline.PreparedData:
 @pytest.fixture(scope="module")
 def tiny_run():
     prepared = tiny_prepared()
-    return prepared, pipeline.segment(prepared, 2, seed=0, anomaly_share=0.1)
+    return prepared, segmentation.segment(prepared, 2, seed=0, anomaly_share=0.1)
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_data_dir_env_then_project_data_folder(monkeypatch, tmp_path):
     assert RunStore().runs_dir == tmp_path / "elsewhere" / "runs"
     monkeypatch.delenv(runs.ENV_DATA_DIR)
     monkeypatch.chdir(tmp_path)  # the working directory does not matter
-    project = Path(runs.__file__).resolve().parents[1]
+    project = Path(__file__).resolve().parents[1]  # the checkout: tests/..
     assert runs.data_dir() == project / "data"
 
 
@@ -117,11 +118,11 @@ def test_save_writes_the_three_files(store, tiny_run):
     assert report["input"]["file"] == "tiny.csv"
     assert report["customers"] == 12
     csv = (folder / "customers.csv").read_text()
-    assert csv == outputs.customers_csv(seg.customers)
+    assert csv == segmentation.reports.customers_csv(seg.customers)
 
 
 def test_same_second_gives_distinct_sortable_ids(store, tiny_run, monkeypatch):
-    monkeypatch.setattr(runs, "datetime", _Frozen)
+    monkeypatch.setattr("segmentation.runs._store.datetime", _Frozen)
     prepared, seg = tiny_run
     first = store.save(prepared, seg)
     second = store.save(prepared, seg)
@@ -197,8 +198,8 @@ def test_restart_loads_and_scores_identically(tmp_path, tiny_run):
     reopened = RunStore(tmp_path)  # a new process would see only the folder
     assert reopened.latest_id() == run_id
     records = tiny_features().reset_index(drop=True)
-    again = pipeline.score(reopened.load(run_id).segmentation, records)
-    pd.testing.assert_frame_equal(again, pipeline.score(seg, records))
+    again = segmentation.score(reopened.load(run_id).segmentation, records)
+    pd.testing.assert_frame_equal(again, segmentation.score(seg, records))
     # H* (rows 0-5) are the high tier, L* the low one
     assert again[schema.VALUE_CLUSTER].tolist() == [1] * 6 + [0] * 6
 
@@ -264,7 +265,7 @@ def test_retention_from_the_environment(tmp_path, tiny_run, monkeypatch):
     last = store.save(*tiny_run)
     assert [r["id"] for r in store.list()] == [last]
     monkeypatch.delenv(runs.ENV_MAX_RUNS)
-    assert RunStore(tmp_path).max_runs == runs.DEFAULT_MAX_RUNS == 50
+    assert RunStore(tmp_path).max_runs == settings.DEFAULT_MAX_RUNS == 50
 
 
 @pytest.mark.parametrize(
@@ -335,7 +336,7 @@ def test_cli_save_prints_the_run_id_last(tmp_path, monkeypatch, capsys):
     assert RunStore(tmp_path).latest_id() == run_id
     saved = RunStore(tmp_path).load(run_id)
     assert saved.metadata["source"] == "cli"
-    assert saved.metadata["input"]["file"] == pipeline.SAMPLE_NAME
+    assert saved.metadata["input"]["file"] == segmentation.SAMPLE_NAME
     assert saved.segmentation.k == 3
 
 
@@ -358,7 +359,7 @@ def test_find_matches_data_and_every_setting(store, tiny_run):
 
 
 def test_find_returns_the_newest_of_equal_runs(store, tiny_run, monkeypatch):
-    monkeypatch.setattr(runs, "datetime", _Frozen)
+    monkeypatch.setattr("segmentation.runs._store.datetime", _Frozen)
     prepared, seg = tiny_run
     store.save(prepared, seg)
     newer = store.save(prepared, seg)
@@ -378,7 +379,7 @@ def test_load_prepared_after_a_restart(tmp_path, tiny_run):
     prepared, seg = tiny_run
     run_id = RunStore(tmp_path).save(prepared, seg)
     again = RunStore(tmp_path).load_prepared(run_id)
-    assert isinstance(again, pipeline.PreparedData)
+    assert isinstance(again, segmentation.PreparedData)
     assert (again.sha256, again.source_name, again.mapping) == (
         SHA,
         "tiny.csv",
@@ -396,7 +397,7 @@ def test_old_run_without_prepared_data_scores_but_cannot_reopen(store, tiny_run)
     with pytest.raises(runs.NotReopenableError, match=r"cannot reopen.*API still"):
         fresh.load_prepared(run_id)
     records = tiny_features().reset_index(drop=True)
-    assert len(pipeline.score(fresh.load(run_id).segmentation, records)) == 12
+    assert len(segmentation.score(fresh.load(run_id).segmentation, records)) == 12
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+import segmentation
 from app import ids, storage
-from segmentation import pipeline
 from tests.procfile_server import get, post, serve
 
 
@@ -58,9 +58,9 @@ def test_k_change_resets_the_selection_through_the_server(server):
 def test_k_change_reclusters_a_stored_dataset(server):
     base, data_dir = server
     store = storage.Store(storage.data_dir(data_dir) / "store")
-    sha = store.put_upload(pipeline.load_sample(), pipeline.SAMPLE_NAME)
+    sha = store.put_upload(segmentation.load_sample(), segmentation.SAMPLE_NAME)
     store.prepared(sha)  # as the background job would have done
-    dataset = {"id": sha, "filename": pipeline.SAMPLE_NAME}
+    dataset = {"id": sha, "filename": segmentation.SAMPLE_NAME}
     outputs = [
         (ids.VALUE_STYLE_GRID, "figure"),
         (ids.CUSTOMER_SCATTER, "figure"),

@@ -1,8 +1,5 @@
-"""The models are imported while a workbook parses, not before it.
-
-``pipeline.prepare`` hands ``_warm_imports.start`` to the loader as
-``on_long_parse``; the loader calls it once, when its checks have passed and a
-workbook's first whole sheet is parsed (the reader releases the GIL meanwhile).
+"""The models are imported on first use, and by the command line while a
+workbook parses (the reader releases the GIL meanwhile).
 """
 
 from __future__ import annotations
@@ -16,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from segmentation import _warm_imports
-from segmentation.errors import ColumnMappingError, LimitExceededError
-from segmentation.loading import Limits, load_transactions
-from tests.test_loading_messy import _declare_size, _xlsx
+from segmentation.__main__ import main
+from tests.test_loading_messy import _xlsx
 
 HEADER = [
     "InvoiceNo",
@@ -35,61 +31,30 @@ ROWS = [
 ]
 
 
-class Calls:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self) -> None:
-        self.count += 1
-
-
-def test_called_once_for_a_workbook_with_a_cover_sheet_and_two_data_sheets():
-    data = _xlsx(
-        {
-            "Cover": [["Sales export"], ["made for the board"]],
-            "2010": [HEADER, *ROWS],
-            "2011": [HEADER, *ROWS],
-        }
-    )
-    calls = Calls()
-    table = load_transactions(data, filename="book.xlsx", on_long_parse=calls)
-    assert table.sheets_read == ["2010", "2011"]
-    assert len(table.lines) == 6
-    assert calls.count == 1
-
-
 def _csv_text() -> str:
     return "\n".join(",".join(map(str, row)) for row in [HEADER, *ROWS]) + "\n"
 
 
-def test_not_called_for_a_csv():
-    calls = Calls()
-    table = load_transactions(
-        _csv_text().encode(), filename="lines.csv", on_long_parse=calls
-    )
-    assert len(table.lines) == 3
-    assert calls.count == 0
+@pytest.fixture
+def starts(monkeypatch):
+    """Count the command line's calls of ``_warm_imports.start``."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(_warm_imports, "start", lambda *a: calls.append(a))
+    return calls
 
 
-def test_not_called_when_the_checks_before_parsing_refuse_the_file():
-    data = _xlsx({"Data": [HEADER, *ROWS]})
-    bomb = _declare_size(data, "xl/worksheets/sheet1.xml", 0xF000_0000)
-    calls = Calls()
-    with pytest.raises(LimitExceededError):
-        load_transactions(bomb, filename="bomb.xlsx", on_long_parse=calls)
-    with pytest.raises(LimitExceededError):
-        load_transactions(
-            data, filename="big.xlsx", limits=Limits(max_bytes=100), on_long_parse=calls
-        )
-    assert calls.count == 0
+def test_the_command_line_starts_the_imports_for_a_workbook(tmp_path, starts):
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(_xlsx({"Data": [HEADER, *ROWS]}))
+    assert main([str(book), "-k", "2"]) == 0
+    assert len(starts) == 1
 
 
-def test_a_workbook_without_the_columns_still_fails_with_its_own_message():
-    data = _xlsx({"Data": [["Name", "Town"], ["Ann", "Leeds"]]})
-    calls = Calls()
-    with pytest.raises(ColumnMappingError, match=r"book\.xlsx"):
-        load_transactions(data, filename="book.xlsx", on_long_parse=calls)
-    assert calls.count == 1  # the headers are known only once the sheet is parsed
+def test_the_command_line_does_not_start_them_for_a_csv(tmp_path, starts):
+    lines = tmp_path / "lines.csv"
+    lines.write_text(_csv_text())
+    assert main([str(lines), "-k", "2"]) == 0
+    assert starts == []
 
 
 def _module(tmp_path, name: str, body: str) -> str:
@@ -142,24 +107,20 @@ def _passes_in_a_fresh_interpreter(script: str) -> None:
     assert out.stdout.strip() == "ok"
 
 
-def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path):
+def test_the_pipeline_imports_scikit_learn_only_for_the_models(tmp_path):
     book = tmp_path / "book.xlsx"
     book.write_bytes(_xlsx({"Data": [HEADER, *ROWS]}))
     csv = tmp_path / "lines.csv"
     csv.write_text(_csv_text())
     script = f"""
         import sys
-        from segmentation import pipeline
-        assert "sklearn" not in sys.modules, "importing the pipeline loads sklearn"
-        pipeline.prepare({str(csv)!r}, diagnostics=False)
+        import segmentation
+        prepared = segmentation.prepare({str(csv)!r}, diagnostics=False)
         assert "sklearn" not in sys.modules, "a CSV without the sweep loads sklearn"
-        pipeline.prepare({str(book)!r}, diagnostics=False)
-        import threading
-        for thread in threading.enumerate():
-            if thread.name == "segmentation-imports":
-                thread.join()
-        assert "segmentation.clustering" in sys.modules
-        assert "kneed" in sys.modules
+        segmentation.prepare({str(book)!r}, diagnostics=False)
+        assert "sklearn" not in sys.modules, "a workbook without it loads sklearn"
+        segmentation.segment(prepared, 2)
+        assert "sklearn" in sys.modules
         print("ok")
         """
     _passes_in_a_fresh_interpreter(script)
@@ -168,8 +129,10 @@ def test_the_pipeline_imports_scikit_learn_only_once_a_workbook_parses(tmp_path)
 def test_the_app_imports_the_models_at_start_up(tmp_path):
     script = f"""
         import sys
-        from app import JOB_PRELOAD, create_app
-        from segmentation._warm_imports import MODEL_MODULES
+        from app import create_app
+        from app.jobs import JOB_PRELOAD, MODEL_MODULES
+        from segmentation import _warm_imports
+        assert MODEL_MODULES == _warm_imports.MODEL_MODULES
         create_app({str(tmp_path)!r})
         missing = [m for m in MODEL_MODULES if m not in sys.modules]
         assert not missing, missing

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from dash import Input, Output, State, dcc
 
+import segmentation
 from app import ids
 from app.callbacks.common import current_prepared, current_segmentation
 from app.selection import selection_mask
-from segmentation import pipeline
 
 
 def _stem(dataset: dict) -> str:
@@ -25,13 +25,13 @@ def download_customers(n_clicks, scope, dataset, k, percent, chosen):
         customers = customers[mask.to_numpy()].reset_index(drop=True)
     suffix = "selection" if mask is not None else "customers"
     return dcc.send_string(
-        pipeline.customers_csv(customers), f"{_stem(dataset)}_k{k}_{suffix}.csv"
+        segmentation.customers_csv(customers), f"{_stem(dataset)}_k{k}_{suffix}.csv"
     )
 
 
 def download_report(n_clicks, dataset, k, percent):
     """Return the run report (JSON) of the current dataset and k."""
-    report = pipeline.run_report(
+    report = segmentation.run_report(
         current_prepared(dataset), current_segmentation(dataset, k, percent)
     )
     return {

@@ -15,9 +15,9 @@ import json
 
 from dash import Input, Output, State
 
+import segmentation
 from app import ids
 from app.callbacks.upload import STOPPED
-from segmentation import pipeline
 
 #: "{name}" is replaced by the file's name.
 STOPPED_NAMED = (
@@ -49,7 +49,7 @@ def register_callbacks(app) -> None:
         % {
             "upload": json.dumps(ids.UPLOAD),
             "apply": json.dumps(ids.MAPPING_APPLY),
-            "sample": json.dumps(pipeline.SAMPLE_NAME),
+            "sample": json.dumps(segmentation.SAMPLE_NAME),
         },
         Output(ids.JOB_STORE, "data"),
         Input(ids.UPLOAD, "contents"),

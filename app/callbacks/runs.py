@@ -9,8 +9,6 @@ panels show it even when the uploaded bytes are gone or the server restarted.
 
 from __future__ import annotations
 
-import threading
-
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
@@ -20,7 +18,6 @@ from app.components.runs import LISTED_RUNS, runs_list, scoring_hint
 from segmentation.errors import SegmentationError
 
 #: One save at a time in this process, so two clicks cannot save the same run twice.
-_SAVE_LOCK = threading.Lock()
 
 
 def save_current(
@@ -37,14 +34,7 @@ def save_current(
     """
     prepared = current_prepared(dataset)
     seg = current_segmentation(dataset, k, percent)
-    runs = storage.run_store()
-    with _SAVE_LOCK:
-        found = runs.find(
-            prepared.sha256, seg.k, seg.anomaly_share, seg.seed, prepared.mapping
-        )
-        if found is not None:
-            return found, False
-        return runs.save(prepared, seg, source="app"), True
+    return storage.run_store().save_once(prepared, seg, source="app")
 
 
 def save_run(save_clicks, download_clicks, dataset, k, percent):

@@ -1,6 +1,6 @@
 """Upload, sample and column mapping -> server store -> PreparedData, in the background.
 
-The job reads, cleans, builds features and sweeps k (``pipeline.prepare``) in a
+The job reads, cleans, builds features and sweeps k (``segmentation.prepare``) in a
 separate process (``DiskcacheManager``), reporting progress; while it runs the
 upload, sample button, sliders and downloads are disabled and Cancel is shown.
 Bytes already prepared (same sha256 and mapping) are not parsed again. When the
@@ -19,15 +19,15 @@ import time
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
+import segmentation
 from app import ids, storage, theme
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
-from segmentation import pipeline
 from segmentation.errors import (
     ColumnMappingError,
     InputFileError,
     SegmentationError,
 )
-from segmentation.loading import file_preview
+from segmentation.io import file_preview
 
 SHOWN = {"display": "block"}
 #: Status when a job ends without an answer; app/callbacks/job_status.py then
@@ -50,14 +50,14 @@ def prepare_stored(sha: str, filename: str, mapping=None, progress=None):
     Raises
     ------
     SegmentationError
-        From ``pipeline.prepare`` when the file cannot be segmented.
+        From ``segmentation.prepare`` when the file cannot be segmented.
     """
     start = time.perf_counter()
     store = storage.get_store()
     prepared = store.prepared(sha, mapping, progress=progress)
     if progress is not None:
         progress("Fitting purchase styles", 1.0)
-    store.styles(sha, pipeline.DEFAULT_ANOMALY_SHARE, mapping)  # k-independent
+    store.fit_styles(sha, segmentation.DEFAULT_ANOMALY_SHARE, mapping)  # k-independent
     status = (
         f"Loaded {filename}: {theme.fmt_int(len(prepared.features))} customers "
         f"from {theme.fmt_int(prepared.report.kept)} kept lines "
@@ -122,8 +122,8 @@ def load_dataset(
         elif trigger == ids.UPLOAD and contents:
             dataset, status = ingest(decode_contents(contents, name), name, progress)
         else:
-            name = pipeline.SAMPLE_NAME
-            dataset, status = ingest(pipeline.load_sample(), name, progress)
+            name = segmentation.SAMPLE_NAME
+            dataset, status = ingest(segmentation.load_sample(), name, progress)
     except ColumnMappingError as err:
         waiting = (
             pending

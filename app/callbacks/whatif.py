@@ -1,7 +1,7 @@
 """What-if: a hypothetical customer scored with the current segmentation.
 
 The inputs start at the dataset's medians. Valid values are scored with
-:func:`segmentation.pipeline.score` (tier, persona, RFM segment) and their
+:func:`segmentation.segmentation.score` (tier, persona, RFM segment) and their
 (frequency, monetary) point goes to ``ids.WHATIF_STORE``, which the panels
 callback draws as a star on the customer scatter.
 """
@@ -13,10 +13,11 @@ import math
 import pandas as pd
 from dash import Input, Output, State, html, no_update
 
+import segmentation
 from app import ids
 from app.callbacks.common import current_prepared, current_segmentation, dataset_id
 from app.components.whatif import whatif_result
-from segmentation import pipeline, schema
+from segmentation import schema
 from segmentation.errors import SegmentationError
 
 #: Names of the three inputs in messages.
@@ -69,7 +70,7 @@ def score_whatif(recency, frequency, monetary, dataset, k, percent, shown):
         return html.Div(parsed, className="text-danger"), no_point
     seg = current_segmentation(dataset, k, percent)
     try:
-        scored = pipeline.score(seg, pd.DataFrame([parsed])).iloc[0].to_dict()
+        scored = segmentation.score(seg, pd.DataFrame([parsed])).iloc[0].to_dict()
     except SegmentationError as err:
         return html.Div(str(err), className="text-danger"), no_point
     point = {"frequency": parsed[schema.FREQUENCY], "monetary": parsed[schema.MONETARY]}

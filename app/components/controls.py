@@ -7,12 +7,13 @@ from dash import dcc, html
 
 from app import ids
 from app.components.mapping import mapping_panel
+from segmentation import settings
 
 ACCEPTED_EXTENSIONS = ".csv,.xlsx,.xls,.xlsm"
 #: Upload size accepted by the browser component (bytes); the engine enforces
 #: its own documented limits again on the server.
 MAX_UPLOAD_BYTES = 200 * 1024**2
-K_MIN, K_MAX, K_DEFAULT = 2, 10, 3
+K_MIN, K_MAX, K_DEFAULT = settings.K_MIN, settings.K_MAX, settings.DEFAULT_K
 ANOMALY_MIN_PCT, ANOMALY_MAX_PCT, ANOMALY_DEFAULT_PCT = 1, 10, 2
 DOWNLOAD_SCOPES = (("all", "All customers"), ("selection", "Selection only"))
 

@@ -4,7 +4,7 @@ DESIGN section 3: where a required column is missing or ambiguous, the user is
 shown the file's headers and chooses. The form offers one dropdown per canonical
 column the engine reported as missing (``ColumnMappingError.missing``), each
 listing the file's headers (``ColumnMappingError.headers``), above a preview of
-the file's first rows (:func:`segmentation.loading.file_preview`). The choice is
+the file's first rows (:func:`segmentation.io.file_preview`). The choice is
 remembered per file (:meth:`app.storage.Store.remember_mapping`).
 """
 

@@ -15,7 +15,7 @@ def receipt_facts(prepared) -> list[tuple[str, str]]:
 
     Parameters
     ----------
-    prepared : segmentation.pipeline.PreparedData
+    prepared : segmentation.segmentation.PreparedData
         Its report (``rows_in``, ``kept``), features, as_of, sheets and mapping.
     """
     features = prepared.features

@@ -67,7 +67,7 @@ def whatif_result(
     Parameters
     ----------
     scored : dict
-        One row of :func:`segmentation.pipeline.score`: value_tier, persona,
+        One row of :func:`segmentation.segmentation.score`: value_tier, persona,
         r_score, f_score, m_score, rfm_segment.
     recency, frequency, monetary : float
         What was scored (days, orders, the file's currency).

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from selenium.common.exceptions import TimeoutException
 
+import segmentation
 from app import ids, scatter_points
-from segmentation import pipeline, schema
+from segmentation import schema
 from tests.browser import pages
 from tests.browser.checks import assert_console_clean, card_selected, shot
 
@@ -40,8 +41,8 @@ def many_customers(tmp_path_factory, retail_csv):
     ]
     path = tmp_path_factory.mktemp("many") / "many_customers_SYNTHETIC.csv"
     pd.concat(copies, ignore_index=True).to_csv(path, index=False)
-    prepared = pipeline.prepare(path, diagnostics=False)
-    customers = pipeline.segment(prepared, 3, anomaly_share=0.02).customers
+    prepared = segmentation.prepare(path, diagnostics=False)
+    customers = segmentation.segment(prepared, 3, anomaly_share=0.02).customers
     assert len(customers) > scatter_points.MAX_POINTS
     return path, customers
 

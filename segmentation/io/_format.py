@@ -1,6 +1,6 @@
 """Tell what a file is from its first bytes: CSV text, a workbook, or something else.
 
-Private helper of :mod:`segmentation.loading` (which re-exports
+Private helper of :mod:`segmentation.io` (which re-exports
 :func:`detect_format`). For zip workbooks the limits that can be checked without
 inflating anything are checked here: the sizes the central directory declares and
 each worksheet's declared dimension.
@@ -13,8 +13,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from segmentation._io_excel import check_declared_dimensions
 from segmentation.errors import InputFileError, LimitExceededError
+from segmentation.io._excel import check_declared_dimensions
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")

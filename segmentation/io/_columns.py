@@ -1,6 +1,6 @@
 """Map a file's own headers to the canonical columns of :mod:`segmentation.schema`.
 
-Private helper of :mod:`segmentation.loading` (which re-exports :func:`map_columns`).
+Private helper of :mod:`segmentation.io` (which re-exports :func:`map_columns`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the value tiers, purchase styles and k sweep share: valid input and scaling.
 
-Private helper of :mod:`segmentation.clustering` (which re-exports
+Private helper of :mod:`segmentation.models` (which re-exports
 :func:`check_features` and the constants): the allowed k, the k-means settings,
 the check of a customer feature table, and the ``log1p`` + standardisation
 feature space.
@@ -16,9 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentation.errors import SegmentationError
+from segmentation.settings import K_RANGE
 
-#: Allowed numbers of value tiers (DESIGN section 6).
-K_RANGE = range(2, 11)
 #: k-means restarts of one value-tier fit, and of each k in the diagnostic sweep
 #: (fewer: the sweep fits nine models and must stay well under a second).
 N_INIT = 10

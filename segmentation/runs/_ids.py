@@ -1,6 +1,6 @@
 """Saved runs' names: where they live, valid ids, file names, retention setting.
 
-Private to :mod:`segmentation.runs`, which re-exports every public name here.
+Private to :mod:`segmentation.runs`, which exports the public names here.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import os
 import re
 from pathlib import Path
 
-from segmentation.errors import SegmentationError
+from segmentation.errors import RunNotFoundError, SegmentationError
+from segmentation.settings import DEFAULT_MAX_RUNS
 
 ENV_DATA_DIR = "SEGMENTATION_DATA_DIR"
 ENV_MAX_RUNS = "SEGMENTATION_MAX_RUNS"
-DEFAULT_MAX_RUNS = 50
 #: Who saved a run.
 SOURCES: tuple[str, ...] = ("cli", "app")
 #: A run id: letters, digits, ``_`` and ``-`` only, so it can never leave the folder.
@@ -24,15 +24,14 @@ PREPARED_FILE = "prepared.pkl"
 #: Where runs (and the app's store) live when ``SEGMENTATION_DATA_DIR`` is unset:
 #: ``data/`` at the project root (git-ignored), whatever the working directory,
 #: so that ``python -m segmentation ... --save`` and the app see the same runs.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-
-
-class RunNotFoundError(SegmentationError, KeyError):
-    """No saved run has this id (or the id is not a valid run id)."""
-
-
-class NotReopenableError(SegmentationError):
-    """A run saved without ``prepared.pkl``: it scores, but cannot be reopened."""
+#: An installed package (no project root beside it) uses ``data/`` under the
+#: working directory.
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = (
+    _PROJECT_ROOT / "data"
+    if (_PROJECT_ROOT / "pyproject.toml").is_file()
+    else Path.cwd() / "data"
+)
 
 
 def data_dir() -> Path:

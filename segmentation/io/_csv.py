@@ -1,7 +1,7 @@
 """Read CSV bytes: encoding, delimiter, title rows, then raw text columns.
 
-Private helper of :mod:`segmentation.loading`. Returns the file's columns as text
-with the file's (unique) headers; typing happens in :mod:`segmentation._io_types`.
+Private helper of :mod:`segmentation.io`. Returns the file's columns as text
+with the file's (unique) headers; typing happens in :mod:`segmentation.io._dtypes`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import charset_normalizer
 import pandas as pd
 import pyarrow as pa
 
-from segmentation._io_columns import map_columns, maps_required, unique_headers
 from segmentation.errors import ColumnMappingError, InputFileError, LimitExceededError
+from segmentation.io._columns import map_columns, maps_required, unique_headers
 
 DELIMITERS = (",", ";", "\t", "|")
 #: Rows searched for the header (title and blank rows may come first).

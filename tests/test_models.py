@@ -16,7 +16,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from segmentation import clustering, schema
+from segmentation import models, schema
 from segmentation.errors import SegmentationError, TooFewCustomersError
 
 RFM = list(schema.RFM_COLUMNS)
@@ -59,7 +59,7 @@ def blobs():
 
 
 def test_value_tiers_finds_the_three_groups_in_ascending_value(blobs):
-    model = clustering.ValueTiers(3).fit(blobs)
+    model = models.ValueTiers(3).fit(blobs)
     assert (model.labels_ == blobs["group"].to_numpy()).all()
     assert model.tier_names_ == ("Low", "Mid", "High")
     assert sorted(model.order_) == [0, 1, 2]
@@ -80,7 +80,7 @@ def test_value_tiers_finds_the_three_groups_in_ascending_value(blobs):
 
 
 def test_value_tiers_predicts_new_customers(blobs):
-    model = clustering.ValueTiers(3).fit(blobs)
+    model = models.ValueTiers(3).fit(blobs)
     new = pd.DataFrame(
         {
             schema.RECENCY_DAYS: [5, 250],
@@ -95,15 +95,15 @@ def test_value_tiers_predicts_new_customers(blobs):
 
 def test_value_tiers_is_deterministic_and_does_not_mutate(blobs):
     before = blobs.copy()
-    first = clustering.ValueTiers(4, random_state=7).fit(blobs).labels_
-    second = clustering.ValueTiers(4, random_state=7).fit(blobs).labels_
+    first = models.ValueTiers(4, random_state=7).fit(blobs).labels_
+    second = models.ValueTiers(4, random_state=7).fit(blobs).labels_
     assert (first == second).all()
     pd.testing.assert_frame_equal(blobs, before)
 
 
 @pytest.mark.parametrize("k", range(2, 11))
 def test_value_tiers_every_k_numbers_clusters_by_ascending_value(blobs, k):
-    model = clustering.ValueTiers(k).fit(blobs)
+    model = models.ValueTiers(k).fit(blobs)
     assert set(model.labels_) == set(range(k))
     # Independent check of the ordering: plain-pandas medians per value_cluster.
     med = blobs.groupby(model.labels_)[[schema.MONETARY, schema.FREQUENCY]].median()
@@ -126,7 +126,7 @@ def test_value_tiers_every_k_numbers_clusters_by_ascending_value(blobs, k):
 )
 def test_value_tiers_rejects_bad_k(blobs, k, fragment):
     with pytest.raises(SegmentationError, match=fragment):
-        clustering.ValueTiers(k).fit(blobs)
+        models.ValueTiers(k).fit(blobs)
 
 
 def _rfm(rows, index=None):
@@ -179,12 +179,12 @@ def _rfm(rows, index=None):
 )
 def test_value_tiers_bad_input(X, k, error, fragment):
     with pytest.raises(error, match=fragment):
-        clustering.ValueTiers(k).fit(X)
+        models.ValueTiers(k).fit(X)
 
 
 def test_too_few_customers_error_survives_pickling():
     with pytest.raises(TooFewCustomersError) as info:
-        clustering.ValueTiers(4).fit(_rfm([[1, 1, 10.0], [2, 2, 20.0]]))
+        models.ValueTiers(4).fit(_rfm([[1, 1, 10.0], [2, 2, 20.0]]))
     again = pickle.loads(pickle.dumps(info.value))
     assert str(again) == str(info.value)
     assert again.k == 4
@@ -192,7 +192,7 @@ def test_too_few_customers_error_survives_pickling():
 
 def test_value_tiers_predict_needs_fit():
     with pytest.raises(NotFittedError):
-        clustering.ValueTiers(3).predict(_rfm([[1, 1, 1.0]]))
+        models.ValueTiers(3).predict(_rfm([[1, 1, 1.0]]))
 
 
 # PurchaseStyle ---------------------------------------------------------------------
@@ -246,7 +246,7 @@ def behaviour():
 
 @pytest.fixture(scope="module")
 def styled(behaviour):
-    return clustering.PurchaseStyle().fit(behaviour)
+    return models.PurchaseStyle().fit(behaviour)
 
 
 def test_purchase_style_finds_planted_outliers_and_bulk(behaviour, styled):
@@ -284,7 +284,7 @@ def test_purchase_style_reasons(behaviour, styled):
 
 @pytest.mark.parametrize("share", [0.02, 0.05])
 def test_anomaly_share_within_one_point(behaviour, share):
-    styles = clustering.PurchaseStyle(share).fit(behaviour).styles_
+    styles = models.PurchaseStyle(share).fit(behaviour).styles_
     assert abs((styles == schema.ANOMALY).mean() - share) <= 0.01
 
 
@@ -311,13 +311,13 @@ def test_purchase_style_predicts_new_customers(behaviour, styled):
 
 
 def test_purchase_style_is_deterministic(behaviour, styled):
-    again = clustering.PurchaseStyle().fit(behaviour)
+    again = models.PurchaseStyle().fit(behaviour)
     pd.testing.assert_series_equal(again.styles_, styled.styles_)
 
 
 def test_purchase_style_without_stock_codes_leaves_distinct_products_out(behaviour):
     no_codes = behaviour.assign(**{schema.DISTINCT_PRODUCTS: np.nan})
-    model = clustering.PurchaseStyle().fit(no_codes)
+    model = models.PurchaseStyle().fit(no_codes)
     assert schema.DISTINCT_PRODUCTS not in model.features_used_
     assert len(model.features_used_) == len(schema.BEHAVIOUR_COLUMNS) - 1
     styles = model.predict(no_codes.drop(columns=schema.DISTINCT_PRODUCTS))
@@ -336,7 +336,7 @@ def test_purchase_style_without_stock_codes_leaves_distinct_products_out(behavio
 )
 def test_purchase_style_rejects_bad_parameters(behaviour, params, fragment):
     with pytest.raises(SegmentationError, match=fragment):
-        clustering.PurchaseStyle(**params).fit(behaviour)
+        models.PurchaseStyle(**params).fit(behaviour)
 
 
 @pytest.mark.parametrize(
@@ -360,7 +360,7 @@ def test_purchase_style_rejects_bad_parameters(behaviour, params, fragment):
 )
 def test_purchase_style_bad_input(behaviour, change, fragment):
     with pytest.raises(SegmentationError, match=fragment):
-        clustering.PurchaseStyle().fit(change(behaviour))
+        models.PurchaseStyle().fit(change(behaviour))
 
 
 # k diagnostics and stability -------------------------------------------------------
@@ -372,7 +372,7 @@ def _scaled(X):
 
 
 def test_k_diagnostics_on_three_blobs(blobs):
-    diag = clustering.k_diagnostics(blobs)
+    diag = models.k_diagnostics(blobs)
     table = diag.table
     assert table.index.name == "k"
     assert table.index.tolist() == list(range(2, 11))
@@ -412,28 +412,28 @@ def test_silhouette_scores_match_sklearn_including_singletons():
     Z = rng.normal(size=(200, 3))
     labelings = [rng.integers(0, k, 200) for k in (2, 5, 9)]
     labelings.append(np.r_[0, np.ones(199, dtype=int)])  # a cluster of one point
-    ours = clustering.silhouette_scores(Z, labelings)
+    ours = models.silhouette_scores(Z, labelings)
     expected = [silhouette_score(Z, labels) for labels in labelings]
     np.testing.assert_allclose(ours, expected, atol=1e-12)
 
 
 def test_silhouette_scores_match_sklearn_across_several_distance_chunks():
     n = 3000  # a distance row is 24 kB: three chunks of SILHOUETTE_CHUNK_MB
-    from segmentation.diagnostics import SILHOUETTE_CHUNK_MB
+    from segmentation.models._diagnostics import SILHOUETTE_CHUNK_MB
 
     assert n * n * 8 > 2 * SILHOUETTE_CHUNK_MB * 2**20
     rng = np.random.default_rng(4)
     Z = rng.normal(size=(n, 3))
     labelings = [rng.integers(0, k, n) for k in (2, 7)]
-    ours = clustering.silhouette_scores(Z, labelings)
+    ours = models.silhouette_scores(Z, labelings)
     expected = [silhouette_score(Z, labels) for labels in labelings]
     np.testing.assert_allclose(ours, expected, atol=1e-12)
 
 
 def test_k_diagnostics_silhouette_sample_is_capped(blobs):
-    diag = clustering.k_diagnostics(blobs, k_values=[2, 3, 4], sample_size=50)
+    diag = models.k_diagnostics(blobs, k_values=[2, 3, 4], sample_size=50)
     assert diag.silhouette_sample == 50
-    again = clustering.k_diagnostics(blobs, k_values=[2, 3, 4], sample_size=50)
+    again = models.k_diagnostics(blobs, k_values=[2, 3, 4], sample_size=50)
     pd.testing.assert_frame_equal(diag.table, again.table)
 
 
@@ -443,7 +443,7 @@ def test_k_diagnostics_without_knee_falls_back_to_best_silhouette(blobs, monkeyp
             self.knee = None
 
     monkeypatch.setattr("kneed.KneeLocator", NoKnee)  # imported on use
-    diag = clustering.k_diagnostics(blobs)
+    diag = models.k_diagnostics(blobs)
     pool = diag.table.loc[diag.table.index >= 3, "silhouette"]
     assert diag.knee is None
     assert diag.recommended_k == pool.idxmax()
@@ -451,14 +451,14 @@ def test_k_diagnostics_without_knee_falls_back_to_best_silhouette(blobs, monkeyp
 
 
 def test_k_diagnostics_with_two_k_values_uses_silhouette(blobs):
-    diag = clustering.k_diagnostics(blobs, k_values=[2, 3])
+    diag = models.k_diagnostics(blobs, k_values=[2, 3])
     assert diag.recommended_k == 3
     assert "no knee" in diag.rule
 
 
 def test_k_diagnostics_skips_k_beyond_the_customers():
     X = _rfm([[i * 30 + 1, i + 1, 100.0 * 3**i] for i in range(6)])
-    diag = clustering.k_diagnostics(X)
+    diag = models.k_diagnostics(X)
     assert diag.table.index.tolist() == [2, 3, 4, 5]
     assert "skipped: only 6 customers" in diag.rule
 
@@ -477,17 +477,17 @@ def test_k_diagnostics_skips_k_beyond_the_customers():
 )
 def test_k_diagnostics_errors(X, k_values, error, fragment):
     with pytest.raises(error, match=fragment):
-        clustering.k_diagnostics(X, k_values)
+        models.k_diagnostics(X, k_values)
 
 
 def test_stability(blobs):
-    assert clustering.stability(blobs, 3) == pytest.approx(1.0)
+    assert models.stability(blobs, 3) == pytest.approx(1.0)
     noise = pd.DataFrame(
         np.random.default_rng(0).uniform(1, 100, (300, 3)), columns=RFM
     )
-    assert 0 < clustering.stability(noise, 6) <= 1
+    assert 0 < models.stability(noise, 6) <= 1
     with pytest.raises(SegmentationError, match="at least two seeds"):
-        clustering.stability(blobs, 3, seeds=(0,))
+        models.stability(blobs, 3, seeds=(0,))
 
 
 # Online Retail I -------------------------------------------------------------------
@@ -497,7 +497,7 @@ def test_stability(blobs):
 def retail_customers(retail_csv):
     from segmentation.cleaning import clean_transactions
     from segmentation.features import customer_features
-    from segmentation.loading import load_transactions
+    from segmentation.io import load_transactions
 
     kept, cancellations, _ = clean_transactions(load_transactions(retail_csv).lines)
     return customer_features(kept, cancellations)
@@ -505,7 +505,7 @@ def retail_customers(retail_csv):
 
 @pytest.mark.realdata
 def test_real_value_tiers_k3(retail_customers):
-    model = clustering.ValueTiers(3).fit(retail_customers)
+    model = models.ValueTiers(3).fit(retail_customers)
     # Independent check: plain-pandas medians of the customers in each tier.
     tiers = pd.Series(model.labels_, index=retail_customers.index)
     median = retail_customers.groupby(tiers)[schema.MONETARY].median()
@@ -518,7 +518,7 @@ def test_real_value_tiers_k3(retail_customers):
 
 @pytest.mark.realdata
 def test_real_purchase_styles(retail_customers):
-    model = clustering.PurchaseStyle().fit(retail_customers)
+    model = models.PurchaseStyle().fit(retail_customers)
     styles = model.styles_
     assert 0.03 <= (styles == schema.BULK).mean() <= 0.30
     assert abs((styles == schema.ANOMALY).mean() - 0.02) <= 0.01
@@ -532,7 +532,7 @@ def test_real_purchase_styles(retail_customers):
 
 @pytest.mark.realdata
 def test_real_k_diagnostics(retail_customers):
-    diag = clustering.k_diagnostics(retail_customers)
+    diag = models.k_diagnostics(retail_customers)
     assert diag.table.index.tolist() == list(range(2, 11))
     assert (np.diff(diag.table["inertia"]) < 0).all()
     assert 3 <= diag.recommended_k <= 6

@@ -1,6 +1,7 @@
 """Read a retail export (bytes or path) into canonical, typed invoice lines.
 
-Every format quirk lives here (and in the private ``_io_*`` helpers); later steps
+Every format quirk lives in :mod:`segmentation.io` (this module and its private
+helpers); later steps
 see only the canonical columns of :mod:`segmentation.schema` with these dtypes:
 
 ============== ===================================================================
@@ -34,30 +35,26 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from segmentation._io_columns import map_columns
-from segmentation._io_csv import read_csv_bytes
-from segmentation._io_excel import read_workbook
-from segmentation._io_format import detect_format
-from segmentation._io_preview import file_preview
-from segmentation._io_types import NUMBER_COLUMNS, detect_decimal, to_canonical
 from segmentation.errors import InputFileError, LimitExceededError
+from segmentation.io._csv import read_csv_bytes
+from segmentation.io._dtypes import NUMBER_COLUMNS, detect_decimal, to_canonical
+from segmentation.io._excel import read_workbook
+from segmentation.io._format import detect_format
 
 __all__ = [
     "COMMAND_LINE_LIMITS",
     "DEFAULT_LIMITS",
     "FILE_FORMATS",
+    "WORKBOOK_EXTENSIONS",
     "Limits",
     "LoadedTable",
-    "detect_format",
-    "file_preview",
     "load_transactions",
-    "map_columns",
 ]
 
 #: Values of :attr:`LoadedTable.file_format`.
@@ -155,7 +152,6 @@ def load_transactions(
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    on_long_parse: Callable[[], object] | None = None,
 ) -> LoadedTable:
     """Read a CSV or Excel export into canonical typed invoice lines.
 
@@ -171,11 +167,6 @@ def load_transactions(
         (``{"customer_id": "Kundennummer"}``).
     limits : Limits
         Size limits, checked before the file is parsed.
-    on_long_parse : callable, optional
-        Called once, with no argument, when the checks have passed and a parse
-        that holds no GIL for seconds starts: a workbook's first whole sheet
-        (fastexcel), so that other threads can work meanwhile. Not called for a
-        CSV, whose parse (pyarrow, multi-threaded) is too short to overlap.
 
     Returns
     -------
@@ -210,7 +201,7 @@ def load_transactions(
     else:
         if ext not in WORKBOOK_EXTENSIONS:
             notes.append(f"{name} is an Excel workbook; read as {file_format}")
-        book = read_workbook(data, name, limits, mapping, on_long_parse)
+        book = read_workbook(data, name, limits, mapping)
         parts = [(s.frame, s.mapping) for s in book.sheets]
         headers, skipped = book.headers, book.sheets_skipped
         sheets_read = [s.name for s in book.sheets]

@@ -6,7 +6,7 @@
 * :func:`stability` – mean adjusted Rand index of :class:`ValueTiers` fits over
   seeds.
 
-Re-exported by :mod:`segmentation.clustering`. ``kneed`` (which imports
+Re-exported by :mod:`segmentation.models`. ``kneed`` (which imports
 ``scipy.signal``, over a second) is imported only when a knee is looked for.
 """
 
@@ -28,16 +28,16 @@ from sklearn.metrics import (
 from threadpoolctl import threadpool_limits
 
 from segmentation import schema
-from segmentation._model_inputs import (
-    K_RANGE,
+from segmentation.errors import SegmentationError, TooFewCustomersError
+from segmentation.models._inputs import (
     KMEANS_THREADS,
     SWEEP_N_INIT,
     check_features,
     check_k,
     log_scaler,
 )
-from segmentation.errors import SegmentationError, TooFewCustomersError
-from segmentation.value_tiers import ValueTiers
+from segmentation.models._value_tiers import ValueTiers
+from segmentation.settings import DEFAULT_SEED, K_RANGE
 
 #: Distance rows computed at a time by :func:`silhouette_scores`, in MiB. Small
 #: chunks reuse the same memory; one 150 MB block for 4,334 customers (sklearn's
@@ -117,7 +117,7 @@ def k_diagnostics(
     X,
     k_values=K_RANGE,
     *,
-    random_state=0,
+    random_state=DEFAULT_SEED,
     sample_size=10_000,
     n_init=SWEEP_N_INIT,
 ) -> KDiagnostics:

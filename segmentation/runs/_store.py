@@ -1,29 +1,4 @@
-"""Saved runs: a file-based store of segmentations that survives restarts.
-
-The command line (``--save``) and the app save a run; the JSON API loads it to
-score new customers with the run's fitted models (DESIGN section 8).
-
-Location
-    ``<data_dir>/runs/`` where :func:`data_dir` is the environment variable
-    ``SEGMENTATION_DATA_DIR``, or ``data/`` under the current working directory
-    when it is unset.
-Layout
-    ``runs/<run_id>/report.json`` (the run report of
-    :func:`segmentation.outputs.run_report` plus ``id``, ``created`` and
-    ``source``), ``customers.csv`` (the labelled customer CSV), ``model.pkl``
-    (the pickled :class:`segmentation.pipeline.Segmentation`) and
-    ``prepared.pkl`` (the pickled :class:`segmentation.pipeline.PreparedData`,
-    so that the app can reopen the run's panels; runs saved before it was added
-    have none and can still be scored). A run is written
-    in a hidden temporary folder and renamed into place in one step, so a crash
-    never leaves half a run.
-Retention
-    The newest ``max_runs`` runs are kept (default 50, environment variable
-    ``SEGMENTATION_MAX_RUNS``); older ones are deleted on save.
-
-``model.pkl`` and ``prepared.pkl`` are pickles: load runs only from a folder you
-trust.
-"""
+"""The saved-run store: :class:`RunStore` (layout in :mod:`segmentation.runs`)."""
 
 from __future__ import annotations
 
@@ -34,54 +9,29 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from segmentation import _run_files, outputs
-from segmentation._run_ids import (
-    CUSTOMERS_FILE,
-    DEFAULT_DATA_DIR,
-    DEFAULT_MAX_RUNS,
-    ENV_DATA_DIR,
-    ENV_MAX_RUNS,
-    MODEL_FILE,
-    PREPARED_FILE,
-    REPORT_FILE,
+from filelock import FileLock
+
+from segmentation import reports
+from segmentation.errors import RunNotFoundError, SegmentationError
+from segmentation.results import PreparedData, Segmentation
+from segmentation.runs import _files as _run_files
+from segmentation.runs._ids import (
     RUN_ID_PATTERN,
     SOURCES,
-    NotReopenableError,
-    RunNotFoundError,
     check_run_id,
     data_dir,
     parse_max_runs,
 )
-from segmentation.errors import SegmentationError
-from segmentation.run_summary import run_summary
 
-if TYPE_CHECKING:
-    from segmentation.pipeline import PreparedData, Segmentation
-
-__all__ = [
-    "CUSTOMERS_FILE",
-    "DEFAULT_DATA_DIR",
-    "DEFAULT_MAX_RUNS",
-    "ENV_DATA_DIR",
-    "ENV_MAX_RUNS",
-    "MEMORY_RUNS",
-    "MODEL_FILE",
-    "PREPARED_FILE",
-    "REPORT_FILE",
-    "RUN_ID_PATTERN",
-    "SOURCES",
-    "NotReopenableError",
-    "RunNotFoundError",
-    "RunStore",
-    "SavedRun",
-    "check_run_id",
-    "data_dir",
-]
+__all__ = ["MEMORY_RUNS", "RunStore", "SavedRun"]
 
 #: Loaded runs kept in memory per store (a run holds its customer table).
 MEMORY_RUNS = 8
+#: The lock file every save holds (in the data folder, beside ``runs/``), and how
+#: long a save waits for it.
+SAVE_LOCK_FILE = "runs.lock"
+SAVE_LOCK_SECONDS = 120
 
 
 @dataclass
@@ -91,7 +41,7 @@ class SavedRun:
     Attributes
     ----------
     metadata : dict
-        The run report (:func:`segmentation.outputs.run_report`) plus ``id``,
+        The run report (:func:`segmentation.reports.run_report`) plus ``id``,
         ``created`` (ISO 8601, UTC) and ``source`` ("cli" or "app").
     segmentation : Segmentation
         The labelled customers and the fitted models.
@@ -166,14 +116,63 @@ class RunStore:
         """
         if source not in SOURCES:
             raise SegmentationError(f"source must be one of {SOURCES}, got {source!r}")
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        with self._save_lock():
+            return self._save(prepared, segmentation, source)
+
+    def save_once(
+        self, prepared: PreparedData, segmentation: Segmentation, *, source="app"
+    ) -> tuple[str, bool]:
+        """Save a run unless one of the same data and settings is saved already.
+
+        "The same" is :meth:`find`'s test (sha256, column mapping, k, anomaly
+        share, seed). The look-up and the save hold one file lock, so two
+        processes (two app workers, or the app and the command line) that save
+        the same run at once get one run.
+
+        Parameters
+        ----------
+        prepared, segmentation, source
+            As :meth:`save`.
+
+        Returns
+        -------
+        run_id : str
+        created : bool
+            False when an existing run's id is returned.
+
+        Raises
+        ------
+        SegmentationError, OSError
+            As :meth:`save`.
+        """
+        if source not in SOURCES:
+            raise SegmentationError(f"source must be one of {SOURCES}, got {source!r}")
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        with self._save_lock():
+            found = self.find(
+                prepared.sha256,
+                segmentation.k,
+                segmentation.anomaly_share,
+                segmentation.seed,
+                prepared.mapping,
+            )
+            if found is not None:
+                return found, False
+            return self._save(prepared, segmentation, source), True
+
+    def _save_lock(self) -> FileLock:
+        """Return the lock every save holds, across threads and processes (a file)."""
+        return FileLock(self.root / SAVE_LOCK_FILE, timeout=SAVE_LOCK_SECONDS)
+
+    def _save(self, prepared: PreparedData, segmentation: Segmentation, source) -> str:
         created = datetime.now(UTC)
         base = f"{created:%Y%m%dT%H%M%S}-{prepared.sha256[:8]}-k{segmentation.k}"
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
         temp = _run_files.new_temp_folder(self.runs_dir)
         metadata = {
             "created": created.isoformat(timespec="microseconds"),
             "source": source,
-            **outputs.run_report(prepared, segmentation),
+            **reports.run_report(prepared, segmentation),
         }
         try:
             _run_files.write_run_files(temp, prepared, segmentation)
@@ -314,7 +313,7 @@ class RunStore:
         return saved
 
     def summary(self, run_id: str) -> dict:
-        """Return :func:`segmentation.run_summary.run_summary` of a saved run.
+        """Return :func:`segmentation.reports.run_summary` of a saved run.
 
         Raises
         ------
@@ -322,4 +321,4 @@ class RunStore:
             For an unknown or invalid id.
         """
         saved = self.load(run_id)
-        return run_summary(run_id, saved.metadata, saved.segmentation)
+        return reports.run_summary(run_id, saved.metadata, saved.segmentation)

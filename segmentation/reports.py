@@ -1,21 +1,25 @@
-"""What a run hands back: the labelled customer CSV and the run report.
+"""What a run hands back: the labelled customer CSV, the run report, summaries.
 
-Both are written the same way by the command line and the app, so a download
-and a CLI run on the same file and settings give the same bytes.
+Both files are written the same way by the command line and the app, so a
+download and a CLI run on the same file and settings give the same bytes.
+:func:`run_summary` is what the JSON API serves for a saved run, and
+:func:`json_scalar` is the one rule for turning a table cell into JSON.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 from importlib import metadata
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from segmentation import schema
 
 if TYPE_CHECKING:
-    from segmentation.pipeline import PreparedData, Segmentation
+    from segmentation.results import PreparedData, Segmentation
 
 #: A text cell starting with one of these is run as a formula by spreadsheets
 #: (OWASP "CSV injection"); such cells are prefixed with a single quote.
@@ -177,18 +181,93 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         "diagnostics": diagnostics,
         "stability": segmentation.stability,
         "customers": len(segmentation.customers),
-        "value_clusters": _records(personas),
-        "grid": _records(grid_summary(segmentation.customers)),
+        "value_clusters": json_records(personas),
+        "grid": json_records(grid_summary(segmentation.customers)),
         "versions": _versions(),
     }
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain-Python dicts (numpy scalars turned into int/float/str)."""
+def json_scalar(value: object) -> object:
+    """Return a JSON-ready scalar.
+
+    Parameters
+    ----------
+    value : object
+        A table cell: a numpy or Python scalar, a string, a timestamp, or missing.
+
+    Returns
+    -------
+    object
+        ``None`` for a missing value (None, NaN, NaT, ``pd.NA``) and for a
+        non-finite float (JSON has no NaN or infinity); the built-in Python
+        scalar for a numpy scalar; anything else unchanged.
+    """
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
+        return None
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Return a table's rows as dicts of :func:`json_scalar` values."""
     return [
-        {
-            key: (value.item() if hasattr(value, "item") else value)
-            for key, value in row.items()
-        }
+        {key: json_scalar(value) for key, value in row.items()}
         for row in frame.to_dict(orient="records")
     ]
+
+
+def run_summary(run_id: str, metadata: dict, segmentation: Segmentation) -> dict:
+    """Return a saved run's value clusters and value × style cells, JSON-ready.
+
+    Parameters
+    ----------
+    run_id : str
+        The run's id.
+    metadata : dict
+        The run's ``report.json`` (``input.file``, ``created``, ``as_of``...).
+    segmentation : Segmentation
+        The run's labelled customers and fitted models.
+
+    Returns
+    -------
+    dict
+        ``run_id``, ``file``, ``created``, ``as_of``, ``k``, ``customers``;
+        ``value_clusters``: one dict per value cluster (value_cluster,
+        value_tier, persona, description, action, customers, revenue_share
+        0..1, median_recency_days, median_frequency, median_monetary);
+        ``grid``: one dict per non-empty cell of :func:`grid_summary` plus its
+        cluster's persona. Non-finite floats become None.
+    """
+    seg, meta = segmentation, metadata
+    return {
+        "run_id": run_id,
+        "file": meta["input"]["file"],
+        "created": meta["created"],
+        "as_of": meta["as_of"],
+        "k": seg.k,
+        "customers": len(seg.customers),
+        "value_clusters": json_records(_cluster_table(seg)),
+        "grid": json_records(_grid_table(seg)),
+    }
+
+
+def _persona_names(seg: Segmentation) -> pd.DataFrame:
+    """persona, description, action per value_cluster (where the table has them)."""
+    personas = seg.personas.loc[:, ~seg.personas.columns.duplicated()]
+    wanted = [c for c in ("persona", "description", "action") if c in personas]
+    return personas[wanted].rename_axis(schema.VALUE_CLUSTER)
+
+
+def _cluster_table(seg: Segmentation) -> pd.DataFrame:
+    table = group_profile(seg.customers, schema.VALUE_CLUSTER, schema.VALUE_TIER)
+    return table.join(_persona_names(seg)).reset_index()
+
+
+def _grid_table(seg: Segmentation) -> pd.DataFrame:
+    grid = grid_summary(seg.customers)
+    persona = _persona_names(seg)[["persona"]].reset_index()
+    return grid.merge(persona, on=schema.VALUE_CLUSTER, how="left")

@@ -1,6 +1,6 @@
 """A cheap look at the first rows of an export, for choosing columns by hand.
 
-Private helper of :mod:`segmentation.loading` (which re-exports
+Private helper of :mod:`segmentation.io` (which re-exports
 :func:`file_preview`).
 
 When no column matches a synonym, the user chooses the columns by name; a few
@@ -19,7 +19,7 @@ import io
 
 import pandas as pd
 
-from segmentation._io_csv import decode  # the loader's own encoding choice
+from segmentation.io._csv import decode  # the loader's own encoding choice
 
 #: Bytes of a CSV read for the preview, rows scanned for the header, rows shown.
 SAMPLE_BYTES = 64 * 1024

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation import schema
+from segmentation.reports import json_scalar
 
 __all__ = [
     "EXAMPLES_PER_REASON",
@@ -174,13 +175,6 @@ class CleaningReport:
         )
 
 
-def _plain(value: object) -> object:
-    """Return a JSON-ready scalar: ``None`` for missing, built-ins for numpy."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def report_examples(lines: pd.DataFrame, bucket: np.ndarray) -> list[dict]:
     """Return up to :data:`EXAMPLES_PER_REASON` lines of every dropped bucket.
 
@@ -205,8 +199,8 @@ def report_examples(lines: pd.DataFrame, bucket: np.ndarray) -> list[dict]:
             continue
         for row in np.flatnonzero(bucket == code)[:EXAMPLES_PER_REASON]:
             line = lines.iloc[row]
-            example = {"reason": str(reason), "row": _plain(lines.index[row])}
+            example = {"reason": str(reason), "row": json_scalar(lines.index[row])}
             for column in columns:
-                example[column] = _plain(line[column]) if column in line else None
+                example[column] = json_scalar(line[column]) if column in line else None
             out.append(example)
     return out

@@ -9,7 +9,7 @@ each condition over the whole input (non-exclusively) and keeps a few examples.
 >>> report.to_frame()                                           # doctest: +SKIP
 
 The buckets, their descriptions and the report live in
-:mod:`segmentation.cleaning_report`; they are re-exported here.
+:mod:`segmentation.cleaning._report`; :mod:`segmentation.cleaning` exports both.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 
 from segmentation import schema
-from segmentation.cleaning_report import (
-    EXAMPLES_PER_REASON,
+from segmentation.cleaning._report import (
     FLAG_DESCRIPTIONS,
-    REASON_DESCRIPTIONS,
     REASONS,
     CleaningReport,
     LineReason,
@@ -30,13 +28,8 @@ from segmentation.cleaning_report import (
 from segmentation.errors import ColumnMappingError, SegmentationError
 
 __all__ = [
-    "EXAMPLES_PER_REASON",
-    "FLAG_DESCRIPTIONS",
     "NON_PRODUCT_CODES",
     "NON_PRODUCT_PREFIXES",
-    "REASON_DESCRIPTIONS",
-    "CleaningReport",
-    "LineReason",
     "classify_lines",
     "clean_transactions",
 ]
@@ -200,7 +193,7 @@ def classify_lines(lines: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     lines : pandas.DataFrame of shape (n_lines, n_columns)
-        Canonical invoice lines (see :mod:`segmentation.loading`): at least
+        Canonical invoice lines (see :mod:`segmentation.io`): at least
         ``customer_id``, ``invoice_date``, ``quantity`` and ``unit_price`` or
         ``amount``; ``invoice_id`` and ``stock_code`` are used when present.
 
@@ -250,7 +243,7 @@ def clean_transactions(
     Parameters
     ----------
     lines : pandas.DataFrame of shape (n_lines, n_columns)
-        Canonical invoice lines as :func:`segmentation.loading.load_transactions`
+        Canonical invoice lines as :func:`segmentation.io.load_transactions`
         gives them: ``customer_id``, ``invoice_date``, ``quantity`` and
         ``unit_price`` or ``amount`` are required; ``invoice_id`` and
         ``stock_code`` are used when present. Not modified.

@@ -1,6 +1,6 @@
 """Read workbook bytes (.xlsx, .xlsm, .xls) with fastexcel (Rust calamine).
 
-Private helper of :mod:`segmentation.loading`. Chooses the first sheet whose header
+Private helper of :mod:`segmentation.io`. Chooses the first sheet whose header
 (on row 1, or found among the first 20 rows below title rows) gives the required
 columns, then every later sheet with the same header; the rest are skipped.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation import schema
-from segmentation._io_columns import map_columns, maps_required, unique_headers
 from segmentation.errors import InputFileError, LimitExceededError
+from segmentation.io._columns import map_columns, maps_required, unique_headers
 
 #: Rows searched for the header (title and blank rows may come first).
 HEADER_SEARCH_ROWS = 20
@@ -102,9 +102,8 @@ def _headers(sheet) -> list[str]:
 class _Reader:
     """fastexcel reader with the sheet-level limits applied before conversion."""
 
-    def __init__(self, data: bytes, name: str, limits, on_long_parse=None) -> None:
+    def __init__(self, data: bytes, name: str, limits) -> None:
         self.name, self.limits, self.rows_so_far = name, limits, 0
-        self.on_long_parse: Callable[[], object] | None = on_long_parse
         try:
             self.book = fastexcel.read_excel(data)
             self.sheet_names = list(self.book.sheet_names)
@@ -112,9 +111,6 @@ class _Reader:
             raise InputFileError(f"{name} cannot be read as a workbook: {exc}") from exc
 
     def load(self, idx: int, header_row: int | None, n_rows: int | None = None):
-        if n_rows is None and self.on_long_parse is not None:
-            self.on_long_parse()  # once, before the first whole-sheet parse
-            self.on_long_parse = None
         try:
             sheet = self.book.load_sheet(
                 idx,
@@ -178,11 +174,8 @@ def read_workbook(
     name: str,
     limits,
     overrides: Mapping[str, str] | None,
-    on_long_parse: Callable[[], object] | None = None,
 ) -> RawWorkbook:
     """Read the data sheets of a workbook as raw frames (file's own headers).
-
-    ``on_long_parse()`` is called once, just before the first whole sheet is parsed.
 
     Raises
     ------
@@ -195,7 +188,7 @@ def read_workbook(
         No sheet has a header giving the required columns (the message lists the
         first non-empty sheet's headers).
     """
-    reader = _Reader(data, name, limits, on_long_parse)
+    reader = _Reader(data, name, limits)
     sheets: list[RawSheet] = []
     skipped: list[str] = []
     notes: list[str] = []

@@ -15,21 +15,17 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from segmentation import outputs
-from segmentation._run_ids import (
+from segmentation import reports
+from segmentation.errors import NotReopenableError, RunNotFoundError, SegmentationError
+from segmentation.results import PreparedData, Segmentation
+from segmentation.runs import _pickles
+from segmentation.runs._ids import (
     CUSTOMERS_FILE,
     MODEL_FILE,
     PREPARED_FILE,
     REPORT_FILE,
-    NotReopenableError,
-    RunNotFoundError,
 )
-from segmentation.errors import SegmentationError
-
-if TYPE_CHECKING:
-    from segmentation.pipeline import PreparedData, Segmentation
 
 #: Temporary folders older than this (seconds) are leftovers of a crash.
 STALE_SECONDS = 3600
@@ -51,7 +47,7 @@ def write_run_files(
     folder: Path, prepared: PreparedData, segmentation: Segmentation
 ) -> None:
     """Write ``customers.csv``, ``model.pkl`` and ``prepared.pkl`` into ``folder``."""
-    csv = outputs.customers_csv(segmentation.customers)
+    csv = reports.customers_csv(segmentation.customers)
     (folder / CUSTOMERS_FILE).write_text(csv, "utf-8")
     _write_pickle(folder / MODEL_FILE, segmentation)
     _write_pickle(folder / PREPARED_FILE, prepared)
@@ -148,8 +144,6 @@ def read_run(folder: Path, run_id: str) -> tuple[dict, Segmentation]:
     SegmentationError
         When ``model.pkl`` cannot be read or does not hold a Segmentation.
     """
-    from segmentation.pipeline import Segmentation
-
     try:
         metadata = json.loads((folder / REPORT_FILE).read_text("utf-8"))
         segmentation = _read_pickle(
@@ -174,8 +168,6 @@ def read_prepared(folder: Path, run_id: str) -> PreparedData:
     SegmentationError
         When ``prepared.pkl`` cannot be read or does not hold PreparedData.
     """
-    from segmentation.pipeline import PreparedData
-
     if not (folder / REPORT_FILE).is_file():
         raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
     try:
@@ -198,7 +190,7 @@ def _read_pickle(path: Path, run_id: str, advice: str = "") -> object:
     """Unpickle ``path``; FileNotFoundError is left to the caller."""
     try:
         with path.open("rb") as handle:
-            return pickle.load(handle)
+            return _pickles.load(handle)
     except _UNREADABLE as err:
         raise SegmentationError(
             f"run {run_id}: {path.name} cannot be read ({err}){advice}",

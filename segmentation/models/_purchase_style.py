@@ -2,7 +2,7 @@
 
 :class:`PurchaseStyle` flags anomalies with an ``IsolationForest``, then Bulk
 buyers by a units-per-line rule, and puts each verdict in words (DESIGN
-section 6). Re-exported by :mod:`segmentation.clustering`.
+section 6). Re-exported by :mod:`segmentation.models`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from segmentation import schema
-from segmentation._model_inputs import check_features, log_scaler
 from segmentation.errors import SegmentationError
+from segmentation.models._inputs import check_features, log_scaler
+from segmentation.settings import DEFAULT_ANOMALY_SHARE, DEFAULT_SEED
 
 __all__ = ["BULK_FACTOR", "REASON_PHRASES", "SECOND_REASON_Z", "PurchaseStyle"]
 
@@ -93,7 +94,13 @@ class PurchaseStyle(BaseEstimator):
         Style reason per fitted customer ("" for Regular).
     """
 
-    def __init__(self, anomaly_share=0.02, *, bulk_factor=BULK_FACTOR, random_state=0):
+    def __init__(
+        self,
+        anomaly_share=DEFAULT_ANOMALY_SHARE,
+        *,
+        bulk_factor=BULK_FACTOR,
+        random_state=DEFAULT_SEED,
+    ):
         self.anomaly_share = anomaly_share
         self.bulk_factor = bulk_factor
         self.random_state = random_state

@@ -2,7 +2,7 @@
 
 :class:`ValueTiers` numbers its clusters 0..k-1 in ascending value (DESIGN
 section 6) and keeps a per-tier profile. Re-exported by
-:mod:`segmentation.clustering`.
+:mod:`segmentation.models`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from segmentation import schema
-from segmentation._model_inputs import (
+from segmentation.errors import TooFewCustomersError
+from segmentation.models._inputs import (
     KMEANS_THREADS,
     N_INIT,
     check_features,
     check_k,
     log_scaler,
 )
-from segmentation.errors import TooFewCustomersError
 from segmentation.personas import tier_names
+from segmentation.settings import DEFAULT_K, DEFAULT_SEED
 
 __all__ = ["ValueTiers"]
 
@@ -77,7 +78,9 @@ class ValueTiers(ClusterMixin, BaseEstimator):
         :func:`segmentation.personas.tier_names` of k.
     """
 
-    def __init__(self, n_clusters=3, *, random_state=0, n_init=N_INIT):
+    def __init__(
+        self, n_clusters=DEFAULT_K, *, random_state=DEFAULT_SEED, n_init=N_INIT
+    ):
         self.n_clusters = n_clusters
         self.random_state = random_state
         self.n_init = n_init

@@ -1,6 +1,6 @@
 """Turn raw columns (text, or a workbook reader's guesses) into the canonical dtypes.
 
-Private helper of :mod:`segmentation.loading`. Never raises on a bad cell: a value
+Private helper of :mod:`segmentation.io`. Never raises on a bad cell: a value
 that is not a number or not a date becomes NaN / NaT, and cleaning counts it.
 """
 

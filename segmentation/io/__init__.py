@@ -1,0 +1,36 @@
+"""Bytes or a path -> canonical, typed invoice lines and the column mapping used.
+
+Every format quirk lives in this package (DESIGN section 3): the format from the
+file's bytes (``_format``), CSV dialects and encodings (``_csv``), workbooks
+(``_excel``), header synonyms and the mapping (``_columns``), typing of every
+column (``_dtypes``) and the first rows shown to a user who maps columns
+(``_preview``). The rest of the engine sees only :func:`load_transactions`.
+"""
+
+from __future__ import annotations
+
+from segmentation.io._columns import map_columns
+from segmentation.io._format import detect_format
+from segmentation.io._loading import (
+    COMMAND_LINE_LIMITS,
+    DEFAULT_LIMITS,
+    FILE_FORMATS,
+    WORKBOOK_EXTENSIONS,
+    Limits,
+    LoadedTable,
+    load_transactions,
+)
+from segmentation.io._preview import file_preview
+
+__all__ = [
+    "COMMAND_LINE_LIMITS",
+    "DEFAULT_LIMITS",
+    "FILE_FORMATS",
+    "WORKBOOK_EXTENSIONS",
+    "Limits",
+    "LoadedTable",
+    "detect_format",
+    "file_preview",
+    "load_transactions",
+    "map_columns",
+]

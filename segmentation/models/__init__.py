@@ -1,0 +1,42 @@
+"""The two segmentations and the choice of k (DESIGN section 6).
+
+* :class:`ValueTiers` – k-means on standardised ``log1p`` recency, frequency and
+  monetary; clusters renumbered 0..k-1 in ascending value.
+* :class:`PurchaseStyle` – Regular / Bulk / Anomaly, with a reason in words.
+* :func:`k_diagnostics` – inertia, silhouette, Davies–Bouldin and Calinski–Harabasz
+  for k = 2..10 and a recommended k; :func:`stability` – mean adjusted Rand index.
+
+Input is the customer feature table of :func:`segmentation.features.customer_features`
+(index ``customer_id``); only the columns each model names are read. Each model
+lives in a private module (``_value_tiers``, ``_purchase_style``,
+``_diagnostics``; ``_inputs`` holds the input check and the feature scaling they
+share); the public names are these.
+"""
+
+from __future__ import annotations
+
+from segmentation.models._diagnostics import (
+    KDiagnostics,
+    k_diagnostics,
+    silhouette_scores,
+    stability,
+)
+from segmentation.models._inputs import check_features
+from segmentation.models._purchase_style import (
+    BULK_FACTOR,
+    REASON_PHRASES,
+    PurchaseStyle,
+)
+from segmentation.models._value_tiers import ValueTiers
+
+__all__ = [
+    "BULK_FACTOR",
+    "REASON_PHRASES",
+    "KDiagnostics",
+    "PurchaseStyle",
+    "ValueTiers",
+    "check_features",
+    "k_diagnostics",
+    "silhouette_scores",
+    "stability",
+]

@@ -1,0 +1,90 @@
+"""The result types of a run: what ``prepare`` and ``segment`` return.
+
+Saved runs and the app's store pickle them.
+
+This module sits at the bottom of the engine: it imports nothing of the engine
+but the types it names (for type checkers only), so every other module can use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from segmentation.cleaning import CleaningReport
+    from segmentation.models import KDiagnostics, PurchaseStyle, ValueTiers
+
+__all__ = ["PreparedData", "Segmentation"]
+
+
+@dataclass
+class PreparedData:
+    """Everything :func:`segment` needs, and what the cleaning receipt shows.
+
+    Attributes
+    ----------
+    source_name, sha256, file_format : str
+        The input file's name, content hash and format ("csv", "xlsx", "xls").
+    mapping : dict of str to str
+        Canonical column -> the file's header.
+    report : CleaningReport
+        One bucket per line; ``report.to_frame()`` is the receipt table.
+    as_of : pandas.Timestamp
+        Reference date for recency and tenure (midnight).
+    features : pandas.DataFrame
+        Index ``customer_id``; columns ``schema.FEATURE_COLUMNS``.
+    diagnostics : KDiagnostics or None
+        The k = 2..10 sweep (``table``, ``recommended_k``, ``rule``).
+    sheets_read, sheets_skipped, notes : list of str
+        Workbook sheets, and every assumption made while reading.
+    """
+
+    source_name: str
+    sha256: str
+    file_format: str
+    mapping: dict[str, str]
+    report: CleaningReport
+    as_of: pd.Timestamp
+    features: pd.DataFrame
+    diagnostics: KDiagnostics | None = None
+    sheets_read: list[str] = field(default_factory=list)
+    sheets_skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Segmentation:
+    """One k's labelled customers and the fitted models.
+
+    Attributes
+    ----------
+    k, seed : int
+        Number of value tiers and the random seed of every model.
+    anomaly_share : float
+        Share of customers the anomaly model flags (0..0.5).
+    customers : pandas.DataFrame
+        One row per customer, columns ``schema.OUTPUT_COLUMNS`` (RangeIndex).
+    personas : pandas.DataFrame
+        Index ``value_cluster``: value_tier, persona, description, action,
+        customers, revenue_share, median recency_days / frequency / monetary.
+    value_model : ValueTiers
+    style_model : PurchaseStyle
+    score_tables : dict of str to pandas.Series
+        For each of recency_days, frequency, monetary: the training values
+        (sorted index) and the quintile score each got, to score new customers.
+    stability : float or None
+        Mean adjusted Rand index of the chosen k across seeds.
+    """
+
+    k: int
+    seed: int
+    anomaly_share: float
+    customers: pd.DataFrame
+    personas: pd.DataFrame
+    value_model: ValueTiers
+    style_model: PurchaseStyle
+    score_tables: dict[str, pd.Series]
+    stability: float | None = None
