@@ -21,7 +21,6 @@ CELL = "cell"
 CLUSTER = "cluster"
 CUSTOMER_IDS = "customer_ids"
 REGION = "region"
-SELECTION_KINDS: tuple[str, ...] = (CELL, CLUSTER, CUSTOMER_IDS, REGION)
 #: The kinds made on the scatter itself (plotly draws them; no re-render).
 SCATTER_KINDS: tuple[str, ...] = (CUSTOMER_IDS, REGION)
 

@@ -9,25 +9,19 @@ from __future__ import annotations
 
 from segmentation.cleaning._clean import (
     NON_PRODUCT_CODES,
-    NON_PRODUCT_PREFIXES,
     classify_lines,
     clean_transactions,
 )
 from segmentation.cleaning._report import (
-    EXAMPLES_PER_REASON,
     FLAG_DESCRIPTIONS,
     REASON_DESCRIPTIONS,
-    REASONS,
     CleaningReport,
     LineReason,
 )
 
 __all__ = [
-    "EXAMPLES_PER_REASON",
     "FLAG_DESCRIPTIONS",
     "NON_PRODUCT_CODES",
-    "NON_PRODUCT_PREFIXES",
-    "REASONS",
     "REASON_DESCRIPTIONS",
     "CleaningReport",
     "LineReason",

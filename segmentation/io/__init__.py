@@ -10,7 +10,6 @@ column (``_dtypes``) and the first rows shown to a user who maps columns
 from __future__ import annotations
 
 from segmentation.io._columns import map_columns
-from segmentation.io._format import detect_format
 from segmentation.io._loading import (
     COMMAND_LINE_LIMITS,
     DEFAULT_LIMITS,
@@ -29,7 +28,6 @@ __all__ = [
     "WORKBOOK_EXTENSIONS",
     "Limits",
     "LoadedTable",
-    "detect_format",
     "file_preview",
     "load_transactions",
     "map_columns",

@@ -25,7 +25,6 @@ EXCEL_EPOCH = "1899-12-30"
 DATETIME_DTYPE = "datetime64[us]"
 ID_COLUMNS = (schema.INVOICE_ID, schema.CUSTOMER_ID, schema.STOCK_CODE)
 NUMBER_COLUMNS = (schema.QUANTITY, schema.UNIT_PRICE, schema.AMOUNT)
-TEXT_COLUMNS = (schema.DESCRIPTION, schema.COUNTRY)
 
 _CURRENCY = r"[€£$¥\s\u00a0\u202f']|(?i:eur|gbp|usd|chf)"
 _COMMA_DECIMAL = re.compile(

@@ -21,21 +21,15 @@ from segmentation.models._diagnostics import (
     silhouette_scores,
     stability,
 )
-from segmentation.models._inputs import check_features
 from segmentation.models._purchase_style import (
-    BULK_FACTOR,
-    REASON_PHRASES,
     PurchaseStyle,
 )
 from segmentation.models._value_tiers import ValueTiers
 
 __all__ = [
-    "BULK_FACTOR",
-    "REASON_PHRASES",
     "KDiagnostics",
     "PurchaseStyle",
     "ValueTiers",
-    "check_features",
     "k_diagnostics",
     "silhouette_scores",
     "stability",

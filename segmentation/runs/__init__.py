@@ -33,33 +33,24 @@ from __future__ import annotations
 
 from segmentation.errors import NotReopenableError, RunNotFoundError
 from segmentation.runs._ids import (
-    CUSTOMERS_FILE,
     DEFAULT_DATA_DIR,
     ENV_DATA_DIR,
     ENV_MAX_RUNS,
-    MODEL_FILE,
     PREPARED_FILE,
-    REPORT_FILE,
-    check_run_id,
     data_dir,
 )
 from segmentation.runs._pickles import load as load_pickle
-from segmentation.runs._store import MEMORY_RUNS, RunStore, SavedRun
+from segmentation.runs._store import RunStore, SavedRun
 
 __all__ = [
-    "CUSTOMERS_FILE",
     "DEFAULT_DATA_DIR",
     "ENV_DATA_DIR",
     "ENV_MAX_RUNS",
-    "MEMORY_RUNS",
-    "MODEL_FILE",
     "PREPARED_FILE",
-    "REPORT_FILE",
     "NotReopenableError",
     "RunNotFoundError",
     "RunStore",
     "SavedRun",
-    "check_run_id",
     "data_dir",
     "load_pickle",
 ]

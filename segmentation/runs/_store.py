@@ -284,6 +284,19 @@ class RunStore:
     def load(self, run_id: str) -> SavedRun:
         """Return a saved run with its fitted models (cached in memory by id).
 
+        Parameters
+        ----------
+        run_id : str
+            A run id of :meth:`list`.
+
+        Returns
+        -------
+        SavedRun
+            ``metadata`` (the run's ``report.json`` as a dict) and
+            ``segmentation`` (the unpickled :class:`segmentation.Segmentation`,
+            whose models score new customers). Runs saved by an older layout of
+            the engine are read through :func:`segmentation.runs.load_pickle`.
+
         Raises
         ------
         RunNotFoundError
@@ -313,7 +326,20 @@ class RunStore:
         return saved
 
     def summary(self, run_id: str) -> dict:
-        """Return :func:`segmentation.reports.run_summary` of a saved run.
+        """Return the JSON-ready summary of a saved run (what the API serves).
+
+        Parameters
+        ----------
+        run_id : str
+            A run id of :meth:`list`.
+
+        Returns
+        -------
+        dict
+            :func:`segmentation.reports.run_summary`: ``run_id``, ``file``,
+            ``created``, ``as_of``, ``k``, ``customers``, one dict per value
+            cluster (``value_clusters``) and per non-empty value × style cell
+            (``grid``).
 
         Raises
         ------
