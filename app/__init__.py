@@ -10,10 +10,16 @@ so ``assets/style.css`` carries the few layout rules it needs.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+#: The stylesheet: ``assets/`` of the checkout, or where ``pip install .`` put it.
+ASSETS = (
+    ROOT / "assets"
+    if (ROOT / "assets").is_dir()
+    else Path(sys.prefix) / "share" / "segmentation-studio" / "assets"
+)
 TITLE = "Customer Segmentation Studio"
 
 

@@ -191,10 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-if __name__ == "__main__":
+def entry_point() -> None:
+    """Run :func:`main` and exit with its code (the ``segmentation`` command)."""
     exit_code = main()
     # Interpreter shutdown would garbage-collect every object of the ~1,400
     # modules scikit-learn imports, 0.2-0.3 s after the work is done; frozen
     # objects are skipped (the OS frees the memory anyway).
     gc.freeze()
     sys.exit(exit_code)
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -51,7 +51,7 @@ def _report(progress: ProgressCallback | None, step: str, fraction: float) -> No
 
 
 def prepare(
-    source: str | os.PathLike | bytes,
+    source: str | os.PathLike | bytes | pd.DataFrame,
     *,
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -65,8 +65,10 @@ def prepare(
 
     Parameters
     ----------
-    source : str, path-like or bytes
-        The export: a path, or an upload's raw bytes (then give ``filename``).
+    source : str, path-like, bytes or pandas.DataFrame
+        The export: a path, an upload's raw bytes (then give ``filename``), or
+        a DataFrame of invoice lines with the export's headers (read as the CSV
+        it writes).
     filename : str, optional
         Name used in messages and for the format when ``source`` is bytes.
     mapping : mapping of str to str, optional

@@ -124,6 +124,11 @@ class LoadedTable:
 
 def _read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
     """Return the bytes and the name for messages; the size is checked first."""
+    if isinstance(source, pd.DataFrame):
+        # A notebook's table is read as the CSV it writes, by the same rules as
+        # any export (header synonyms, dates, numbers, the receipt).
+        source = source.to_csv(index=False).encode("utf-8")
+        filename = filename or "dataframe.csv"
     if isinstance(source, bytes | bytearray | memoryview):
         data, name = bytes(source), filename or "upload"
         size = len(data)
@@ -147,7 +152,7 @@ def _read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, s
 
 
 def load_transactions(
-    source: str | os.PathLike | bytes,
+    source: str | os.PathLike | bytes | pd.DataFrame,
     *,
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -157,8 +162,10 @@ def load_transactions(
 
     Parameters
     ----------
-    source : str, os.PathLike or bytes
-        A path, or the raw bytes of an upload.
+    source : str, os.PathLike, bytes or pandas.DataFrame
+        A path, the raw bytes of an upload, or a table of invoice lines (one row
+        per line, the export's own headers), which is read as the CSV it
+        writes (``DataFrame.to_csv(index=False)``).
     filename : str, optional
         Name used in messages and for the extension (default: the path's name,
         or "upload" for bytes).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import sysconfig
 from pathlib import Path
 
 from segmentation.errors import RunNotFoundError, SegmentationError
@@ -27,11 +28,11 @@ PREPARED_FILE = "prepared.pkl"
 #: An installed package (no project root beside it) uses ``data/`` under the
 #: working directory.
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = (
-    _PROJECT_ROOT / "data"
-    if (_PROJECT_ROOT / "pyproject.toml").is_file()
-    else Path.cwd() / "data"
+_INSTALLED = any(
+    _PROJECT_ROOT == Path(sysconfig.get_path(scheme)).resolve()
+    for scheme in ("purelib", "platlib")
 )
+DEFAULT_DATA_DIR = (Path.cwd() if _INSTALLED else _PROJECT_ROOT) / "data"
 
 
 def data_dir() -> Path:
