@@ -8,7 +8,7 @@ and Calinski–Harabasz (Calinski & Harabasz 1974), as computed by scikit-learn.
 
 from __future__ import annotations
 
-from app import scatter_points
+from app.figures import scatter_points
 from segmentation import schema
 
 #: One short sentence per customer feature, for hovers and the selected table.

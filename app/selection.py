@@ -7,14 +7,15 @@ The browser's selection store holds one of (DESIGN section 7):
 * ``{"cluster": n}``: a persona card (value cluster ``n``);
 * ``{"customer_ids": [...]}``: a box or lasso selection on the scatter;
 * ``{"region": {"box": ...} or {"lasso": ...}}``: a box or lasso on a scatter that
-  draws a sample (:mod:`app.scatter_points`): every customer inside the shape.
+  draws a sample (:mod:`app.figures.scatter_points`): every customer inside the
+  shape.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from app.scatter_points import region_mask
+from app.figures import region_mask
 from segmentation import schema
 
 CELL = "cell"

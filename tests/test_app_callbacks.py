@@ -16,8 +16,9 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 import segmentation
-from app import create_app, ids, scatter_points, storage
+from app import create_app, ids, storage
 from app.callbacks import download, errors, panels, selection, upload
+from app.figures import scatter_points
 from segmentation import pipeline, schema
 from segmentation.__main__ import main
 from segmentation.errors import SegmentationError

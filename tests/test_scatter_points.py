@@ -7,8 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from app import figures, scatter_points
-from app.scatter_points import region_from_selection, region_mask, sample_positions
+from app import figures
+from app.figures import scatter_points
+from app.figures.scatter_points import (
+    region_from_selection,
+    region_mask,
+    sample_positions,
+)
 from app.selection import REGION, describe, selection_mask
 from segmentation import schema
 

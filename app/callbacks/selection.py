@@ -7,7 +7,7 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from app import ids
 from app.callbacks.common import current_segmentation
 from app.components.selected import selection_summary, selection_table
-from app.scatter_points import is_sampled, region_from_selection
+from app.figures import is_sampled, region_from_selection
 from app.selection import (
     CELL,
     CLUSTER,

@@ -3,9 +3,9 @@
 The file is SYNTHETIC: the first six lines of every real customer of Online
 Retail I, three times over under new customer ids (``17850`` -> ``178501``,
 ``178502``, ``178503``) and invoice numbers, so that there are more customers
-than the scatter draws (``app.scatter_points.MAX_POINTS``). The expected counts
-come from the engine run on the same file and plain pandas comparisons, not from
-the app.
+than the scatter draws (``app.figures.scatter_points.MAX_POINTS``). The expected
+counts come from the engine run on the same file and plain pandas comparisons,
+not from the app.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 from selenium.common.exceptions import TimeoutException
 
 import segmentation
-from app import ids, scatter_points
+from app import ids
+from app.figures import scatter_points
 from segmentation import schema
 from tests.browser import pages
 from tests.browser.checks import assert_console_clean, card_selected, shot

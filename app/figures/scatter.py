@@ -1,164 +1,22 @@
-"""Figure builders: ``DataFrame -> plotly.graph_objects.Figure``, pure.
+"""The customer scatter: log frequency × log monetary, one point per customer.
 
-Every builder takes the labelled customers (columns ``schema.OUTPUT_COLUMNS``)
-and optionally a boolean ``mask`` of the current selection (aligned with the
-customers), and never modifies its input. Colours and symbols come from
-:mod:`app.theme` so that a tier looks the same in every panel.
+Colour is the value tier and symbol the purchase style (:mod:`app.theme`). Which
+customers it draws beyond a threshold, and which lie inside a box or lasso on it,
+is :mod:`app.figures.scatter_points`. Pure: the customers are never modified.
 """
 
 from __future__ import annotations
 
-import math
-import textwrap
-
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from app import scatter_points, theme
-from app.figure_base import MARGIN, placeholder, tier_order
-from app.profile_figures import (
-    DIAGNOSTIC_METRICS,
-    HEATMAP_FEATURES,
-    chosen_k_patch,
-    feature_heatmap,
-    feature_profile,
-    k_diagnostics,
-)
+from app import theme
+from app.figures import scatter_points
+from app.figures._base import MARGIN, tier_order
 from segmentation import schema
 
-__all__ = [
-    "DIAGNOSTIC_METRICS",
-    "GRID_METRICS",
-    "HEATMAP_FEATURES",
-    "WHATIF_NAME",
-    "chosen_k_patch",
-    "customer_scatter",
-    "feature_heatmap",
-    "feature_profile",
-    "grid_counts",
-    "k_diagnostics",
-    "placeholder",
-    "tier_order",
-    "value_style_grid",
-]
-
-GRID_METRICS: tuple[str, ...] = ("customers", "revenue")
 #: Name of the what-if customer's marker on the scatter.
 WHATIF_NAME = "what-if"
-#: Grid text fitting: pixels of plot height in the 360 px grid panel (the rest is
-#: the purchase-style axis and margins), pixels per text line, label font size and
-#: width of a label line in characters.
-GRID_PLOT_PX = 270
-GRID_LINE_PX = 14
-GRID_LABEL_FONT = 10
-GRID_LABEL_CHARS = 16
-
-
-def grid_counts(
-    customers: pd.DataFrame, metric: str = "customers", mask: pd.Series | None = None
-) -> pd.DataFrame:
-    """Return the value tier × purchase style table of customers or revenue.
-
-    Returns
-    -------
-    pandas.DataFrame of shape (n_tiers, 3)
-        Index value tiers (lowest value first), columns ``PURCHASE_STYLES``;
-        zeros where a cell is empty. ``mask`` restricts the count to a selection.
-    """
-    if metric not in GRID_METRICS:
-        raise ValueError(f"metric={metric!r} should be one of {GRID_METRICS}")
-    rows = customers if mask is None else customers[mask.to_numpy()]
-    groups = rows.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
-    counts = groups.size() if metric == "customers" else groups[schema.MONETARY].sum()
-    table = counts.unstack() if len(counts) else pd.DataFrame()  # noqa: PD010
-    return table.reindex(
-        index=tier_order(customers), columns=list(schema.PURCHASE_STYLES)
-    ).fillna(0)
-
-
-def value_style_grid(
-    customers: pd.DataFrame,
-    metric: str = "customers",
-    mask: pd.Series | None = None,
-    plot_px: int = GRID_PLOT_PX,
-) -> go.Figure:
-    """Heatmap of customers (or revenue) per value tier × purchase style cell.
-
-    Each cell shows its count in bold and, when ``mask`` is given, how many of
-    the selection fall in it ("selected: n"). The cell's business label
-    (``grid_label``) is added in smaller type only where a row is tall enough
-    for it (about ``plot_px / n_tiers`` pixels, so up to k = 5 or 6); the hover
-    always gives tier, style, label and counts.
-    """
-    whole = grid_counts(customers, metric)
-    chosen = None if mask is None else grid_counts(customers, metric, mask)
-    labels = customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])[
-        schema.GRID_LABEL
-    ].first()
-    fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
-    lines = max(1, math.floor(plot_px / max(len(whole), 1) / GRID_LINE_PX))
-    text, custom = [], []
-    for tier in whole.index:
-        cells = [
-            (
-                whole.loc[tier, s],
-                str(labels.get((tier, s), "")),
-                None if chosen is None else chosen.loc[tier, s],
-            )
-            for s in whole.columns
-        ]
-        text.append([_cell_text(v, lab, fmt, sel, lines) for v, lab, sel in cells])
-        custom.append(
-            [
-                _cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
-                for style, (v, lab, sel) in zip(whole.columns, cells, strict=True)
-            ]
-        )
-    fig = go.Figure(
-        go.Heatmap(
-            z=whole.to_numpy(),
-            x=list(whole.columns),
-            y=list(whole.index),
-            text=text,
-            customdata=custom,
-            texttemplate="%{text}",
-            textfont={"size": 12 if len(whole) <= 5 else 11},
-            colorscale=theme.SEQUENTIAL_SCALE,
-            showscale=False,
-            hovertemplate="%{customdata}<extra></extra>",
-            xgap=2,
-            ygap=2,
-        )
-    )
-    fig.update_layout(
-        template=theme.TEMPLATE,
-        margin=MARGIN,
-        xaxis={"title": "purchase style", "side": "top"},
-        yaxis={"ticksuffix": " "},
-        clickmode="event",
-    )
-    return fig
-
-
-def _cell_text(value, label, fmt, selected, lines: int) -> str:
-    """Count first; the label (smaller) only if the row has room for it."""
-    parts = [f"<b>{fmt(value)}</b>"]
-    if selected is not None:
-        parts.append(f"selected: {fmt(selected)}")
-    wrapped = textwrap.wrap(label, GRID_LABEL_CHARS) if label else []
-    if wrapped and len(parts) + len(wrapped) <= lines:
-        small = "<br>".join(wrapped)
-        parts.insert(1, f"<span style='font-size:{GRID_LABEL_FONT}px'>{small}</span>")
-    return "<br>".join(parts)
-
-
-def _cell_hover(cell, value, label, fmt, selected, metric) -> str:
-    noun = "customers" if metric == "customers" else "revenue"
-    parts = [f"<b>{cell}</b>", label and f"<i>{label}</i>", f"{fmt(value)} {noun}"]
-    if selected is not None:
-        parts.append(f"selected: {fmt(selected)}")
-    return "<br>".join(p for p in parts if p)
 
 
 def customer_scatter(
@@ -176,11 +34,11 @@ def customer_scatter(
     ``[customer_id, recency text]`` (the id first: selections read it). With
     ``mask``, selected points are drawn as selected and the others dimmed
     (``selectedpoints``). Beyond ``scatter_points.MAX_POINTS`` customers it draws
-    the sample of :func:`app.scatter_points.sample_positions` and says so above the
-    plot (``layout.meta.shown`` / ``layout.meta.total``). ``uirevision`` keeps
-    zoom and legend state while it is
-    unchanged; ``selectionrevision`` keeps the user's box or lasso: when it
-    changes, plotly drops the box and reports an empty selection. ``whatif``
+    the sample of :func:`app.figures.scatter_points.sample_positions` and says so
+    above the plot (``layout.meta.shown`` / ``layout.meta.total``). ``uirevision``
+    keeps zoom and legend state while it is unchanged; ``selectionrevision``
+    keeps the user's box or lasso: when it changes, plotly drops the box and
+    reports an empty selection. ``whatif``
     (``{"frequency", "monetary"}``) adds the what-if customer's black star.
 
     Returns

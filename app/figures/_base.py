@@ -1,4 +1,4 @@
-"""Pieces shared by the figure builders: margins, tier order, the placeholder."""
+"""Pieces shared by the figure families: margins, tier order, the placeholder."""
 
 from __future__ import annotations
 

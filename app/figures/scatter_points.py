@@ -7,7 +7,9 @@ sampled scatter selects by its shape (:func:`region_mask`), so every customer
 inside it is selected, drawn or not.
 
 The scatter's axes are log frequency (orders) and log monetary; monetary is
-drawn at least :data:`MIN_MONETARY` so that a zero total stays on the log axis.
+drawn at least :data:`MIN_MONETARY` so that a zero total stays on the log axis
+(:func:`plotted_xy`, the one definition that :mod:`app.figures.scatter` draws and
+:func:`region_mask` tests).
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""The value × style grid: customers (or revenue) per value tier × purchase style.
+
+A heatmap with one cell per value tier × purchase style, its count in bold, the
+selection's share of it and, where the row is tall enough, the cell's business
+label (pure: ``DataFrame -> go.Figure``).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app import theme
+from app.figures._base import MARGIN, tier_order
+from segmentation import schema
+
+#: What a grid cell counts: its customers, or their total spent.
+GRID_METRICS: tuple[str, ...] = ("customers", "revenue")
+#: Grid text fitting: pixels of plot height in the 360 px grid panel (the rest is
+#: the purchase-style axis and margins), pixels per text line, label font size and
+#: width of a label line in characters.
+GRID_PLOT_PX = 270
+GRID_LINE_PX = 14
+GRID_LABEL_FONT = 10
+GRID_LABEL_CHARS = 16
+
+
+def grid_counts(
+    customers: pd.DataFrame, metric: str = "customers", mask: pd.Series | None = None
+) -> pd.DataFrame:
+    """Return the value tier × purchase style table of customers or revenue.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_tiers, 3)
+        Index value tiers (lowest value first), columns ``PURCHASE_STYLES``;
+        zeros where a cell is empty. ``mask`` restricts the count to a selection.
+    """
+    if metric not in GRID_METRICS:
+        raise ValueError(f"metric={metric!r} should be one of {GRID_METRICS}")
+    rows = customers if mask is None else customers[mask.to_numpy()]
+    groups = rows.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])
+    counts = groups.size() if metric == "customers" else groups[schema.MONETARY].sum()
+    table = counts.unstack() if len(counts) else pd.DataFrame()  # noqa: PD010
+    return table.reindex(
+        index=tier_order(customers), columns=list(schema.PURCHASE_STYLES)
+    ).fillna(0)
+
+
+def value_style_grid(
+    customers: pd.DataFrame,
+    metric: str = "customers",
+    mask: pd.Series | None = None,
+    plot_px: int = GRID_PLOT_PX,
+) -> go.Figure:
+    """Heatmap of customers (or revenue) per value tier × purchase style cell.
+
+    Each cell shows its count in bold and, when ``mask`` is given, how many of
+    the selection fall in it ("selected: n"). The cell's business label
+    (``grid_label``) is added in smaller type only where a row is tall enough
+    for it (about ``plot_px / n_tiers`` pixels, so up to k = 5 or 6); the hover
+    always gives tier, style, label and counts.
+    """
+    whole = grid_counts(customers, metric)
+    chosen = None if mask is None else grid_counts(customers, metric, mask)
+    labels = customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])[
+        schema.GRID_LABEL
+    ].first()
+    fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
+    lines = max(1, math.floor(plot_px / max(len(whole), 1) / GRID_LINE_PX))
+    text, custom = [], []
+    for tier in whole.index:
+        cells = [
+            (
+                whole.loc[tier, s],
+                str(labels.get((tier, s), "")),
+                None if chosen is None else chosen.loc[tier, s],
+            )
+            for s in whole.columns
+        ]
+        text.append([_cell_text(v, lab, fmt, sel, lines) for v, lab, sel in cells])
+        custom.append(
+            [
+                _cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
+                for style, (v, lab, sel) in zip(whole.columns, cells, strict=True)
+            ]
+        )
+    fig = go.Figure(
+        go.Heatmap(
+            z=whole.to_numpy(),
+            x=list(whole.columns),
+            y=list(whole.index),
+            text=text,
+            customdata=custom,
+            texttemplate="%{text}",
+            textfont={"size": 12 if len(whole) <= 5 else 11},
+            colorscale=theme.SEQUENTIAL_SCALE,
+            showscale=False,
+            hovertemplate="%{customdata}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        template=theme.TEMPLATE,
+        margin=MARGIN,
+        xaxis={"title": "purchase style", "side": "top"},
+        yaxis={"ticksuffix": " "},
+        clickmode="event",
+    )
+    return fig
+
+
+def _cell_text(value, label, fmt, selected, lines: int) -> str:
+    """Count first; the label (smaller) only if the row has room for it."""
+    parts = [f"<b>{fmt(value)}</b>"]
+    if selected is not None:
+        parts.append(f"selected: {fmt(selected)}")
+    wrapped = textwrap.wrap(label, GRID_LABEL_CHARS) if label else []
+    if wrapped and len(parts) + len(wrapped) <= lines:
+        small = "<br>".join(wrapped)
+        parts.insert(1, f"<span style='font-size:{GRID_LABEL_FONT}px'>{small}</span>")
+    return "<br>".join(parts)
+
+
+def _cell_hover(cell, value, label, fmt, selected, metric) -> str:
+    noun = "customers" if metric == "customers" else "revenue"
+    parts = [f"<b>{cell}</b>", label and f"<i>{label}</i>", f"{fmt(value)} {noun}"]
+    if selected is not None:
+        parts.append(f"selected: {fmt(selected)}")
+    return "<br>".join(p for p in parts if p)
