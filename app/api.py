@@ -13,7 +13,9 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
     or a batch ``{"run_id"?, "customers": [{...}, ...]}`` scored with a saved
     run's models (the newest run when ``run_id`` is left out). Behaviour fields
     (``schema.BEHAVIOUR_COLUMNS``), all or none, add ``purchase_style`` and
-    ``style_reason``; a ``customer_id`` is echoed back.
+    ``style_reason``; a ``customer_id`` is echoed back. The fields are checked by
+    :func:`segmentation.scoring.validate_customers` (a batch record is named
+    ``customers[i]`` in messages).
 
 Status codes: 400 bad JSON or field (missing, not a number, negative, NaN or
 infinite); 404 unknown run or no run saved; 405 wrong method; 413 body over
@@ -23,8 +25,6 @@ infinite); 404 unknown run or no run saved; 405 wrong method; 413 body over
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import re
 import threading
 from collections.abc import Callable
@@ -38,6 +38,7 @@ from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.reports import json_scalar
 from segmentation.runs import RunNotFoundError, RunStore
+from segmentation.scoring import REQUIRED_FIELDS, validate_customers
 
 #: Largest request body read by the API, in bytes (a full batch fits).
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -45,10 +46,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_RECORDS = 10_000
 #: Most runs listed by ``GET /api/runs``.
 MAX_LIST = 200
-REQUIRED_FIELDS: tuple[str, ...] = schema.RFM_COLUMNS
-BEHAVIOUR_FIELDS: tuple[str, ...] = tuple(
-    c for c in schema.BEHAVIOUR_COLUMNS if c not in schema.RFM_COLUMNS
-)
 _LIST_KEYS = ("id", "file", "created", "k", "customers")
 
 
@@ -89,71 +86,17 @@ def _body() -> dict:
     return body
 
 
-def _number(record: dict, field: str, where: str) -> float:
-    value = record[field]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ApiError(400, f"{where}{field} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise ApiError(400, f"{where}{field} must be a finite number, got {value!r}")
-    if number < 0:
-        raise ApiError(400, f"{where}{field} must be >= 0, got {value!r}")
-    return number
-
-
-def _place(where: str) -> str:
-    """``"customers[3]: "`` for a batch record, ``""`` for a single customer."""
-    return f"{where.rstrip('.')}: " if where else ""
-
-
-def _record(record: object, where: str) -> dict:
-    """Validate one customer's fields; return them as floats (+ customer_id)."""
-    if not isinstance(record, dict):
-        raise ApiError(400, f"{where.rstrip('.') or 'the body'} must be an object")
-    missing = [f for f in REQUIRED_FIELDS if f not in record]
-    if missing:
-        raise ApiError(400, f"{_place(where)}missing field(s): {', '.join(missing)}")
-    given = [f for f in BEHAVIOUR_FIELDS if f in record]
-    if given and len(given) < len(BEHAVIOUR_FIELDS):
-        absent = [f for f in BEHAVIOUR_FIELDS if f not in record]
-        raise ApiError(
-            400,
-            f"{_place(where)}give all behaviour fields or none; missing: "
-            + ", ".join(absent),
-        )
-    fields = REQUIRED_FIELDS + (BEHAVIOUR_FIELDS if given else ())
-    out = {f: _number(record, f, where) for f in fields}
-    if schema.CUSTOMER_ID in record:
-        out[schema.CUSTOMER_ID] = record[schema.CUSTOMER_ID]
-    return out
-
-
-def _score(seg, records: list[dict]) -> list[dict]:
-    """Score validated records; those with behaviour fields also get a style."""
-    if not records:
-        return []
-    table = pd.DataFrame.from_records(records)
-    rfm = table.loc[:, list(REQUIRED_FIELDS)]
-    scored = segmentation.score(seg, rfm)
-    styled = (
-        table[BEHAVIOUR_FIELDS[0]].notna() if BEHAVIOUR_FIELDS[0] in table else None
-    )
-    if styled is not None and styled.any():
-        columns = list(REQUIRED_FIELDS + BEHAVIOUR_FIELDS)
-        style = segmentation.score(seg, table.loc[styled, columns])
-        extra = [schema.PURCHASE_STYLE, schema.STYLE_REASON]
-        scored = scored.join(style[extra])
+def _results(seg, records: list[dict], checked: pd.DataFrame) -> list[dict]:
+    """Score checked records; echo each ``customer_id``; style only where given."""
     results = []
-    for i, row in enumerate(scored.to_dict(orient="records")):
+    scored = segmentation.score(seg, checked).to_dict(orient="records")
+    for record, row in zip(records, scored, strict=True):
         result = {k: json_scalar(v) for k, v in row.items()}
-        if styled is None or not styled.iloc[i]:
+        if result.get(schema.PURCHASE_STYLE) is None:  # no behaviour fields given
             result.pop(schema.PURCHASE_STYLE, None)
             result.pop(schema.STYLE_REASON, None)
-        if schema.CUSTOMER_ID in records[i]:
-            result = {schema.CUSTOMER_ID: records[i][schema.CUSTOMER_ID], **result}
+        if schema.CUSTOMER_ID in record:
+            result = {schema.CUSTOMER_ID: record[schema.CUSTOMER_ID], **result}
         results.append(result)
     return results
 
@@ -214,9 +157,9 @@ def register_api(
             raise ApiError(400, f"run_id must be a string, got {run_id!r}")
         if "customers" in body:
             return _batch(store(), run_id, body)
-        record = _record(body, "")
+        checked = validate_customers([body], where=None)
         seg = store().load(run_id).segmentation
-        return {"run_id": run_id, **_score(seg, [record])[0]}
+        return {"run_id": run_id, **_results(seg, [body], checked)[0]}
 
     api.register_error_handler(HTTPException, _json_error)
     api.register_error_handler(
@@ -245,9 +188,9 @@ def _batch(store: RunStore, run_id: str, body: dict) -> dict:
     stray = [f for f in REQUIRED_FIELDS if f in body]
     if stray:
         raise ApiError(400, "give either customers or one customer's fields, not both")
-    records = [_record(c, f"customers[{i}].") for i, c in enumerate(customers)]
+    checked = validate_customers(customers, where="customers")
     seg = store.load(run_id).segmentation
-    return {"run_id": run_id, "results": _score(seg, records)}
+    return {"run_id": run_id, "results": _results(seg, customers, checked)}
 
 
 def _json_under_api(server: flask.Flask, error: type[HTTPException]) -> None:

@@ -251,7 +251,7 @@ BAD = [
     (
         {"customers": [HIGH, {**HIGH, "monetary": -2}]},
         400,
-        "customers[1].monetary must be >= 0, got -2",
+        "customers[1]: monetary must be >= 0, got -2",
     ),
     (
         {"customers": [{"frequency": 1}]},

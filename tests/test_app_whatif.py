@@ -73,14 +73,14 @@ def test_same_point_is_not_sent_again(dataset):
 @pytest.mark.parametrize(
     ("values", "fragment"),
     [
-        ((None, 3, 500), "Enter a recency (days)"),
-        ((30, None, 500), "Enter a frequency"),
-        ((30, 3, ""), "Enter a monetary"),
-        ((-1, 3, 500), "recency (days) must be a number ≥ 0"),
-        ((30, -2, 500), "frequency must be a number ≥ 0"),
-        ((30, 3, -0.01), "monetary must be a number ≥ 0"),
-        ((30, "many", 500), "frequency must be a number, not 'many'"),
-        ((30, 3, math.inf), "monetary must be a number ≥ 0"),
+        ((None, 3, 500), "missing field(s): recency (days)"),
+        ((30, None, 500), "missing field(s): frequency"),
+        ((30, 3, ""), "missing field(s): monetary"),
+        ((-1, 3, 500), "recency (days) must be >= 0, got -1"),
+        ((30, -2, 500), "frequency must be >= 0, got -2"),
+        ((30, 3, -0.01), "monetary must be >= 0, got -0.01"),
+        ((30, "many", 500), "frequency must be a number, got 'many'"),
+        ((30, 3, math.inf), "monetary must be a finite number, got inf"),
     ],
 )
 def test_invalid_input_gives_a_message(dataset, values, fragment):

@@ -89,7 +89,7 @@ def test_scoring_reproduces_the_labels_of_the_run(sample):
         (schema.MONETARY, -1.0, "monetary must be >= 0"),
         (schema.FREQUENCY, np.nan, "frequency must be a finite number"),
         (schema.RECENCY_DAYS, np.inf, "recency_days must be a finite number"),
-        (schema.FREQUENCY, "many", "frequency must be a finite number"),
+        (schema.FREQUENCY, "many", "frequency must be a number, got 'many'"),
     ],
 )
 def test_scoring_rejects_bad_values_by_name(sample, field, value, message):

@@ -1,14 +1,12 @@
 """What-if: a hypothetical customer scored with the current segmentation.
 
 The inputs start at the dataset's medians. Valid values are scored with
-:func:`segmentation.segmentation.score` (tier, persona, RFM segment) and their
+:func:`segmentation.score` (tier, persona, RFM segment) and their
 (frequency, monetary) point goes to ``ids.WHATIF_STORE``, which the panels
 callback draws as a star on the customer scatter.
 """
 
 from __future__ import annotations
-
-import math
 
 import pandas as pd
 from dash import Input, Output, State, html, no_update
@@ -19,8 +17,9 @@ from app.callbacks.common import current_prepared, current_segmentation, dataset
 from app.components.whatif import whatif_result
 from segmentation import schema
 from segmentation.errors import SegmentationError
+from segmentation.scoring import validate_customers
 
-#: Names of the three inputs in messages.
+#: Names of the three inputs in messages (the validator's ``labels``).
 LABELS = {
     schema.RECENCY_DAYS: "recency (days)",
     schema.FREQUENCY: "frequency",
@@ -39,23 +38,31 @@ def median_defaults(dataset):
 
 
 def parse_whatif(recency, frequency, monetary) -> dict | str:
-    """Return ``{column: float}`` for valid inputs, else a short message.
+    """Return the inputs as ``{column: float}`` if they are valid, else the message.
 
-    Valid means: all three given, finite numbers, each >= 0.
+    Parameters
+    ----------
+    recency, frequency, monetary : int, float, str or None
+        The three inputs' values (days, orders, the file's currency), as
+        ``dcc.Input`` gives them: a number, text, or None / "" when left empty.
+
+    Returns
+    -------
+    dict of str to float or str
+        ``schema.RFM_COLUMNS`` -> value; or, when an input is empty, not a
+        number (text that parses as one is fine), not finite or negative, the
+        message of :func:`segmentation.scoring.validate_customers` naming the
+        input by its label (e.g. ``frequency must be >= 0, got -2``).
     """
-    values = dict(zip(schema.RFM_COLUMNS, (recency, frequency, monetary), strict=True))
-    parsed = {}
-    for column, value in values.items():
-        if value is None or value == "":
-            return f"Enter a {LABELS[column]} (a number ≥ 0) to score the customer."
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return f"The {LABELS[column]} must be a number, not {value!r}."
-        if not math.isfinite(number) or number < 0:
-            return f"The {LABELS[column]} must be a number ≥ 0."
-        parsed[column] = number
-    return parsed
+    values = zip(schema.RFM_COLUMNS, (recency, frequency, monetary), strict=True)
+    given = {c: v for c, v in values if not (v is None or str(v).strip() == "")}
+    try:
+        checked = validate_customers(
+            [given], where=None, labels=LABELS, text_numbers=True
+        )
+    except SegmentationError as err:
+        return str(err)
+    return {c: float(checked.iloc[0][c]) for c in schema.RFM_COLUMNS}
 
 
 def score_whatif(recency, frequency, monetary, dataset, k, percent, shown):
