@@ -18,6 +18,8 @@ AMOUNT = "amount"
 STOCK_CODE = "stock_code"
 DESCRIPTION = "description"
 COUNTRY = "country"
+#: The order or line status (e.g. Complete, Cancelled, Refunded): optional.
+STATUS = "status"
 #: Added by cleaning: ``quantity * unit_price``, or ``amount`` where the file has
 #: a line total instead of a price. In the file's currency.
 LINE_TOTAL = "line_total"
@@ -32,9 +34,10 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     STOCK_CODE,
     DESCRIPTION,
     COUNTRY,
+    STATUS,
 )
 #: Columns a file must provide (``unit_price`` or ``amount`` is checked apart).
-REQUIRED_COLUMNS: tuple[str, ...] = (CUSTOMER_ID, INVOICE_DATE, QUANTITY)
+REQUIRED_COLUMNS: tuple[str, ...] = (CUSTOMER_ID, INVOICE_DATE)
 #: At least one of these gives the line's value.
 VALUE_COLUMNS: tuple[str, ...] = (UNIT_PRICE, AMOUNT)
 
@@ -55,6 +58,10 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "receiptno",
         "billno",
         "name",
+        "rechnungsnr",
+        "rechnungsnummer",
+        "bestellnr",
+        "bestellnummer",
     ),
     CUSTOMER_ID: (
         "customerid",
@@ -70,6 +77,9 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "memberid",
         "accountid",
         "custid",
+        "kundennummer",
+        "kundennr",
+        "kunde",
     ),
     INVOICE_DATE: (
         "invoicedate",
@@ -83,8 +93,23 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "saledate",
         "invoicedatetime",
         "paidat",
+        "orderpurchasetimestamp",
+        "purchasetimestamp",
+        "orderdatetime",
+        "rechnungsdatum",
+        "bestelldatum",
+        "datum",
     ),
-    QUANTITY: ("quantity", "qty", "units", "unitssold", "lineitemquantity", "count"),
+    QUANTITY: (
+        "quantity",
+        "qty",
+        "units",
+        "unitssold",
+        "lineitemquantity",
+        "count",
+        "menge",
+        "anzahl",
+    ),
     UNIT_PRICE: (
         "unitprice",
         "price",
@@ -93,6 +118,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "lineitemprice",
         "rate",
         "unitcost",
+        "einzelpreis",
+        "preis",
     ),
     AMOUNT: (
         "amount",
@@ -106,6 +133,9 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "value",
         "netsales",
         "lineitemtotal",
+        "betrag",
+        "gesamtpreis",
+        "umsatz",
     ),
     STOCK_CODE: (
         "stockcode",
@@ -117,6 +147,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "lineitemsku",
         "article",
         "articleno",
+        "artikelnr",
+        "artikelnummer",
     ),
     DESCRIPTION: (
         "description",
@@ -126,8 +158,26 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "itemname",
         "lineitemname",
         "title",
+        "bezeichnung",
+        "artikelbezeichnung",
     ),
-    COUNTRY: ("country", "billingcountry", "shippingcountry", "countrycode", "region"),
+    COUNTRY: (
+        "country",
+        "billingcountry",
+        "shippingcountry",
+        "countrycode",
+        "region",
+        "land",
+    ),
+    STATUS: (
+        "status",
+        "orderstatus",
+        "financialstatus",
+        "fulfillmentstatus",
+        "paymentstatus",
+        "linestatus",
+        "transactionstatus",
+    ),
 }
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
