@@ -193,7 +193,7 @@ def test_no_invoice_column_keys_orders_by_customer_and_time():
         # 01/13 can only be month-first -> 02/01 is 1 February.
         (["01/13/2024", "02/01/2024"], ["2024-01-13", "2024-02-01"], "month-first"),
         # Nothing above 12: ambiguous, month-first assumed and said.
-        (["01/02/2024", "03/04/2024"], ["2024-01-02", "2024-03-04"], "ambiguous"),
+        (["01/02/2024", "03/04/2024"], ["2024-01-02", "2024-03-04"], "cannot be told"),
         # Excel serials: 45292 = 2024-01-01 (days since 1899-12-30); .5 = noon.
         (["45292", "45293.5"], ["2024-01-01", "2024-01-02 12:00"], "serial"),
         # Time zones: converted to UTC, then naive.
