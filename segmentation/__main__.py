@@ -1,16 +1,22 @@
 """Command line: ``python -m segmentation INPUT [-k K] [-o customers.csv] ...``.
 
 Runs the same recipe as the app on a file (or the built-in sample with
-``--sample``), writes the labelled customer CSV and the run report, and prints a
-progress line per step on standard error. Exit codes: 0 success; 2 bad input or
-bad arguments, with a single ``error: ...`` line on standard error.
+``--sample``), writes the labelled customer CSV and the run report, and speaks on
+standard error: a progress line per step, then the cleaning receipt (lines read,
+each non-empty bucket, lines kept) and every assumption made on the way, one
+``note: ...`` line each (DESIGN section 4: nothing is guessed silently).
+``--quiet`` keeps only errors. Exit codes: 0 success; 2 bad input or bad
+arguments, with a single ``error: ...`` line on standard error. When cleaning
+leaves no line and ``--report`` is given, the report still holds the receipt.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -20,7 +26,11 @@ import pandas as pd
 
 from segmentation import _warm_imports, pipeline, reports, schema, settings
 from segmentation.datasets import SAMPLE_NAME
-from segmentation.errors import SegmentationError
+from segmentation.errors import (
+    ColumnMappingError,
+    EmptyResultError,
+    SegmentationError,
+)
 from segmentation.io import COMMAND_LINE_LIMITS, WORKBOOK_EXTENSIONS
 from segmentation.runs import RunStore
 
@@ -78,6 +88,26 @@ def _share(text: str) -> float:
     return share
 
 
+#: What ``--columns`` accepts for a column to leave unused.
+SKIP_COLUMN = ("", "-")
+
+
+def _columns_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    unknown = [n for n in names if n not in schema.CANONICAL_COLUMNS + SKIP_COLUMN]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"--columns: unknown column {unknown[0]!r}; choose from "
+            + ", ".join(schema.CANONICAL_COLUMNS)
+            + " (or - to skip a column)"
+        )
+    named = [n for n in names if n not in SKIP_COLUMN]
+    twice = sorted({n for n in named if named.count(n) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"--columns: {twice[0]} is given twice")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command line's argument parser."""
     parser = _Parser(
@@ -98,6 +128,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="use this header for a canonical column (repeatable)",
     )
     parser.add_argument(
+        "--columns",
+        type=_columns_list,
+        metavar="NAME,NAME,...",
+        help="a file without a header row: the canonical name of each column in "
+        "file order, - to skip one (e.g. customer_id,invoice_date,quantity,amount)",
+    )
+    dates = parser.add_mutually_exclusive_group()
+    dates.add_argument(
+        "--day-first",
+        dest="day_first",
+        action="store_const",
+        const=True,
+        help="read text dates as day/month (03/04 = 3 April)",
+    )
+    dates.add_argument(
+        "--month-first",
+        dest="day_first",
+        action="store_const",
+        const=False,
+        help="read text dates as month/day (03/04 = 4 March); "
+        "default: decided from the data, and said",
+    )
+    parser.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="count lines that repeat a whole row of the file as purchases "
+        "(default: an exact copy within an invoice is counted once)",
+    )
+    parser.add_argument(
         "--as-of", type=_date, help="reference date YYYY-MM-DD for recency"
     )
     parser.add_argument("--seed", type=int, default=settings.DEFAULT_SEED)
@@ -114,31 +173,163 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the run under $SEGMENTATION_DATA_DIR/runs (default ./data) "
         "for the JSON API; its id is the last line of standard output",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors on standard error (no progress, receipt "
+        "or notes)",
+    )
     return parser
 
 
-def _progress(started: float):
+def _progress(started: float, quiet: bool = False):
     def report(step: str, fraction: float) -> None:
-        print(f"[{time.perf_counter() - started:6.2f}s] {step}", file=sys.stderr)
+        if not quiet:
+            print(f"[{time.perf_counter() - started:6.2f}s] {step}", file=sys.stderr)
 
     return report
 
 
+def receipt_lines(cleaning: dict) -> list[str]:
+    """Return the cleaning receipt as lines of text: read, each bucket, kept.
+
+    Parameters
+    ----------
+    cleaning : dict
+        ``CleaningReport.to_dict()``: ``rows_in`` and ``counts`` (bucket ->
+        lines, in bucket order, ``kept`` among them).
+
+    Returns
+    -------
+    list of str
+        ``lines read``, one indented line per non-empty bucket other than
+        ``kept`` (in bucket order), then ``lines kept``; labels left-aligned,
+        counts right-aligned with thousands separators.
+    """
+    counts = cleaning["counts"]
+    rows = [("lines read", cleaning["rows_in"])]
+    rows += [(f"  {b}", n) for b, n in counts.items() if n and b != "kept"]
+    rows.append(("lines kept", counts.get("kept", 0)))
+    label_width = max(len(label) for label, _ in rows)
+    count_width = max(len(f"{n:,}") for _, n in rows)
+    return [f"{label:<{label_width}}  {n:>{count_width},}" for label, n in rows]
+
+
+def assumption_lines(notes: Sequence[str], rules: Sequence[str]) -> list[str]:
+    """Return every assumption, one ``note: <sentence>`` line each.
+
+    Parameters
+    ----------
+    notes : sequence of str
+        What the reader assumed (``PreparedData.notes``).
+    rules : sequence of str
+        The cleaning rules that ran (``CleaningReport.rules``).
+    """
+    return [f"note: {sentence}" for sentence in [*notes, *rules]]
+
+
+def _speak(cleaning: dict, notes: Sequence[str]) -> None:
+    """Print the receipt of ``cleaning`` (a report dict), then notes and rules."""
+    lines = [
+        *receipt_lines(cleaning),
+        *assumption_lines(notes, cleaning.get("rules", [])),
+    ]
+    print("\n".join(lines), file=sys.stderr)
+
+
+#: How many of a file's headers a mapping error lists before "and N more".
+HEADERS_LISTED = 20
+
+
+def _example_header(canonical: str, headers: Sequence[str]) -> str | None:
+    """Return a header worth naming in ``--map canonical=...``, or None.
+
+    A header that is a synonym of ``canonical`` (two tied: the file is
+    ambiguous), else the first header no synonym claims, else none.
+    """
+    own = schema.HEADER_SYNONYMS.get(canonical, ())
+    known = {s for synonyms in schema.HEADER_SYNONYMS.values() for s in synonyms}
+    norms = [(h, schema.normalize_header(h)) for h in headers]
+    return next((h for h, n in norms if n in own), None) or next(
+        (h for h, n in norms if n not in known), None
+    )
+
+
+def mapping_error_message(error: ColumnMappingError) -> str:
+    """Return the one-line message of a mapping error: headers found, and the fix.
+
+    The engine's first clause (file and problem) is kept; then the file's
+    headers and the ``--map`` option that fixes it, with an example header. A
+    file without a header row (``headers == []``) keeps the engine's message,
+    which names ``--columns``.
+    """
+    headers = [str(h) for h in getattr(error, "headers", None) or []]
+    missing = list(getattr(error, "missing", None) or [])
+    if not headers or not missing:
+        return str(error)
+    what = str(error).split("; ", 1)[0]
+    listed = ", ".join(headers[:HEADERS_LISTED])
+    if len(headers) > HEADERS_LISTED:
+        listed += f" and {len(headers) - HEADERS_LISTED} more"
+    fix = " ".join(f"--map {canonical}=<header>" for canonical in missing)
+    example = _example_header(missing[0], headers)
+    if example is not None:
+        fix += f", e.g. --map {shlex.quote(f'{missing[0]}={example}')}"
+    return f"{what} (headers found: {listed}); pass {fix}"
+
+
+def _source(args: argparse.Namespace) -> tuple[bytes | Path, str]:
+    if args.sample:
+        return pipeline.load_sample(), SAMPLE_NAME
+    path = Path(args.input)
+    if not path.is_file():
+        raise SegmentationError(f"{path}: no such file")
+    return path, path.name
+
+
+def _sha256(source: bytes | Path) -> str:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    with source.open("rb") as reader:
+        return hashlib.file_digest(reader, "sha256").hexdigest()
+
+
+def empty_result_report(args: argparse.Namespace, error: EmptyResultError) -> dict:
+    """Return the run report of a run whose cleaning left no line.
+
+    What is known: the input file (name, sha256, the reading notes), the
+    mapping (the engine's, else the ``--map`` given), the cleaning receipt
+    carried by the error, the settings and the error itself; no customer.
+    """
+    source, name = _source(args)
+    return {
+        "input": {
+            "file": name,
+            "sha256": _sha256(source),
+            "notes": list(getattr(error, "notes", None) or []),
+        },
+        "mapping": getattr(error, "mapping", None) or dict(args.map) or None,
+        "cleaning": getattr(error, "report", None),
+        "as_of": None,
+        "settings": {
+            "k": args.k,
+            "seed": args.seed,
+            "anomaly_share": args.anomaly_share,
+        },
+        "customers": 0,
+        "error": str(error),
+    }
+
+
 def run(args: argparse.Namespace) -> None:
     """Run the recipe for parsed arguments; raise SegmentationError on bad input."""
-    started = time.perf_counter()
-    progress = _progress(started)
-    if args.sample:
-        source, name = pipeline.load_sample(), SAMPLE_NAME
-    else:
-        path = Path(args.input)
-        if not path.is_file():
-            raise SegmentationError(f"{path}: no such file")
-        source, name = path, path.name
-        if path.suffix.lower() in WORKBOOK_EXTENSIONS:
-            # A workbook parses for seconds without the GIL: import the models
-            # meanwhile (a CSV parses too fast for this to pay).
-            _warm_imports.start()
+    progress = _progress(time.perf_counter(), args.quiet)
+    source, name = _source(args)
+    if isinstance(source, Path) and source.suffix.lower() in WORKBOOK_EXTENSIONS:
+        # A workbook parses for seconds without the GIL: import the models
+        # meanwhile (a CSV parses too fast for this to pay).
+        _warm_imports.start()
     prepared = pipeline.prepare(
         source,
         filename=name,
@@ -146,6 +337,9 @@ def run(args: argparse.Namespace) -> None:
         as_of=args.as_of,
         seed=args.seed,
         limits=COMMAND_LINE_LIMITS,
+        day_first=args.day_first,
+        columns=args.columns,
+        drop_duplicates=not args.keep_duplicates,
         progress=progress,
     )
     progress(f"Segmenting {len(prepared.features):,} customers, k={args.k}", 0.9)
@@ -163,15 +357,36 @@ def run(args: argparse.Namespace) -> None:
         report = reports.run_report(prepared, result)
         args.report.write_text(json.dumps(report, indent=2, default=str), "utf-8")
         progress(f"Wrote the run report to {args.report}", 1.0)
-    summary = result.customers.groupby(
-        [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=False
-    ).size()
-    print(summary.to_string(), file=sys.stderr)
+    if not args.quiet:
+        summary = result.customers.groupby(
+            [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=False
+        ).size()
+        print(summary.to_string(), file=sys.stderr)
+        _speak(prepared.report.to_dict(), prepared.notes)
     if args.save:
         store = RunStore()
         run_id = store.save(prepared, result, source="cli")
         progress(f"Saved run {run_id} in {store.runs_dir}", 1.0)
         print(run_id)
+
+
+def _empty_result(args: argparse.Namespace, error: EmptyResultError) -> str:
+    """Say why nothing is left (the receipt; the report when asked for).
+
+    Returns the ``error:`` line's text: the engine's message, and where the
+    report went (or why it could not be written).
+    """
+    report = empty_result_report(args, error)
+    message = str(error)
+    if args.report:
+        try:
+            args.report.write_text(json.dumps(report, indent=2, default=str), "utf-8")
+            message += f"; the receipt is in {args.report}"
+        except OSError as failed:
+            message += f"; {args.report} could not be written: {failed.strerror}"
+    if not args.quiet and report["cleaning"]:
+        _speak(report["cleaning"], report["input"]["notes"])
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,6 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give one INPUT file, or --sample")
     try:
         run(args)
+    except ColumnMappingError as error:
+        print(f"error: {mapping_error_message(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EmptyResultError as error:
+        print(f"error: {_empty_result(args, error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except SegmentationError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
