@@ -41,6 +41,12 @@ DATASET_TITLE = "dataset-title"
 MAPPING_PANEL = "mapping-panel"
 MAPPING_APPLY = "mapping-apply"
 MAPPING_FIELDS = "mapping-fields"
+#: How the upload is read: "Remove duplicate lines" switch and the date order.
+DUPLICATES_SWITCH = "duplicates-switch"
+DATE_ORDER = "date-order"
+#: The alert above the panels listing every assumption made on the dataset.
+ASSUMPTIONS = "assumptions"
+ASSUMPTIONS_LIST = "assumptions-list"
 SAVE_RUN_BUTTON = "save-run-button"
 RUN_SAVED = "run-saved"
 RUNS_LIST = "runs-list"

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import ids
-from app.components import controls, panels, runs, whatif
+from app.components import assumptions, controls, panels, runs, whatif
 
 
 def serve_layout() -> dbc.Container:
@@ -34,6 +34,7 @@ def serve_layout() -> dbc.Container:
     )
     main = html.Div(
         [
+            assumptions.assumptions_alert(),
             dbc.Row(
                 [
                     dbc.Col(panels.grid_panel(), lg=5),

@@ -16,11 +16,14 @@ Size
 Keys
     ``("upload", sha256)`` -> bytes; ``("mapping", sha256)`` -> the column
     mapping a user chose for that file (reused when it is uploaded again);
-    ``("prepared", sha256, mapping)`` -> the
+    ``("prepared", sha256, mapping, *read)`` -> the
     pickled :class:`segmentation.PreparedData`;
-    ``("styles", sha256, mapping, anomaly_share, seed)`` -> the fitted purchase
-    styles (independent of k); ``("segmentation", sha256, mapping, k,
-    anomaly_share, seed)`` -> the pickled :class:`segmentation.Segmentation`.
+    ``("styles", sha256, mapping, anomaly_share, seed, *read)`` -> the fitted
+    purchase styles (independent of k); ``("segmentation", sha256, mapping, k,
+    anomaly_share, seed, *read)`` -> the pickled :class:`segmentation.Segmentation`.
+    ``read`` holds how the bytes were read (:func:`read_key`: the date order and
+    the duplicate policy); it is empty for the defaults, so keys written before
+    these settings existed still answer.
 
 A few recently used results are also kept in memory, so that the callbacks that
 answer one k change share one :func:`segmentation.segmentation.segment` call.
@@ -69,6 +72,27 @@ def content_id(data: bytes) -> str:
 
 def _mapping_key(mapping: dict[str, str] | None) -> tuple:
     return tuple(sorted((mapping or {}).items()))
+
+
+def read_key(day_first: bool | None = None, drop_duplicates: bool = True) -> tuple:
+    """Return the part of a store key that says how an upload was read.
+
+    Parameters
+    ----------
+    day_first : bool or None, default None
+        ``segmentation.prepare``'s date order: None decides from the data.
+    drop_duplicates : bool, default True
+        Whether exact duplicate lines are counted once.
+
+    Returns
+    -------
+    tuple
+        ``()`` for the defaults (the keys' shape before these settings), else
+        ``(("day_first", day_first), ("drop_duplicates", drop_duplicates))``.
+    """
+    if day_first is None and drop_duplicates:
+        return ()
+    return (("day_first", day_first), ("drop_duplicates", bool(drop_duplicates)))
 
 
 class _RenamingDisk(diskcache.Disk):
@@ -145,9 +169,22 @@ class Store:
         return self.cache.get(("mapping", sha))
 
     # prepared data ---------------------------------------------------------------
-    def prepared(self, sha: str, mapping=None, progress=None) -> PreparedData:
-        """Return the PreparedData of an upload, calling ``prepare`` only once."""
-        key = ("prepared", sha, _mapping_key(mapping))
+    def prepared(
+        self,
+        sha: str,
+        mapping=None,
+        progress=None,
+        *,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
+    ) -> PreparedData:
+        """Return the PreparedData of an upload, calling ``prepare`` only once.
+
+        Once per (upload, mapping, ``day_first``, ``drop_duplicates``): the last
+        two are passed to :func:`segmentation.prepare` (see :func:`read_key`).
+        """
+        read = read_key(day_first, drop_duplicates)
+        key = ("prepared", sha, _mapping_key(mapping), *read)
         cached = self._remember(key) or self.cache.get(key)
         if cached is None:
             upload = self.get_upload(sha)
@@ -155,6 +192,8 @@ class Store:
                 upload["data"],
                 filename=upload["filename"],
                 mapping=mapping,
+                day_first=day_first,
+                drop_duplicates=drop_duplicates,
                 progress=progress,
             )
             self._set(key, cached)
@@ -162,37 +201,56 @@ class Store:
 
     # purchase styles and segmentations ----------------------------------------------
     def fit_styles(
-        self, sha: str, anomaly_share: float, mapping=None, seed: int = SEED
+        self,
+        sha: str,
+        anomaly_share: float,
+        mapping=None,
+        seed: int = SEED,
+        *,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
     ) -> PurchaseStyle:
         """Fit a dataset's purchase styles once; return them (cached after).
 
         Styles do not depend on k, so every k of a dataset shares them.
         """
         share = round(float(anomaly_share), 4)
-        key = ("styles", sha, _mapping_key(mapping), share, int(seed))
+        read = read_key(day_first, drop_duplicates)
+        key = ("styles", sha, _mapping_key(mapping), share, int(seed), *read)
         cached = self._remember(key) or self.cache.get(key)
         if cached is None:
-            cached = segmentation.fit_styles(
-                self.prepared(sha, mapping), anomaly_share=share, seed=seed
+            prepared = self.prepared(
+                sha, mapping, day_first=day_first, drop_duplicates=drop_duplicates
             )
+            cached = segmentation.fit_styles(prepared, anomaly_share=share, seed=seed)
             self._set(key, cached)
         return self._keep(key, cached)
 
     def segmentation(
-        self, sha: str, k: int, anomaly_share: float, mapping=None, seed: int = SEED
+        self,
+        sha: str,
+        k: int,
+        anomaly_share: float,
+        mapping=None,
+        seed: int = SEED,
+        *,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
     ) -> Segmentation:
         """Return the Segmentation for (dataset, k, anomaly share, seed), cached."""
         share = round(float(anomaly_share), 4)
-        key = ("segmentation", sha, _mapping_key(mapping), int(k), share, int(seed))
+        read = {"day_first": day_first, "drop_duplicates": drop_duplicates}
+        mkey = _mapping_key(mapping)
+        key = ("segmentation", sha, mkey, int(k), share, int(seed), *read_key(**read))
         with self._lock:  # concurrent panel callbacks share one computation
             cached = self._remember(key) or self.cache.get(key)
             if cached is None:
                 cached = segmentation.segment(
-                    self.prepared(sha, mapping),
+                    self.prepared(sha, mapping, **read),
                     int(k),
                     seed=seed,
                     anomaly_share=share,
-                    style_model=self.fit_styles(sha, share, mapping, seed),
+                    style_model=self.fit_styles(sha, share, mapping, seed, **read),
                 )
                 self._set(key, cached)
             return self._keep(key, cached)

@@ -20,9 +20,24 @@ def dataset_id(dataset: dict | None) -> str:
     return dataset["id"]
 
 
+def read_settings(dataset: dict | None) -> dict:
+    """Return how the browser's dataset was read: ``day_first``, ``drop_duplicates``.
+
+    The dataset store holds them only when they differ from the defaults
+    (None: the data decides the date order; True: duplicates removed).
+    """
+    dataset = dataset or {}
+    return {
+        "day_first": dataset.get("day_first"),
+        "drop_duplicates": dataset.get("drop_duplicates", True),
+    }
+
+
 def current_prepared(dataset: dict | None):
     """Return the PreparedData of the browser's dataset (from the store)."""
-    return storage.get_store().prepared(dataset_id(dataset), dataset.get("mapping"))
+    return storage.get_store().prepared(
+        dataset_id(dataset), dataset.get("mapping"), **read_settings(dataset)
+    )
 
 
 def current_segmentation(dataset: dict | None, k: int, percent: float | None):
@@ -32,6 +47,7 @@ def current_segmentation(dataset: dict | None, k: int, percent: float | None):
         int(k),
         anomaly_share(percent),
         mapping=dataset.get("mapping"),
+        **read_settings(dataset),
     )
 
 

@@ -4,7 +4,8 @@ A background job that is cancelled (or whose worker dies) returns nothing; Dash
 then sets the status to the ``running`` "off" value, a fixed text
 (:data:`app.callbacks.upload.STOPPED`). Two small browser-side callbacks make it
 say which file was being loaded: the first notes the file each job starts on
-(upload, mapping, or the sample at first load, as the job itself chooses); the
+(upload, mapping, the dataset on screen read again with other settings, or the
+sample at first load, as the job itself chooses); the
 second replaces the fixed text with one naming that file. A finished job sets
 its own status, which the second callback leaves alone.
 """
@@ -17,7 +18,7 @@ from dash import Input, Output, State
 
 import segmentation
 from app import ids
-from app.callbacks.upload import STOPPED
+from app.callbacks.upload import READ_CONTROLS, STOPPED
 
 #: "{name}" is replaced by the file's name.
 STOPPED_NAMED = (
@@ -26,10 +27,12 @@ STOPPED_NAMED = (
 )
 
 _JOB_NAME_JS = """
-function(contents, sampleClicks, applyClicks, filename, pending) {
+function(contents, sampleClicks, applyClicks, dates, dedupe, filename, pending,
+         dataset) {
     const trigger = dash_clientside.callback_context.triggered_id;
     if (trigger === %(upload)s) { return filename || "the upload"; }
     if (trigger === %(apply)s) { return (pending && pending.filename) || "the file"; }
+    if (%(read)s.includes(trigger) && dataset) { return dataset.filename; }
     return %(sample)s;
 }
 """
@@ -49,14 +52,18 @@ def register_callbacks(app) -> None:
         % {
             "upload": json.dumps(ids.UPLOAD),
             "apply": json.dumps(ids.MAPPING_APPLY),
+            "read": json.dumps(list(READ_CONTROLS)),
             "sample": json.dumps(segmentation.SAMPLE_NAME),
         },
         Output(ids.JOB_STORE, "data"),
         Input(ids.UPLOAD, "contents"),
         Input(ids.SAMPLE_BUTTON, "n_clicks"),
         Input(ids.MAPPING_APPLY, "n_clicks"),
+        Input(ids.DATE_ORDER, "value"),
+        Input(ids.DUPLICATES_SWITCH, "value"),
         State(ids.UPLOAD, "filename"),
         State(ids.PENDING_STORE, "data"),
+        State(ids.DATASET_STORE, "data"),
     )
     app.clientside_callback(
         _STOPPED_JS

@@ -13,6 +13,7 @@ from dash import Input, Output, State, no_update
 
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
+from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
@@ -90,6 +91,12 @@ def render_receipt(dataset):
     return cleaning_receipt(prepared), f"Dataset: {prepared.source_name}"
 
 
+def render_assumptions(dataset):
+    """Return the assumptions list of the dataset on screen, and whether to show it."""
+    prepared = current_prepared(dataset)
+    return assumptions_children(prepared), bool(assumptions_of(prepared))
+
+
 def register_callbacks(app) -> None:
     """Register the panel callbacks on ``app``."""
     app.callback(
@@ -129,3 +136,8 @@ def register_callbacks(app) -> None:
         Output(ids.DATASET_TITLE, "children"),
         Input(ids.DATASET_STORE, "data"),
     )(render_receipt)
+    app.callback(
+        Output(ids.ASSUMPTIONS, "children"),
+        Output(ids.ASSUMPTIONS, "is_open"),
+        Input(ids.DATASET_STORE, "data"),
+    )(render_assumptions)

@@ -1,4 +1,4 @@
-"""The control column: upload, sample, k, style sensitivity, status, download."""
+"""The control column: upload, how to read it, k, sensitivity, status, download."""
 
 from __future__ import annotations
 
@@ -16,6 +16,23 @@ MAX_UPLOAD_BYTES = 200 * 1024**2
 K_MIN, K_MAX, K_DEFAULT = settings.K_MIN, settings.K_MAX, settings.DEFAULT_K
 ANOMALY_MIN_PCT, ANOMALY_MAX_PCT, ANOMALY_DEFAULT_PCT = 1, 10, 2
 DOWNLOAD_SCOPES = (("all", "All customers"), ("selection", "Selection only"))
+#: The "Dates" choice: (value, label, ``day_first`` passed to ``prepare``).
+DATE_ORDERS = (
+    ("auto", "Decide from the data", None),
+    ("day", "Day first", True),
+    ("month", "Month first", False),
+)
+DATE_ORDER_DEFAULT = DATE_ORDERS[0][0]
+
+
+def day_first_of(choice: str | None) -> bool | None:
+    """Return ``day_first`` for a value of the "Dates" choice (None: decide)."""
+    return next((day for value, _, day in DATE_ORDERS if value == choice), None)
+
+
+def date_order_of(day_first: bool | None) -> str:
+    """Return the "Dates" choice's value for a ``day_first`` setting."""
+    return next(value for value, _, day in DATE_ORDERS if day is day_first)
 
 
 def upload_box() -> html.Div:
@@ -45,6 +62,35 @@ def upload_box() -> html.Div:
                 className="mt-2 w-100",
             ),
         ]
+    )
+
+
+def reading_options() -> html.Div:
+    """Return how uploads are read: duplicate removal and the date order.
+
+    Changing either prepares the dataset on screen again with the new setting
+    (:func:`app.callbacks.upload.load_dataset`).
+    """
+    return html.Div(
+        [
+            dbc.Switch(
+                id=ids.DUPLICATES_SWITCH,
+                label="Remove duplicate lines",
+                value=True,
+                className="small mt-2",
+            ),
+            html.Label("Dates", htmlFor=ids.DATE_ORDER, className="control-label"),
+            dbc.RadioItems(
+                id=ids.DATE_ORDER,
+                value=DATE_ORDER_DEFAULT,
+                options=[
+                    {"label": label, "value": value} for value, label, _ in DATE_ORDERS
+                ],
+                inline=True,
+                className="small",
+            ),
+        ],
+        className="reading-options",
     )
 
 
@@ -152,7 +198,10 @@ def control_column() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.Div([upload_box(), mapping_panel()], className=section),
+                html.Div(
+                    [upload_box(), reading_options(), mapping_panel()],
+                    className=section,
+                ),
                 html.Div(tuning(), className=section),
                 html.Div(run_status(), className=section),
                 html.Div(download_box(), className=section),

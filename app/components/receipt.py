@@ -64,8 +64,27 @@ def reasons_table(report_frame: pd.DataFrame) -> dbc.Table:
     )
 
 
+def sentences(title: str, items: list[str]) -> list:
+    """Return a small titled bullet list, or nothing when ``items`` is empty."""
+    if not items:
+        return []
+    return [
+        html.Div(title, className="small mt-2", style={"fontWeight": 600}),
+        html.Ul(
+            [html.Li(item) for item in items],
+            className="small text-muted",
+            style={"paddingLeft": "18px"},
+        ),
+    ]
+
+
 def cleaning_receipt(prepared) -> list:
-    """Return the receipt's children: facts list, reasons table, notes."""
+    """Return the receipt's children: facts, reasons table, rules and notes.
+
+    The reasons table has every bucket of the report (``report.to_frame()``);
+    under it, the rules the lines were sorted by (``report.rules``) and what
+    was assumed reading the file (``prepared.notes``).
+    """
     facts = html.Dl(
         [
             part
@@ -74,11 +93,9 @@ def cleaning_receipt(prepared) -> list:
         ],
         className="receipt-facts",
     )
-    children = [facts, reasons_table(prepared.report.to_frame())]
-    if prepared.notes:
-        children.append(
-            html.Ul(
-                [html.Li(note) for note in prepared.notes], className="small text-muted"
-            )
-        )
-    return children
+    return [
+        facts,
+        reasons_table(prepared.report.to_frame()),
+        *sentences("Rules applied", getattr(prepared.report, "rules", None) or []),
+        *sentences("Read as", prepared.notes),
+    ]
