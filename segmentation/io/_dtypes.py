@@ -40,12 +40,14 @@ _DATE_LIKE = (
     r"|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}"
     r"|^\d{8}T?\d*"
 )
-#: A UTC offset or zone name after a time of day. The offset must follow a time:
-#: a bare ``[+-]dddd`` at the end also matches the year of ``02-12-2010``, which
-#: made a whole dd-mm-yyyy column (with one date-only value) "time-zone aware".
+#: Ends like a UTC offset or zone name (cheap test, run on every value).
+_TZ_END = r"(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$"
+#: ... and really is one: the offset must follow a time of day. A bare
+#: ``[+-]dddd`` at the end also matches the year of ``02-12-2010``, which made a
+#: whole dd-mm-yyyy column (with one date-only value) "time-zone aware".
 _TZ_SUFFIX = (
     r"(?:\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)"
-    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)$"
+    r"|(?:^|[^A-Za-z])(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)$"
 )
 _DECIMAL_SAMPLE = 5_000
 
@@ -138,6 +140,14 @@ def _naive_utc(values: pd.Series, notes: list[str], column: str) -> pd.Series:
     return values.astype(DATETIME_DTYPE)
 
 
+def _has_time_zone(text: pd.Series) -> bool:
+    """Whether any date text ends with a UTC offset or zone after its time."""
+    ends = text.str.contains(_TZ_END, regex=True)
+    return bool(ends.any()) and bool(
+        text[ends].str.contains(_TZ_SUFFIX, regex=True).any()
+    )
+
+
 def _order_words(dayfirst: bool) -> str:
     return "day/month (DD/MM/YYYY)" if dayfirst else "month/day (MM/DD/YYYY)"
 
@@ -196,7 +206,7 @@ def _parse_date_text(
     """
     if text.empty:
         return pd.Series(pd.NaT, index=text.index, dtype=DATETIME_DTYPE)
-    has_tz = bool(text.str.contains(_TZ_SUFFIX, regex=True).any())
+    has_tz = _has_time_zone(text)
     if text.str.match(_ISO_DATE).all():
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=has_tz)
         return _naive_utc(parsed, notes, column)
@@ -327,7 +337,10 @@ def _by_distinct(s: pd.Series, convert, factorized=None) -> pd.Series:
     if is_typed(s):
         return convert(s)
     codes, uniques = factorized or pd.factorize(s, use_na_sentinel=False)
-    converted = convert(pd.Series(uniques, dtype=s.dtype))
+    distinct = pd.Series(uniques, dtype=s.dtype)
+    converted = convert(distinct)
+    if converted.dtype == s.dtype and converted.equals(distinct):
+        return s  # every value is already what it converts to (most text)
     return pd.Series(converted.array.take(codes), index=s.index, name=s.name)
 
 
