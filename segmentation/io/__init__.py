@@ -1,10 +1,13 @@
 """Bytes or a path -> canonical, typed invoice lines and the column mapping used.
 
 Every format quirk lives in this package (DESIGN section 3): the format from the
-file's bytes (``_format``), CSV dialects and encodings (``_csv``), workbooks
-(``_excel``), header synonyms and the mapping (``_columns``), typing of every
-column (``_dtypes``) and the first rows shown to a user who maps columns
-(``_preview``). The rest of the engine sees only :func:`load_transactions`.
+file's bytes (``_format``), CSV dialects, encodings and space-separated logs
+(``_csv``), workbooks, their zero-padded id formats and rows a reader skips
+(``_excel``), header synonyms, the mapping and files without a header row
+(``_columns``), typing of every column (``_dtypes``), whole-row facts: row
+hashes, skipped rows, other customer keys (``_rows``), and the first rows shown
+to a user who maps columns (``_preview``). The rest of the engine sees only
+:func:`load_transactions`.
 """
 
 from __future__ import annotations

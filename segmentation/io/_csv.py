@@ -10,7 +10,7 @@ import codecs
 import csv
 import io
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import charset_normalizer
@@ -18,9 +18,20 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.errors import ColumnMappingError, InputFileError, LimitExceededError
-from segmentation.io._columns import map_columns, maps_required, unique_headers
+from segmentation.io._columns import (
+    headers_from_columns,
+    looks_like_data,
+    map_columns,
+    maps_required,
+    named_columns_note,
+    no_header_error,
+    unique_headers,
+)
+from segmentation.io._rows import skip_empty_rows, skipped_row_notes
 
 DELIMITERS = (",", ";", "\t", "|")
+#: ``_Layout.delimiter`` of a file whose columns are separated by runs of spaces.
+WHITESPACE = " "
 #: Rows searched for the header (title and blank rows may come first).
 HEADER_SEARCH_ROWS = 20
 _SNIFF_CHARS = 64 * 1024
@@ -37,12 +48,18 @@ _BOMS = (
 
 @dataclass
 class RawCsv:
-    """The file's columns as text, and what was assumed to read them."""
+    """Every column of the file as text, and what was assumed to read it.
+
+    ``frame`` keeps every column (mapped or not) under ``headers``; rows with no
+    value in any used column are already left out and counted in
+    ``skipped_rows`` (reason -> rows).
+    """
 
     frame: pd.DataFrame
     headers: list[str]
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    skipped_rows: dict[str, int] = field(default_factory=dict)
 
 
 def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
@@ -86,6 +103,23 @@ def _plain_header_dialect(sample: str) -> tuple[str, str] | None:
     return (present[0], '"') if len(present) == 1 and '"' not in first else None
 
 
+def _whitespace_separated(sample: str) -> bool:
+    """Whether the sample's columns are separated by runs of spaces.
+
+    True when no line of the sample holds a comma, semicolon, tab or ``|`` and
+    every non-blank line splits on spaces into the same number (at least two)
+    of fields, as in a transaction log ``00001 19970101 1 11.77``.
+    """
+    lines = sample.splitlines()[:_SNIFF_LINES]
+    if len(sample) >= _SNIFF_CHARS and len(lines) > 1:
+        lines = lines[:-1]  # possibly cut in the middle
+    lines = [line for line in lines if line.strip()]
+    if not lines or any(d in line for line in lines for d in DELIMITERS):
+        return False
+    counts = {len(line.split()) for line in lines}
+    return len(counts) == 1 and counts.pop() >= 2
+
+
 def _sniff(sample: str) -> tuple[str, str]:
     """Return ``(delimiter, quotechar)`` of a text sample (comma when unsure)."""
     # lazy: only messy CSVs need it (~0.3 s to import: it tabulates all of Unicode)
@@ -101,28 +135,36 @@ def _sniff(sample: str) -> tuple[str, str]:
 
 @dataclass
 class _Layout:
-    delimiter: str
+    delimiter: str  # WHITESPACE for runs of spaces
     quotechar: str
     skip: int
     headers: list[str]
     clean_header: bool
+    has_header: bool = True
+    #: canonical -> header, when ``columns`` named the columns of a headerless file
+    named: dict[str, str] = field(default_factory=dict)
 
 
-def _layout(sample: str, name: str, overrides, limits) -> _Layout:
+def _layout(sample: str, name: str, overrides, limits, columns=None) -> _Layout:
     """Find delimiter, quote and the header row among the first rows."""
     if "\x00" in sample:
         raise InputFileError(f"{name} is a binary file, not a CSV or Excel export")
+    if _whitespace_separated(sample):
+        return _find_header(sample, WHITESPACE, '"', name, overrides, limits, columns)
     quick = _plain_header_dialect(sample)
     if quick is not None:
         try:
-            return _find_header(sample, *quick, name, overrides, limits)
+            return _find_header(sample, *quick, name, overrides, limits, columns)
         except ColumnMappingError:
             pass  # the first line misled us: detect the dialect properly
-    return _find_header(sample, *_sniff(sample), name, overrides, limits)
+    return _find_header(sample, *_sniff(sample), name, overrides, limits, columns)
 
 
-def _find_header(sample, delimiter, quotechar, name, overrides, limits) -> _Layout:
-    """Find the header row among the first rows, for one dialect."""
+def _first_rows(sample: str, delimiter: str, quotechar: str, name: str):
+    """Return the first rows of the sample, split by the dialect."""
+    if delimiter == WHITESPACE:
+        lines = sample.splitlines()[:HEADER_SEARCH_ROWS]
+        return [line.split() for line in lines]
     reader = csv.reader(
         io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quotechar
     )
@@ -134,22 +176,54 @@ def _find_header(sample, delimiter, quotechar, name, overrides, limits) -> _Layo
                 break
     except csv.Error as exc:
         raise InputFileError(f"{name} cannot be read as CSV: {exc}") from exc
+    return rows
+
+
+def _first_line(sample: str) -> str:
+    return next((line for line in sample.splitlines() if line.strip()), "").strip()
+
+
+def _find_header(
+    sample, delimiter, quotechar, name, overrides, limits, columns=None
+) -> _Layout:
+    """Find the header row among the first rows, for one dialect.
+
+    With ``columns`` the file has no header row: the first non-blank line is
+    data and ``columns`` names the fields. Without it, a first line that is
+    data (numbers, dates, ids; no known header) is refused in words.
+    """
+    rows = _first_rows(sample, delimiter, quotechar, name)
     _check_size(0, max(map(len, rows), default=0), name, limits)
     nonblank = [(i, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not nonblank:
         raise InputFileError(f"{name} has no header row (only blank lines)")
+    if columns is not None:
+        i, row = nonblank[0]
+        if maps_required(row) and not looks_like_data(row):
+            raise ColumnMappingError(
+                f"{name}: column names were given (--columns) but the first line "
+                f"{_first_line(sample)!r} is a header; leave out --columns (use "
+                "--map canonical=Header to choose columns)",
+                headers=unique_headers(row),
+                missing=[],
+            )
+        headers, named = headers_from_columns(columns, len(row), name)
+        return _Layout(delimiter, quotechar, i, headers, False, False, named)
     for i, row in nonblank:
         if maps_required(row, overrides):
             headers = unique_headers(row)
             clean = headers == row and "" not in row
             return _Layout(delimiter, quotechar, i, headers, clean)
+    if looks_like_data(nonblank[0][1]):
+        raise no_header_error(name, _first_line(sample), len(nonblank[0][1]))
     map_columns(unique_headers(nonblank[0][1]), overrides, source_name=name)
     raise AssertionError("unreachable: map_columns accepted an unmapped header")
 
 
 def _precheck(data: bytes, layout: _Layout, name: str, limits) -> None:
     """Check columns, and rows when the line count is exact (nothing quoted)."""
-    rows = data.count(b"\n") - layout.skip - 1 if b'"' not in data else 0
+    above = layout.skip + (1 if layout.has_header else 0)
+    rows = data.count(b"\n") - above if b'"' not in data else 0
     _check_size(rows, len(layout.headers), name, limits)
 
 
@@ -170,16 +244,16 @@ def _check_size(frame_rows: int, n_columns: int, name: str, limits) -> None:
         )
 
 
-def _read_fast(data: bytes, usecols: list[str]) -> pd.DataFrame | None:
+def _read_fast(data: bytes) -> pd.DataFrame | None:
     """Multithreaded pyarrow read of a clean UTF-8 comma file (header on line 1).
 
-    Returns None when the file is not that after all (the caller falls back).
+    Every column is read (the whole row identifies exact duplicates). Returns
+    None when the file is not that after all (the caller falls back).
     """
     try:
         return pd.read_csv(
             io.BytesIO(data),
             engine="pyarrow",
-            usecols=usecols,
             dtype="str",
             keep_default_na=False,
             na_values=[""],
@@ -199,10 +273,11 @@ def _read_text(text: str, layout: _Layout, name: str) -> pd.DataFrame:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.StringIO(text),
-                sep=layout.delimiter,
+                sep=r"\s+" if layout.delimiter == WHITESPACE else layout.delimiter,
                 quotechar=layout.quotechar,
                 skiprows=layout.skip,
-                header=0,
+                header=0 if layout.has_header else None,
+                names=None if layout.has_header else layout.headers,
                 index_col=False,
                 dtype="str",
                 keep_default_na=False,
@@ -228,9 +303,34 @@ def _strict_utf8_sample(data: bytes) -> str | None:
 
 
 def read_csv_bytes(
-    data: bytes, name: str, limits, overrides: Mapping[str, str] | None
+    data: bytes,
+    name: str,
+    limits,
+    overrides: Mapping[str, str] | None,
+    columns: Sequence[str] | str | None = None,
 ) -> RawCsv:
     """Read CSV bytes into text columns with the file's unique headers.
+
+    Parameters
+    ----------
+    data : bytes
+        The file.
+    name : str
+        File name for messages.
+    limits : Limits
+        Column and row limits.
+    overrides : mapping of str to str, optional
+        Canonical column -> header, winning over the synonyms.
+    columns : sequence of str, or str, optional
+        For a file without a header row: one canonical name per column (see
+        :func:`segmentation.io._columns.headers_from_columns`); the first line
+        is then data.
+
+    Returns
+    -------
+    RawCsv
+        Every column as text (``str``, missing = NaN), one row per data line
+        with a value in a used column.
 
     Raises
     ------
@@ -241,30 +341,47 @@ def read_csv_bytes(
         More columns or rows than ``limits`` allows (rows are checked before the
         body is parsed when no field is quoted, so that line count is exact).
     ColumnMappingError
-        No row among the first 20 gives the required columns.
+        No row among the first 20 gives the required columns; the first line is
+        data (no header row) and ``columns`` is not given; or ``columns`` is
+        given for a file with a header, or does not name one column per field.
     """
     notes: list[str] = []
     sample = None if data.startswith(codecs.BOM_UTF8) else _strict_utf8_sample(data)
     frame = None
     if sample is not None:
-        layout = _layout(sample, name, overrides, limits)
+        layout = _layout(sample, name, overrides, limits, columns)
         _precheck(data, layout, name, limits)
-        mapping = map_columns(layout.headers, overrides, source_name=name)
-        if layout.delimiter == "," and layout.skip == 0 and layout.clean_header:
-            frame = _read_fast(data, list(mapping.values()))
+        mapping = _mapping(layout, overrides, name)
+        if (
+            layout.delimiter == ","
+            and layout.skip == 0
+            and layout.clean_header
+            and layout.has_header
+        ):
+            frame = _read_fast(data)
     if frame is None:
         text, _, notes = decode(data, name)
-        layout = _layout(text[:_SNIFF_CHARS], name, overrides, limits)
+        layout = _layout(text[:_SNIFF_CHARS], name, overrides, limits, columns)
         _precheck(data, layout, name, limits)
-        mapping = map_columns(layout.headers, overrides, source_name=name)
-        frame = _read_text(text, layout, name)[list(mapping.values())]
-    n_read = len(frame)
-    frame = frame.dropna(how="all")
+        mapping = _mapping(layout, overrides, name)
+        frame = _read_text(text, layout, name)
+    frame, skipped = skip_empty_rows(frame, list(mapping.values()))
     if frame.empty:
         raise InputFileError(f"{name} has a header but no data rows")
     _check_size(len(frame), len(layout.headers), name, limits)
+    if layout.delimiter == WHITESPACE:
+        notes.append("columns are separated by spaces")
+    if not layout.has_header:
+        notes.append(named_columns_note(layout.headers))
     if layout.skip:
         notes.append(f"header found on line {layout.skip + 1}; lines above skipped")
-    if n_read > len(frame):
-        notes.append(f"{n_read - len(frame):,} rows with no value in any used column")
-    return RawCsv(frame=frame, headers=layout.headers, mapping=mapping, notes=notes)
+    notes += skipped_row_notes(skipped)
+    return RawCsv(frame, layout.headers, mapping, notes, skipped)
+
+
+def _mapping(layout: _Layout, overrides, name: str) -> dict[str, str]:
+    if layout.has_header:
+        return map_columns(layout.headers, overrides, source_name=name)
+    return map_columns(
+        layout.headers, {**layout.named, **(overrides or {})}, source_name=name
+    )

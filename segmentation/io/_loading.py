@@ -12,12 +12,15 @@ invoice_id     str (pandas string); never missing (customer + timestamp key when
 customer_id    str; ``<NA>`` where empty. Numeric ids lose a ``.0`` ("17850.0" and
                17850.0 both give "17850"); text ids (emails) are stripped.
 invoice_date   datetime64, tz-naive; ``NaT`` where missing or unparseable
-quantity       float64; ``NaN`` where missing or not a number
+quantity       float64; ``NaN`` where missing or not a number (present when the
+               file has a quantity column: without one, a note says how line
+               values are read, and no quantity is invented)
 unit_price     float64 (present when the file has a price column)
 amount         float64 (present when the file has a line-total column)
 stock_code,    str (present when the file has them); numeric codes as integers
-description,   in text ("85123", not "85123.0")
-country
+description,   in text ("85123", not "85123.0"); a workbook's number shown with
+country        a zero-padded format (``00000``) keeps its zeros ("00042")
+status         str, stripped (present when the file has a status column)
 ============== ===================================================================
 
 Text columns use pandas' default ``str`` dtype (missing = NaN, which ``isna()``
@@ -27,25 +30,41 @@ is the i-th data line read, sheets in workbook order.
 Steps of :func:`load_transactions`: (1) size limit, before reading a path;
 (2) sha256; (3) format from magic bytes (then the extension); (4) for a zip
 workbook, the inflated-size limit from the central directory and the declared
-sheet dimensions; (5) read (fastexcel for workbooks, pyarrow or pandas' C parser
-for CSV), find the header, map the columns; (6) type every column.
+sheet dimensions; (5) read every column (fastexcel for workbooks, pyarrow or
+pandas' C parser for CSV), find the header (or name the columns of a file
+without one), map the columns; (6) hash each whole row and count the distinct
+values of other customer-like columns; (7) type every mapped column.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from segmentation import schema
 from segmentation.errors import InputFileError, LimitExceededError
+from segmentation.io._columns import customer_key_headers
 from segmentation.io._csv import read_csv_bytes
-from segmentation.io._dtypes import NUMBER_COLUMNS, detect_decimal, to_canonical
+from segmentation.io._dtypes import (
+    NUMBER_COLUMNS,
+    detect_decimal,
+    factorize_text,
+    to_canonical,
+)
 from segmentation.io._excel import read_workbook
 from segmentation.io._format import detect_format
+from segmentation.io._rows import (
+    SKIP_REASONS,
+    distinct_values,
+    row_hash,
+    skipped_row_notes,
+)
 
 __all__ = [
     "COMMAND_LINE_LIMITS",
@@ -108,7 +127,27 @@ class LoadedTable:
     sheets_read, sheets_skipped : list of str
         Workbook sheets concatenated into ``lines`` / left out.
     notes : list of str
-        Every assumption made: encoding fallback, date order, header row, ...
+        Every assumption made, in words: encoding fallback, the day/month order
+        and why, a missing quantity, a header row found lower down or absent,
+        zero padding, rows skipped, ...
+    row_hash : numpy.ndarray or None
+        Shape ``(n_lines,)``, uint64, aligned with ``lines``: a hash of each
+        line's whole raw row (every column of the file, mapped or not, as read,
+        before typing). Equal for rows identical in every column; tells apart
+        rows that differ only in an unmapped column (a line number). None only
+        for a table not made by :func:`load_transactions`.
+    customer_key_candidates : dict of str to int
+        Unmapped header -> number of distinct non-empty values, for every header
+        that looks like another customer key (customer, client, buyer, user,
+        member, email or account in the name, or an ``..._id`` that names no
+        order, item, product or row). Lets a later step warn when the mapped
+        customer column is a per-order id (almost everyone has one order).
+    skipped_rows : dict of str to int
+        Reason -> rows: ``blank_row`` (no value in any column: not a line),
+        ``no_value_in_used_columns`` (values only in unused columns: not a
+        line), ``formula_without_value`` (workbook rows whose formula cells have
+        no saved result: read, with those cells empty). Non-zero counts only;
+        each has a note.
     """
 
     lines: pd.DataFrame
@@ -120,6 +159,18 @@ class LoadedTable:
     sheets_read: list[str] = field(default_factory=list)
     sheets_skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    row_hash: np.ndarray | None = None
+    customer_key_candidates: dict[str, int] = field(default_factory=dict)
+    skipped_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_invoice_column(self) -> bool:
+        """Whether the file has an invoice/order column.
+
+        Without one, orders are keyed by customer and time, and identical lines
+        are separate purchases (never exact duplicates).
+        """
+        return schema.INVOICE_ID in self.mapping
 
 
 def _read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
@@ -151,12 +202,29 @@ def _read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, s
     return data, name
 
 
+def _quantity_note(mapping: Mapping[str, str]) -> str | None:
+    """Say how line values are read when the file has no quantity column."""
+    if schema.QUANTITY in mapping:
+        return None
+    if schema.AMOUNT in mapping:
+        return (
+            f"no quantity column: line totals come from {mapping[schema.AMOUNT]}; "
+            "quantity-based behaviour features are left empty"
+        )
+    return (
+        "no quantity column: every line counts as one unit (quantity-based "
+        "behaviour features are left empty)"
+    )
+
+
 def load_transactions(
     source: str | os.PathLike | bytes | pd.DataFrame,
     *,
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    day_first: bool | None = None,
+    columns: Sequence[str] | str | None = None,
 ) -> LoadedTable:
     """Read a CSV or Excel export into canonical typed invoice lines.
 
@@ -174,12 +242,26 @@ def load_transactions(
         (``{"customer_id": "Kundennummer"}``).
     limits : Limits
         Size limits, checked before the file is parsed.
+    day_first : bool, optional
+        Day/month order of dates written like ``03/04/2011``. None (default)
+        decides from the data (a day above 12 settles it) and, when every day
+        and month is 12 or less, reads month/day and says so in a note. True
+        reads day/month, False month/day; values that fit only the other order
+        are then not dates. A note says which order was used and why. Dates
+        stored as dates, ISO text, YYYYMMDD and Excel serials are unaffected.
+    columns : sequence of str, or str, optional
+        For a file without a header row: the canonical name of each column in
+        file order (``["customer_id", "invoice_date", "quantity", "amount"]``;
+        ``""`` or ``"-"`` skips a column; a string is split at commas). The
+        first line is then data. Without it, such a file is refused with a
+        :class:`ColumnMappingError` that says so.
 
     Returns
     -------
     LoadedTable
-        ``lines`` of shape (n_lines, n_canonical_columns_found) and the mapping,
-        headers, sheets and notes.
+        ``lines`` of shape (n_lines, n_canonical_columns_found), ``row_hash`` of
+        shape (n_lines,), and the mapping, headers, sheets, notes, other
+        customer-key columns and rows skipped.
 
     Raises
     ------
@@ -190,8 +272,13 @@ def load_transactions(
         Over ``limits.max_bytes``, ``max_inflated_bytes``, ``max_rows`` or
         ``max_columns``; the message names the limit and the file's value.
     ColumnMappingError
-        A required column is missing or ambiguous (carries ``headers`` and
-        ``missing``), or ``mapping`` names a header the file does not have.
+        A required column (``customer_id``, ``invoice_date``, and ``unit_price``
+        or ``amount``) is missing or ambiguous (carries ``headers`` and
+        ``missing``), or ``mapping`` names a header the file does not have. A
+        file whose first line is data and no ``columns``: the message quotes the
+        line and says how to go on; ``headers`` is ``[]`` and ``first_line``
+        holds the line. ``columns`` with an unknown or repeated name, not one
+        name per column, or for a file that has a header row.
     """
     data, name = _read_source(source, filename, limits)
     digest = hashlib.sha256(data).hexdigest()
@@ -201,36 +288,57 @@ def load_transactions(
     if file_format == "csv":
         if ext in WORKBOOK_EXTENSIONS:
             notes.append(f"{name} is text, not a workbook; read as CSV")
-        raw = read_csv_bytes(data, name, limits, mapping)
-        parts = [(raw.frame, raw.mapping)]
+        raw = read_csv_bytes(data, name, limits, mapping, columns)
+        parts = [(raw.frame, raw.mapping, {})]
         headers, sheets_read, skipped = raw.headers, [], []
+        skipped_rows = raw.skipped_rows
         notes += raw.notes
     else:
         if ext not in WORKBOOK_EXTENSIONS:
             notes.append(f"{name} is an Excel workbook; read as {file_format}")
-        book = read_workbook(data, name, limits, mapping)
-        parts = [(s.frame, s.mapping) for s in book.sheets]
+        book = read_workbook(data, name, limits, mapping, columns)
+        parts = [(s.frame, s.mapping, s.pad_widths) for s in book.sheets]
         headers, skipped = book.headers, book.sheets_skipped
         sheets_read = [s.name for s in book.sheets]
-        notes += book.notes
-    frames = []
-    for frame, used in parts:
-        numbers = [frame[h] for c, h in used.items() if c in NUMBER_COLUMNS]
+        skipped_rows = book.skipped_rows
+        notes += book.notes + skipped_row_notes(skipped_rows)
+    used = dict(parts[0][1])
+    if (note := _quantity_note(used)) is not None:
+        notes.append(note)
+    frames, hashes = [], []
+    for frame, part_mapping, pad_widths in parts:
+        factorized = factorize_text(frame)
+        hashes.append(row_hash(frame, factorized))
+        numbers = [frame[h] for c, h in part_mapping.items() if c in NUMBER_COLUMNS]
         decimal = detect_decimal(numbers)
         if decimal == ",":
             notes.append("numbers use a decimal comma")
-        lines, typing_notes = to_canonical(frame, used, decimal)
+        lines, typing_notes = to_canonical(
+            frame,
+            part_mapping,
+            decimal,
+            day_first=day_first,
+            pad_widths=pad_widths,
+            factorized=factorized,
+        )
         frames.append(lines)
         notes += typing_notes
     lines = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    candidates = {
+        header: distinct_values([f[header] for f, _, _ in parts if header in f])
+        for header in customer_key_headers(headers, used)
+    }
     return LoadedTable(
         lines=lines,
         source_name=name,
         sha256=digest,
         file_format=file_format,
-        mapping=dict(parts[0][1]),
+        mapping=used,
         headers=list(headers),
         sheets_read=sheets_read,
         sheets_skipped=list(skipped),
         notes=list(dict.fromkeys(notes)),
+        row_hash=np.concatenate(hashes) if len(hashes) > 1 else hashes[0],
+        customer_key_candidates=candidates,
+        skipped_rows={r: skipped_rows[r] for r in SKIP_REASONS if r in skipped_rows},
     )
