@@ -432,7 +432,8 @@ def to_canonical(
         if schema.INVOICE_ID in lines:
             n = int(lines[schema.INVOICE_ID].isna().sum())
             lines_ = "1 line" if n == 1 else f"{n:,} lines"
-            notes.append(f"{lines_} without an invoice id use customer|time as id")
+            use = "uses" if n == 1 else "use"
+            notes.append(f"{lines_} without an invoice id {use} customer|time as id")
             key = lines[schema.INVOICE_ID].fillna(key)
         else:
             notes.append("no invoice column: orders are keyed by customer|time")
