@@ -1,42 +1,49 @@
 """Colours, symbols and number formats shared by every panel.
 
-Colours are the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"),
-distinguishable with the common forms of colour blindness; value tiers take them
-in order of value (cluster 0 = lowest), so a tier has the same colour in the
-scatter, the persona cards and the legends. Purchase styles are told apart by
-marker symbol (and a fixed colour where a colour is needed).
+Value tiers are coloured from ONE ordered, colour-blind-safe sequential scale,
+viridis (van der Walt & Smith 2015, the matplotlib default; perceptually uniform,
+monotone in lightness, readable with the common colour-vision deficiencies and
+in greyscale), as plotly ships it (``plotly.colors.sequential.Viridis``). For k
+tiers the scale is sampled at k evenly spaced points from the light end
+(cluster 0, lowest value) to the dark end (cluster k - 1, highest value), so the
+bottom tier and the top tier have the same colour at every k, and more value is
+always more ink. The ends are trimmed (:data:`TIER_SCALE_RANGE`): the lightest
+viridis yellow vanishes on white and the darkest reads as black.
+
+Purchase styles are told apart by marker symbol only (their legend swatches are
+neutral grey), and the what-if customer is a vermillion star with a dark
+outline: a hue viridis never takes, so colour on the scatter means the tier.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from functools import cache
+
+import plotly.colors
 
 from segmentation import schema
 
-#: Okabe–Ito, then two extra colour-blind-safe tones (Tol's "wine", grey) for k > 8.
-TIER_COLOURS: tuple[str, ...] = (
-    "#56B4E9",  # sky blue   (cluster 0, lowest value)
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#F0E442",  # yellow
-    "#000000",  # black
-    "#882255",  # wine
-    "#999999",  # grey
-)
+#: The tiers' sequential scale (dark = high value) and the part of it used:
+#: ``TIER_SCALE_RANGE[0]`` is the top tier's point, ``[1]`` the bottom tier's.
+#: Both ends are trimmed: 0.0 is near-black purple, 1.0 a yellow that is barely
+#: visible on white (contrast 1.1:1); 0.85 is a lime at about 1.7:1.
+TIER_SCALE: tuple[str, ...] = tuple(plotly.colors.sequential.Viridis)
+TIER_SCALE_RANGE: tuple[float, float] = (0.1, 0.85)
 STYLE_SYMBOLS: dict[str, str] = {
     schema.REGULAR: "circle",
     schema.BULK: "square",
     schema.ANOMALY: "x",
 }
-STYLE_COLOURS: dict[str, str] = {
-    schema.REGULAR: "#999999",
-    schema.BULK: "#0072B2",
-    schema.ANOMALY: "#D55E00",
-}
+#: Legend swatches of the purchase styles: one neutral grey, so that on the
+#: scatter only the tier has a colour (the symbol is the style).
+STYLE_COLOURS: dict[str, str] = dict.fromkeys(STYLE_SYMBOLS, "#6b7480")
+#: The what-if customer's star: Okabe–Ito vermillion (Okabe & Ito 2008), far
+#: from every viridis colour, outlined in the page's ink so that it also stands
+#: out where colour does not (in greyscale, for a dichromat).
+WHATIF_COLOUR = "#D55E00"
+WHATIF_OUTLINE = "#1d2733"
 #: Heatmap scales: sequential for counts, diverging for z-scores.
 SEQUENTIAL_SCALE = "Blues"
 DIVERGING_SCALE = "RdBu_r"
@@ -75,9 +82,30 @@ def money_axis_title(log: bool = True) -> str:
     return f"monetary ({unit})" if unit else "monetary"
 
 
-def tier_colour(value_cluster: int) -> str:
-    """Return the colour of a value cluster (0 = lowest value)."""
-    return TIER_COLOURS[int(value_cluster) % len(TIER_COLOURS)]
+@cache
+def tier_colours(k: int) -> tuple[str, ...]:
+    """Return the colours of k value tiers, cluster 0 (lowest value) first.
+
+    k evenly spaced samples of :data:`TIER_SCALE` from the light end of
+    :data:`TIER_SCALE_RANGE` (cluster 0) to its dark end (cluster k - 1), as
+    ``"#rrggbb"``: the first and the last colour are the same for every k, and
+    lightness falls strictly from the first to the last.
+    """
+    if k < 1:
+        raise ValueError(f"k={k}: need at least one tier")
+    top, bottom = TIER_SCALE_RANGE
+    points = [bottom + (top - bottom) * i / max(k - 1, 1) for i in range(k)]
+    scale = plotly.colors.make_colorscale(list(TIER_SCALE))
+    rgb = plotly.colors.sample_colorscale(scale, points, colortype="tuple")
+    return tuple(
+        "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in colour))
+        for colour in rgb
+    )
+
+
+def tier_colour(value_cluster: int, k: int) -> str:
+    """Return the colour of value cluster ``value_cluster`` (0 = lowest) of k."""
+    return tier_colours(int(k))[int(value_cluster)]
 
 
 def fmt_int(value: float) -> str:

@@ -128,8 +128,12 @@ def test_scatter_traces_per_tier_and_style_with_ids_in_customdata(customers):
     high_bulk = traces[5]
     assert [row[0] for row in high_bulk.customdata] == ["c09", "c10"]
     assert high_bulk.marker.symbol == "square" and traces[1].marker.symbol == "x"
-    assert traces[0].marker.color == theme.tier_colour(0)
-    assert [t.showlegend for t in traces] == [True, False, True, False, True, False]
+    assert traces[0].marker.color == theme.tier_colour(0, 3)
+    # the tier legend is one legend-only circle per tier, top tier first
+    assert not any(t.showlegend for t in traces)
+    entries = [t for t in fig.data if not t.meta and t.legend != "legend2"]
+    assert [t.name for t in entries] == ["High", "Mid", "Low"]
+    assert {t.marker.symbol for t in entries} == {"circle"}
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     assert all(t.selectedpoints is None for t in traces)
 

@@ -39,6 +39,7 @@ def persona_cards(
     """
     total_revenue = float(customers[schema.MONETARY].sum()) or 1.0
     groups = customers.groupby(schema.VALUE_CLUSTER)
+    k = int(customers[schema.VALUE_CLUSTER].max()) + 1 if len(customers) else 0
     cards = []
     for cluster, rows in sorted(groups, key=lambda item: -item[0]):
         known = personas is not None and cluster in personas.index
@@ -47,6 +48,7 @@ def persona_cards(
         cards.append(
             _card(
                 int(cluster),
+                theme.tier_colour(cluster, k),
                 rows,
                 info,
                 total_revenue,
@@ -63,7 +65,7 @@ def _meaning(info: pd.Series) -> str:
     return text[0] if text else str(info.get("description", ""))
 
 
-def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
+def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> html.Div:
     first = rows.iloc[0]
     medians = rows[[schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY]].median()
     share = 100 * rows[schema.MONETARY].sum() / total_revenue
@@ -95,7 +97,7 @@ def _card(cluster, rows, info, total_revenue, n_selected, selected) -> html.Div:
         dbc.Card(
             dbc.CardBody(body),
             className="h-100",
-            style={"borderTop": f"6px solid {theme.tier_colour(cluster)}"},
+            style={"borderTop": f"6px solid {colour}"},
         ),
         id=ids.persona_card(cluster),
         n_clicks=0,

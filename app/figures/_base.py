@@ -1,4 +1,4 @@
-"""Pieces shared by the figure families: margins, tier order, the placeholder."""
+"""Shared by the figure families: margins, tier order and colours, the placeholder."""
 
 from __future__ import annotations
 
@@ -16,6 +16,37 @@ def tier_order(customers: pd.DataFrame) -> list[str]:
     """Return the value tiers present, from lowest to highest value cluster."""
     pairs = customers[[schema.VALUE_CLUSTER, schema.VALUE_TIER]].drop_duplicates()
     return pairs.sort_values(schema.VALUE_CLUSTER)[schema.VALUE_TIER].tolist()
+
+
+def tier_colours(customers: pd.DataFrame) -> dict[str, str]:
+    """Return each value tier's colour (:func:`app.theme.tier_colours`), by name.
+
+    k is the number of value clusters (the highest cluster + 1), so the top
+    tier takes the scale's top colour whichever tiers are present.
+    """
+    pairs = customers[[schema.VALUE_CLUSTER, schema.VALUE_TIER]].drop_duplicates()
+    if pairs.empty:
+        return {}
+    colours = theme.tier_colours(int(pairs[schema.VALUE_CLUSTER].max()) + 1)
+    return {
+        str(tier): colours[int(cluster)]
+        for cluster, tier in pairs.itertuples(index=False)
+    }
+
+
+def tier_ticks(tiers: list[str], colours: dict[str, str]) -> dict:
+    """Return axis settings that put a dot of its colour after each tier's name.
+
+    The axis values stay the tier names (clicks and hovers read them); only the
+    tick labels change. A row without a tier colour (``"Selection"``) is plain.
+    """
+    text = [
+        f"{tier} <span style='color:{colours[tier]}'>●</span>"
+        if tier in colours
+        else str(tier)
+        for tier in tiers
+    ]
+    return {"tickmode": "array", "tickvals": list(tiers), "ticktext": text}
 
 
 def placeholder(message: str) -> go.Figure:

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import theme
-from app.figures._base import MARGIN, tier_order
+from app.figures._base import MARGIN, tier_colours, tier_order, tier_ticks
 from segmentation import schema
 
 #: What a grid cell counts: its customers, or their total spent.
@@ -108,7 +108,7 @@ def value_style_grid(
         template=theme.TEMPLATE,
         margin=MARGIN,
         xaxis={"title": "purchase style", "side": "top"},
-        yaxis={"ticksuffix": " "},
+        yaxis={"ticksuffix": " ", **tier_ticks(whole.index, tier_colours(customers))},
         clickmode="event",
     )
     return fig

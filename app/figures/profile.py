@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import glossary, theme
-from app.figures._base import MARGIN, tier_order
+from app.figures._base import MARGIN, tier_colours, tier_order, tier_ticks
 from segmentation import schema
 
 #: Features profiled in the feature heatmap (z-scored means per value cluster).
@@ -99,5 +99,10 @@ def feature_heatmap(
             ygap=1,
         )
     )
-    fig.update_layout(template=theme.TEMPLATE, margin=MARGIN, xaxis={"tickangle": -30})
+    fig.update_layout(
+        template=theme.TEMPLATE,
+        margin=MARGIN,
+        xaxis={"tickangle": -30},
+        yaxis=tier_ticks(list(z.index), tier_colours(customers)),
+    )
     return fig

@@ -12,7 +12,7 @@ import pandas as pd
 
 from app import theme
 from app.figures import scatter_points
-from app.figures._base import MARGIN, tier_order
+from app.figures._base import MARGIN, tier_colours, tier_order
 from segmentation import schema
 
 #: Name of the what-if customer's marker on the scatter.
@@ -39,7 +39,13 @@ def customer_scatter(
     keeps zoom and legend state while it is unchanged; ``selectionrevision``
     keeps the user's box or lasso: when it changes, plotly drops the box and
     reports an empty selection. ``whatif``
-    (``{"frequency", "monetary"}``) adds the what-if customer's black star.
+    (``{"frequency", "monetary"}``) adds the what-if customer's star.
+
+    The tier legend lists the tiers highest value first, as the grid's rows
+    read from the top: one legend-only circle per tier (``legendrank`` = its
+    row), so a tier's swatch never takes a style's symbol; clicking it toggles
+    the tier's traces (same ``legendgroup``). The point traces themselves come
+    lowest tier first, so the few high-value points are drawn on top.
 
     Returns
     -------
@@ -50,6 +56,7 @@ def customer_scatter(
     """
     selected = None if mask is None else mask.to_numpy()
     total = len(customers)
+    colours = tier_colours(customers)  # before sampling: k is the whole's
     sample = scatter_points.sample_positions(customers)
     if sample is not None:
         customers = customers.iloc[sample]
@@ -62,9 +69,12 @@ def customer_scatter(
     ]
     tiers = customers[schema.VALUE_TIER].to_numpy()
     styles = customers[schema.PURCHASE_STYLE].to_numpy()
-    traces = []
-    for cluster, tier in enumerate(tier_order(customers)):
-        shown = False
+    order = tier_order(customers)
+    traces = [
+        _legend_entry(tier, colours[tier], len(order) - position)
+        for position, tier in enumerate(order)
+    ][::-1]
+    for tier in order:
         for style in schema.PURCHASE_STYLES:
             rows = (tiers == tier) & (styles == style)
             if not rows.any():
@@ -74,12 +84,10 @@ def customer_scatter(
                     customers.loc[rows, columns],
                     tier,
                     style,
-                    cluster,
-                    not shown,
+                    colours[tier],
                     None if selected is None else selected[rows],
                 )
             )
-            shown = True
     traces += [
         {
             "type": "scattergl",
@@ -94,7 +102,7 @@ def customer_scatter(
         }
         for style, symbol in theme.STYLE_SYMBOLS.items()
     ]
-    small = len(tier_order(customers)) > 6
+    small = len(order) > 6
     layout = {
         "template": theme.TEMPLATE,
         "margin": {**MARGIN, "b": 30},
@@ -102,6 +110,8 @@ def customer_scatter(
         # tiers: a tight column on the right (no gap between tier groups, so
         # k = 10 fits); styles: one row at the bottom, under the x axis title
         "legend": {
+            "title": {"text": "value tier"},
+            "traceorder": "grouped",
             "tracegroupgap": 0,
             "font": {"size": 10 if small else 11},
             "itemsizing": "constant",
@@ -167,10 +177,12 @@ def _sample_note(shown: int, total: int) -> list[dict]:
 
 
 def _whatif_marker(whatif: dict) -> list[dict]:
-    """Return the annotations of a black star named "what-if" (none off the axes).
+    """Return the annotations of a star named "what-if" (none off the axes).
 
     Annotations, not a trace: a box or lasso selects only customers' points
-    (annotation positions on log axes are log10 values).
+    (annotation positions on log axes are log10 values). The star is
+    ``theme.WHATIF_COLOUR`` (no tier's colour) outlined in
+    ``theme.WHATIF_OUTLINE`` (a text shadow on every side).
     """
     frequency, monetary = whatif["frequency"], whatif["monetary"]
     if not (frequency > 0 and monetary > 0):
@@ -187,7 +199,11 @@ def _whatif_marker(whatif: dict) -> list[dict]:
             **where,
             "name": WHATIF_NAME,
             "text": "★",
-            "font": {"size": 22, "color": "black"},
+            "font": {
+                "size": 24,
+                "color": theme.WHATIF_COLOUR,
+                "shadow": _OUTLINE,
+            },
             "hovertext": f"what-if: {frequency:,g} orders, {theme.fmt_money(monetary)}",
         },
         {
@@ -196,12 +212,36 @@ def _whatif_marker(whatif: dict) -> list[dict]:
             "text": "what-if",
             "xanchor": "left",
             "xshift": 10,
-            "font": {"size": 11, "color": "black"},
+            "font": {"size": 11, "color": theme.WHATIF_OUTLINE},
         },
     ]
 
 
-def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
+#: A 1 px outline around text: a CSS text-shadow on all eight sides.
+_OUTLINE = ", ".join(
+    f"{dx}px {dy}px 0 {theme.WHATIF_OUTLINE}"
+    for dx in (-1, 0, 1)
+    for dy in (-1, 0, 1)
+    if dx or dy
+)
+
+
+def _legend_entry(tier: str, colour: str, rank: int) -> dict:
+    """Return a tier's legend-only trace: a circle of its colour, no points."""
+    return {
+        "type": "scattergl",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "name": tier,
+        "legendgroup": tier,
+        "legendrank": rank,
+        "hoverinfo": "skip",
+        "marker": {"color": colour, "size": 8, "symbol": "circle"},
+    }
+
+
+def _points(rows, tier, style, colour, selected) -> dict:
     days = rows[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
     recency = np.where(days == 1, "1 day", np.char.add(days.astype(str), " days"))
     x, y = scatter_points.plotted_xy(rows)  # what a box or lasso is tested on
@@ -212,13 +252,10 @@ def _points(rows, tier, style, cluster, in_legend, selected) -> dict:
         "mode": "markers",
         "name": tier,
         "legendgroup": tier,
-        "showlegend": in_legend,
-        "legendgrouptitle": {
-            "text": "value tier" if cluster == 0 and in_legend else None
-        },
+        "showlegend": False,
         "meta": {"tier": tier, "style": style},
         "marker": {
-            "color": theme.tier_colour(cluster),
+            "color": colour,
             "size": 6,
             "opacity": 0.8,
             "symbol": theme.STYLE_SYMBOLS.get(style, "circle"),
