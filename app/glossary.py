@@ -3,7 +3,8 @@
 Definitions follow DESIGN section 5 (customer features) and the usual sources of
 the k diagnostics: inertia (within-cluster sum of squares, the k-means
 objective), silhouette (Rousseeuw 1987), Davies–Bouldin (Davies & Bouldin 1979)
-and Calinski–Harabasz (Calinski & Harabasz 1974), as computed by scikit-learn.
+and Calinski–Harabasz (Calinski & Harabasz 1974), as computed by scikit-learn, and
+stability (mean adjusted Rand index across seeds, Hubert & Arabie 1985).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ DIAGNOSTIC_HELP: dict[str, str] = {
         "Calinski–Harabasz: spread between tiers divided by "
         "spread within them; higher is better"
     ),
+    "stability": (
+        "stability: how alike the tiers are when k-means starts from 5 different "
+        "random seeds (mean adjusted Rand index, 1 = identical); higher is better"
+    ),
 }
 
 #: Help lines shown under panels.
@@ -49,8 +54,11 @@ DIAGNOSTICS_NOTE = (
     "Each curve scores one k of the sweep. Inertia: spread inside tiers (look for "
     "the elbow). Silhouette: separation of tiers, -1..1, higher is better. "
     "Davies–Bouldin: overlap of tiers, lower is better. Calinski–Harabasz: spread "
-    "between vs within tiers, higher is better. Dashed green = recommended k, "
-    "black = chosen k."
+    "between vs within tiers, higher is better. Stability: agreement of k-means "
+    "runs from different seeds, 0..1. Each measure votes for its best k (ringed; "
+    "the knee of the inertia, the smallest k within 0.01 of the best stability) "
+    "and the k with most votes is recommended (NbClust's majority rule); a tie "
+    "goes to the more stable k. Dashed green = recommended k, black = chosen k."
 )
 PROFILE_NOTE = (
     "Colour: how far a tier's mean is from the mean of all customers, in standard "

@@ -32,6 +32,8 @@ PROGRESS_BAR = "progress-bar"
 PROGRESS_TEXT = "progress-text"
 RUN_RESULT = "run-result"
 K_RULE = "k-rule"
+#: "Use recommended k": sets the k slider to the k sweep's recommended k.
+USE_RECOMMENDED_K = "use-recommended-k"
 SELECTION_TABLE = "selection-table"
 DOWNLOAD_SCOPE = "download-scope"
 DOWNLOAD = "download"

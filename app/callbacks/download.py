@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from dash import Input, Output, State, dcc
@@ -30,10 +31,20 @@ def download_customers(n_clicks, scope, dataset, k, percent, chosen):
 
 
 def download_report(n_clicks, dataset, k, percent):
-    """Return the run report (JSON) of the current dataset and k."""
-    report = segmentation.run_report(
-        current_prepared(dataset), current_segmentation(dataset, k, percent)
-    )
+    """Return the run report (JSON) of the current dataset and k.
+
+    Its ``stability`` is the command line's (``segment(..., with_stability=True)``):
+    the mean adjusted Rand index of the value tiers of k fitted with seeds 0..4
+    (:func:`segmentation.models.stability`), computed on the click (a few tenths
+    of a second) as the panels' segmentation leaves it out.
+    """
+    from segmentation.models import stability  # scikit-learn: not at app import
+
+    prepared = current_prepared(dataset)
+    shown = current_segmentation(dataset, k, percent)
+    if shown.stability is None:
+        shown = replace(shown, stability=stability(prepared.features, shown.k))
+    report = segmentation.run_report(prepared, shown)
     return {
         "content": json.dumps(report, indent=2, default=str),
         "filename": f"{_stem(dataset)}_k{k}_run.json",

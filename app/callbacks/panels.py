@@ -61,11 +61,16 @@ def _rule(diag, k) -> str:
 
 
 def render_diagnostics(dataset, k):
-    """Return the k sweep's curves with the recommended and chosen k, and its rule."""
+    """Return the k sweep's curves with the votes, recommended and chosen k; its rule.
+
+    A sweep pickled before the vote has no ``votes``: its curves show no rings.
+    """
     diag = current_prepared(dataset).diagnostics
     if diag is None:
         return figures.k_diagnostics(None, None, k), _rule(diag, k)
-    return figures.k_diagnostics(diag.table, diag.recommended_k, k), _rule(diag, k)
+    votes = getattr(diag, "votes", {})
+    figure = figures.k_diagnostics(diag.table, diag.recommended_k, k, votes)
+    return figure, _rule(diag, k)
 
 
 def move_chosen_k(k, dataset):
@@ -73,7 +78,25 @@ def move_chosen_k(k, dataset):
     diag = current_prepared(dataset).diagnostics
     if diag is None:
         return no_update, _rule(diag, k)
-    return figures.chosen_k_patch(diag.recommended_k, k), _rule(diag, k)
+    return figures.chosen_k_patch(diag.recommended_k, k, diag.table), _rule(diag, k)
+
+
+def use_recommended_k(n_clicks, dataset):
+    """On "Use recommended k", set the k slider to the sweep's recommended k."""
+    diag = current_prepared(dataset).diagnostics
+    return no_update if diag is None else int(diag.recommended_k)
+
+
+def recommended_k_button(dataset, k):
+    """Return the "Use recommended k" button's label and whether it is disabled.
+
+    Disabled without a k sweep, and while the chosen k is the recommended one.
+    """
+    diag = current_prepared(dataset).diagnostics
+    if diag is None:
+        return "Use recommended k", True
+    recommended = int(diag.recommended_k)
+    return f"Use recommended k = {recommended}", k == recommended
 
 
 def segment_every_k(dataset, percent):
@@ -124,6 +147,18 @@ def register_callbacks(app) -> None:
         State(ids.DATASET_STORE, "data"),
         prevent_initial_call=True,
     )(move_chosen_k)
+    app.callback(
+        Output(ids.K_SLIDER, "value", allow_duplicate=True),
+        Input(ids.USE_RECOMMENDED_K, "n_clicks"),
+        State(ids.DATASET_STORE, "data"),
+        prevent_initial_call=True,
+    )(use_recommended_k)
+    app.callback(
+        Output(ids.USE_RECOMMENDED_K, "children"),
+        Output(ids.USE_RECOMMENDED_K, "disabled"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+    )(recommended_k_button)
     app.callback(
         Output(ids.WARM_STORE, "data"),
         Input(ids.DATASET_STORE, "data"),

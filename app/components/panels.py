@@ -96,12 +96,25 @@ def heatmap_panel() -> dbc.Card:
 
 
 def diagnostics_panel() -> dbc.Card:
-    """K diagnostics curves and the rule that recommended k."""
+    """K diagnostics curves, the rule that recommended k and a button to use it.
+
+    The button's label and state follow the dataset
+    (:func:`app.callbacks.panels.recommended_k_button`); it starts disabled.
+    """
+    use = dbc.Button(
+        "Use recommended k",
+        id=ids.USE_RECOMMENDED_K,
+        color="success",
+        outline=True,
+        size="sm",
+        disabled=True,
+    )
     return panel(
         "Choosing k",
-        graph(ids.K_DIAGNOSTICS, 330),
+        graph(ids.K_DIAGNOSTICS, 460),
         html.Div(id=ids.K_RULE, className="small text-muted"),
         html.Div(glossary.DIAGNOSTICS_NOTE, className="panel-note"),
+        extra=use,
         info=glossary.DIAGNOSTICS_NOTE,
     )
 
