@@ -70,6 +70,12 @@ GRID_NOTE = (
     "(Regular, Bulk = big baskets, Anomaly = unusual buying). Click a cell to "
     "select its customers; hover for the cell's business label."
 )
+RF_GRID_NOTE = (
+    "Each customer scored 1..5 on recency (R: 5 = bought most recently) and on "
+    "frequency (F: 5 = most orders), by quintiles. The 25 cells fall into 10 RFM "
+    "segments (outlined, named at the top of their block), e.g. Champions = R5 "
+    "with F4-5, Hibernating = R1-2 with F1-2. Click a cell to select its customers."
+)
 SCATTER_NOTE = (
     "One point per customer: frequency = orders, monetary = total spent (both on "
     "log scales). Colour = value tier, symbol = purchase style. Beyond "

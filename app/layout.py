@@ -45,11 +45,12 @@ def serve_layout() -> dbc.Container:
             dbc.Row(dbc.Col(panels.persona_panel()), className="g-2"),
             dbc.Row(
                 [
-                    dbc.Col(panels.heatmap_panel(), lg=6),
-                    dbc.Col(panels.diagnostics_panel(), lg=6),
+                    dbc.Col(panels.rf_grid_panel(), lg=5),
+                    dbc.Col(panels.heatmap_panel(), lg=7),
                 ],
                 className="g-2",
             ),
+            dbc.Row(dbc.Col(panels.diagnostics_panel()), className="g-2"),
             dbc.Row(dbc.Col(panels.selection_panel()), className="g-2"),
         ],
         className="main-panels",

@@ -4,6 +4,7 @@ The browser's selection store holds one of (DESIGN section 7):
 
 * ``None``: nothing selected (every panel shows the whole);
 * ``{"cell": [value_tier, purchase_style]}``: a value × style grid cell;
+* ``{"rf_cell": [r_score, f_score]}``: a cell of the R × F score grid;
 * ``{"cluster": n}``: a persona card (value cluster ``n``);
 * ``{"customer_ids": [...]}``: a box or lasso selection on the scatter;
 * ``{"region": {"box": ...} or {"lasso": ...}}``: a box or lasso on a scatter that
@@ -17,8 +18,10 @@ import pandas as pd
 
 from app.figures import region_mask
 from segmentation import schema
+from segmentation.features import RF_SEGMENTS
 
 CELL = "cell"
+RF_CELL = "rf_cell"
 CLUSTER = "cluster"
 CUSTOMER_IDS = "customer_ids"
 REGION = "region"
@@ -48,6 +51,9 @@ def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series
         return (customers[schema.VALUE_TIER] == tier) & (
             customers[schema.PURCHASE_STYLE] == style
         )
+    if RF_CELL in selection:
+        r, f = (int(score) for score in selection[RF_CELL])
+        return (customers[schema.R_SCORE] == r) & (customers[schema.F_SCORE] == f)
     if CLUSTER in selection:
         return customers[schema.VALUE_CLUSTER] == int(selection[CLUSTER])
     if CUSTOMER_IDS in selection:
@@ -65,6 +71,9 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
     if CELL in selection:
         tier, style = selection[CELL]
         return f"grid cell {tier} · {style}"
+    if RF_CELL in selection:
+        r, f = (int(score) for score in selection[RF_CELL])
+        return f"RF cell R{r} · F{f} ({RF_SEGMENTS[r, f]})"
     if CLUSTER in selection:
         n = int(selection[CLUSTER])
         if personas is not None and n in personas.index:

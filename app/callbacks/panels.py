@@ -54,6 +54,13 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     )
 
 
+def render_rf_grid(dataset, k, percent, chosen, metric):
+    """Return the R × F score grid, with the selection's count in each cell."""
+    customers = current_segmentation(dataset, k, percent).customers
+    mask = selection_mask(customers, chosen)
+    return figures.rf_grid(customers, metric or "customers", mask)
+
+
 def _rule(diag, k) -> str:
     if diag is None:
         return "No k sweep was run."
@@ -134,6 +141,14 @@ def register_callbacks(app) -> None:
         Input(ids.GRID_METRIC, "value"),
         Input(ids.WHATIF_STORE, "data"),
     )(render_panels)
+    app.callback(
+        Output(ids.RF_GRID, "figure"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.RF_GRID_METRIC, "value"),
+    )(render_rf_grid)
     app.callback(
         Output(ids.K_DIAGNOSTICS, "figure"),
         Output(ids.K_RULE, "children"),

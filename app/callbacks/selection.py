@@ -1,4 +1,4 @@
-"""Cross-filtering: grid click, scatter box/lasso, persona card -> selection store."""
+"""Cross-filtering: a grid or RF grid click, scatter box/lasso, persona card."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.selection import (
     CLUSTER,
     CUSTOMER_IDS,
     REGION,
+    RF_CELL,
     SCATTER_KINDS,
     selection_mask,
 )
@@ -27,12 +28,19 @@ def update_selection(
     k,
     percent,
     current,
+    rf_click=None,
 ):
-    """Set the selection from the panel that triggered; reset on clear, k, data."""
+    """Set the selection from the panel that triggered; reset on clear, k, data.
+
+    ``rf_click`` comes last (after the ``current`` state): the RF grid's click.
+    """
     trigger = ctx.triggered_id
     if trigger == ids.VALUE_STYLE_GRID and grid_click:
         point = grid_click["points"][0]
         return {CELL: [point["y"], point["x"]]}
+    if trigger == ids.RF_GRID and rf_click:
+        point = rf_click["points"][0]  # x = F score, y = R score
+        return {RF_CELL: [int(point["y"]), int(point["x"])]}
     if trigger == ids.CUSTOMER_SCATTER:
         points = (scatter_selected or {}).get("points", [])
         chosen = [p["customdata"][0] for p in points if p.get("customdata")]
@@ -75,6 +83,7 @@ def register_callbacks(app) -> None:
         Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         State(ids.SELECTION_STORE, "data"),
+        Input(ids.RF_GRID, "clickData"),
         prevent_initial_call=True,
     )(update_selection)
     app.callback(

@@ -68,6 +68,23 @@ def grid_panel() -> dbc.Card:
     )
 
 
+def rf_grid_panel() -> dbc.Card:
+    """R score × F score grid with its 10 RFM segments (click a cell to select)."""
+    toggle = dbc.RadioItems(
+        id=ids.RF_GRID_METRIC,
+        value=GRID_METRICS[0],
+        inline=True,
+        options=[{"label": m, "value": m} for m in GRID_METRICS],
+        className="small",
+    )
+    return panel(
+        "RFM segments",
+        graph(ids.RF_GRID, 420),
+        extra=toggle,
+        info=glossary.RF_GRID_NOTE,
+    )
+
+
 def scatter_panel() -> dbc.Card:
     """Return the customer scatter panel (box/lasso selects)."""
     return panel(
