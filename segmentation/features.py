@@ -1,7 +1,7 @@
 """One row per customer: RFM and behaviour features (DESIGN section 5).
 
->>> kept, cancellations, report = clean_transactions(lines)      # doctest: +SKIP
->>> features = customer_features(kept, cancellations)           # doctest: +SKIP
+>>> kept, returns, report = clean_transactions(lines)            # doctest: +SKIP
+>>> features = customer_features(kept, returns)                 # doctest: +SKIP
 >>> features.loc["12347", ["recency_days", "frequency", "monetary"]]  # doctest: +SKIP
 """
 
@@ -191,7 +191,7 @@ def _days(as_of: pd.Timestamp, dates: pd.Series) -> pd.Series:
 
 def customer_features(
     lines: pd.DataFrame,
-    cancellations: pd.DataFrame | None = None,
+    returns: pd.DataFrame | None = None,
     *,
     as_of: pd.Timestamp | str | None = None,
 ) -> pd.DataFrame:
@@ -201,34 +201,46 @@ def customer_features(
     ----------
     lines : pandas.DataFrame of shape (n_lines, n_columns)
         Kept purchase lines from :func:`segmentation.cleaning.clean_transactions`:
-        ``customer_id``, ``invoice_date``, ``quantity``, ``line_total`` (> 0);
+        ``customer_id``, ``invoice_date``, ``line_total`` (> 0); ``quantity``,
         ``invoice_id`` (else ``invoice_date`` is the order key) and
         ``stock_code`` when the file has them. Not modified.
-    cancellations : pandas.DataFrame, optional
-        Cancelled lines (``customer_id``, ``line_total`` as a positive value), the
-        second value of ``clean_transactions``. None: every return rate is 0.
+    returns : pandas.DataFrame, optional
+        Return lines (``customer_id``, ``line_total`` as a positive value, and
+        optionally ``returned_purchase``), the second value of
+        ``clean_transactions``. None: nothing was returned.
     as_of : Timestamp or str, optional
         Reference date, see :func:`reference_date` (default: the day after the
         last purchase).
 
     Returns
     -------
-    pandas.DataFrame of shape (n_customers, 14)
-        Index ``customer_id`` (str, sorted); columns ``schema.FEATURE_COLUMNS``:
+    pandas.DataFrame of shape (n_customers, 18)
+        Index ``customer_id`` (str, sorted): every customer with a kept purchase.
+        Columns ``schema.FEATURE_COLUMNS`` (DESIGN section 5):
 
         - ``recency_days`` (int): days from the day of the last purchase to
           ``as_of`` (marketing RFM recency); >= 1 with the default ``as_of``;
-        - ``frequency`` (int): distinct invoices;
-        - ``monetary`` (float): sum of ``line_total``, in the file's currency;
+        - ``frequency`` (int): distinct invoices with a kept purchase;
+        - ``monetary`` (float, currency): net spend, ``gross_monetary -
+          returned_value``, not below 0;
+        - ``gross_monetary`` (float, currency): value of the kept purchases, plus
+          lines bought and returned at once (a status saying returned);
+        - ``returned_value`` (float, currency): value of the customer's returns;
         - ``tenure_days`` (int): days from the day of the first purchase;
         - ``avg_order_value`` = monetary / frequency;
         - ``avg_items_per_order`` = total units / frequency;
-        - ``avg_line_quantity``, ``max_line_quantity``: units per line;
+        - ``avg_line_quantity``, ``max_line_quantity``: units per line (these
+          three are NaN when the file has no quantity column);
         - ``distinct_products`` (int): distinct stock codes; all NaN (float)
           when the file has no stock codes;
-        - ``return_rate`` = cancelled / (bought + cancelled value), in [0, 1];
+        - ``return_rate`` = returned_value / gross_monetary, in [0, 1] (1 when a
+          customer returned more than the file shows them buying);
+        - ``largest_order_ratio`` = the largest order's value / the median
+          order's value (>= 1; 1 for one order);
+        - ``order_value_cv`` = standard deviation / mean of the order values
+          (sample standard deviation; 0 for one order);
         - ``r_score``, ``f_score``, ``m_score`` (int8, 1..5, 5 = best): see
-          :func:`quintile_score`;
+          :func:`quintile_score` (m on the net monetary);
         - ``rfm_segment`` (str): the R x F grid :data:`RF_SEGMENTS`.
 
     Raises
@@ -245,8 +257,8 @@ def customer_features(
     One vectorised groupby with named aggregations; about 0.1 s for the
     ~391,000 kept lines and 4,334 customers of Online Retail I.
     """
-    needed = (schema.CUSTOMER_ID, schema.INVOICE_DATE, schema.QUANTITY)
-    _check_lines(lines, "the lines", (*needed, schema.LINE_TOTAL))
+    needed = (schema.CUSTOMER_ID, schema.INVOICE_DATE, schema.LINE_TOTAL)
+    _check_lines(lines, "the lines", needed)
     lines = lines[lines[schema.CUSTOMER_ID].notna()]
     if lines.empty:
         raise EmptyResultError("no purchase line with a customer id to build features")
@@ -257,26 +269,43 @@ def customer_features(
         "first_purchase": (schema.INVOICE_DATE, "min"),
         "last_purchase": (schema.INVOICE_DATE, "max"),
         schema.FREQUENCY: (order_key, "nunique"),
-        schema.MONETARY: (schema.LINE_TOTAL, "sum"),
-        "total_quantity": (schema.QUANTITY, "sum"),
-        schema.AVG_LINE_QUANTITY: (schema.QUANTITY, "mean"),
-        schema.MAX_LINE_QUANTITY: (schema.QUANTITY, "max"),
+        "bought": (schema.LINE_TOTAL, "sum"),
     }
+    has_quantity = schema.QUANTITY in lines.columns
+    if has_quantity:
+        aggregations |= {
+            "total_quantity": (schema.QUANTITY, "sum"),
+            schema.AVG_LINE_QUANTITY: (schema.QUANTITY, "mean"),
+            schema.MAX_LINE_QUANTITY: (schema.QUANTITY, "max"),
+        }
     if schema.STOCK_CODE in lines.columns:
         aggregations[schema.DISTINCT_PRODUCTS] = (schema.STOCK_CODE, "nunique")
     customer = lines[schema.CUSTOMER_ID].astype("str")
     per = lines.groupby(customer, sort=True).agg(**aggregations)
-    if schema.DISTINCT_PRODUCTS not in per.columns:
-        per = per.assign(**{schema.DISTINCT_PRODUCTS: np.nan})
+    empty = {schema.DISTINCT_PRODUCTS: np.nan}
+    if not has_quantity:
+        empty |= dict.fromkeys((*schema.QUANTITY_FEATURES, "total_quantity"), np.nan)
+    per = per.assign(**{c: v for c, v in empty.items() if c not in per.columns})
+    orders = _order_shape(lines, customer, order_key)
+    returned, bought_back = _returned(per.index, returns)
+    gross = per["bought"] + bought_back
+    monetary = (gross - returned).clip(lower=0.0)
     frequency = per[schema.FREQUENCY].astype("int64")
     features = per.assign(
         **{
             schema.RECENCY_DAYS: _days(as_of, per["last_purchase"]),
             schema.FREQUENCY: frequency,
+            schema.MONETARY: monetary,
+            schema.GROSS_MONETARY: gross,
+            schema.RETURNED_VALUE: returned,
             schema.TENURE_DAYS: _days(as_of, per["first_purchase"]),
-            schema.AVG_ORDER_VALUE: per[schema.MONETARY] / frequency,
+            schema.AVG_ORDER_VALUE: monetary / frequency,
             schema.AVG_ITEMS_PER_ORDER: per["total_quantity"] / frequency,
-            schema.RETURN_RATE: _return_rate(per[schema.MONETARY], cancellations),
+            schema.RETURN_RATE: (returned / gross.where(gross > 0))
+            .fillna(0.0)
+            .clip(0.0, 1.0),
+            schema.LARGEST_ORDER_RATIO: orders[schema.LARGEST_ORDER_RATIO],
+            schema.ORDER_VALUE_CV: orders[schema.ORDER_VALUE_CV],
         }
     )
     features = features.assign(
@@ -293,15 +322,41 @@ def customer_features(
     return features[list(schema.FEATURE_COLUMNS)].rename_axis(schema.CUSTOMER_ID)
 
 
-def _return_rate(monetary: pd.Series, cancellations: pd.DataFrame | None):
-    """Return cancelled / (bought + cancelled value) per customer, 0 if none."""
-    if cancellations is None:
-        return pd.Series(0.0, index=monetary.index)
-    _check_lines(
-        cancellations, "the cancellations", (schema.CUSTOMER_ID, schema.LINE_TOTAL)
+def _order_shape(
+    lines: pd.DataFrame, customer: pd.Series, order_key: str
+) -> pd.DataFrame:
+    """Per customer: largest order / median order, and the orders' spread.
+
+    Both are scale-free (multiplying every amount by 10 changes neither), so
+    they describe how irregular a customer's buying is, not how big it is.
+    """
+    order_value = (
+        lines[schema.LINE_TOTAL].groupby([customer, lines[order_key]], sort=False).sum()
     )
-    value = cancellations[schema.LINE_TOTAL].abs()
-    cancelled = value.groupby(cancellations[schema.CUSTOMER_ID].astype("str")).sum()
-    cancelled = cancelled.reindex(monetary.index, fill_value=0.0).astype("float64")
-    total = monetary + cancelled
-    return (cancelled / total.where(total > 0)).fillna(0.0).clip(0.0, 1.0)
+    per = order_value.groupby(level=0).agg(["max", "median", "mean", "std"])
+    spread = (per["std"] / per["mean"]).fillna(0.0)  # std of one order: NaN -> 0
+    return pd.DataFrame(
+        {
+            schema.LARGEST_ORDER_RATIO: per["max"] / per["median"],
+            schema.ORDER_VALUE_CV: spread,
+        }
+    )
+
+
+def _returned(
+    customers: pd.Index, returns: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series]:
+    """Per customer: value returned, and the part bought and returned at once."""
+    zero = pd.Series(0.0, index=customers)
+    if returns is None:
+        return zero, zero
+    _check_lines(returns, "the returns", (schema.CUSTOMER_ID, schema.LINE_TOTAL))
+    value = returns[schema.LINE_TOTAL].abs()
+    who = returns[schema.CUSTOMER_ID].astype("str")
+    returned = value.groupby(who).sum().reindex(customers, fill_value=0.0)
+    if schema.RETURNED_PURCHASE in returns.columns:
+        at_once = value.where(returns[schema.RETURNED_PURCHASE].astype(bool), 0.0)
+    else:
+        at_once = value * 0.0
+    bought_back = at_once.groupby(who).sum().reindex(customers, fill_value=0.0)
+    return returned.astype("float64"), bought_back.astype("float64")

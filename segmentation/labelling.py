@@ -1,8 +1,8 @@
-"""Name every customer: value tier, persona, purchase style, segment, grid label.
+"""Name every customer: value tier, status, persona, purchase style, segment.
 
 The naming rules themselves live in :mod:`segmentation.personas`; this module
-applies them to a fitted value-tier model and purchase-style model and assembles
-the labelled customer table of DESIGN section 8.
+applies them to the fitted models (value tiers, status, purchase style) and
+assembles the labelled customer table of DESIGN section 8.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pandas as pd
 
 from segmentation import schema
 from segmentation.models._purchase_style import PurchaseStyle
+from segmentation.models._status import RecencyStatus
 from segmentation.models._value_tiers import ValueTiers
 from segmentation.personas import (
     grid_label,
@@ -21,52 +22,45 @@ from segmentation.personas import (
 )
 
 
-def persona_table(value_model: ValueTiers, features: pd.DataFrame) -> pd.DataFrame:
-    """Return the fitted value clusters' profile with their persona names.
-
-    Parameters
-    ----------
-    value_model : ValueTiers
-        Fitted.
-    features : pandas.DataFrame
-        The customers it was fitted on (``schema.RFM_COLUMNS`` at least).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``value_cluster``: ``ValueTiers.profile_`` columns (value_tier,
-        customers, medians, revenue_share) plus persona, description, action.
-    """
-    profile = value_model.profile_
-    return profile.join(name_personas(profile, features))
-
-
 def label_customers(
-    features: pd.DataFrame, value_model: ValueTiers, style_model: PurchaseStyle
+    features: pd.DataFrame,
+    value_model: ValueTiers,
+    style_model: PurchaseStyle,
+    status_model: RecencyStatus,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the labelled customer table and the persona table.
 
     Parameters
     ----------
     features : pandas.DataFrame of shape (n_customers, len(FEATURE_COLUMNS))
-        Index ``customer_id``; both models were fitted on these rows, in order.
+        Index ``customer_id``; the models were fitted on these rows, in order.
     value_model : ValueTiers
         Fitted; ``labels_`` gives each row's value_cluster.
     style_model : PurchaseStyle
         Fitted; ``styles_`` and ``reasons_`` give each row's style.
+    status_model : RecencyStatus
+        Fitted; gives each row's status.
 
     Returns
     -------
     customers : pandas.DataFrame of shape (n_customers, len(OUTPUT_COLUMNS))
         Columns ``schema.OUTPUT_COLUMNS``; RangeIndex.
     personas : pandas.DataFrame
-        See :func:`persona_table`.
+        One row per non-empty value tier x status group
+        (:func:`segmentation.personas.name_personas`).
     """
-    personas = persona_table(value_model, features)
     clusters = value_model.labels_
-    k = len(personas)
-    tier = personas[schema.VALUE_TIER].to_numpy()[clusters]
+    k = len(value_model.tier_names_)
+    tier = np.asarray(value_model.tier_names_)[clusters]
+    status = status_model.predict(features).to_numpy()
     style = style_model.styles_.to_numpy()
+    grouped = features.assign(
+        **{schema.VALUE_CLUSTER: clusters, schema.CUSTOMER_STATUS: status}
+    )
+    personas = name_personas(grouped, k, value_model.tier_names_)
+    persona = personas[schema.PERSONA].reindex(
+        pd.MultiIndex.from_arrays([clusters, status])
+    )
     positions = np.asarray([tier_position(c, k) for c in range(k)])
     cells = pd.DataFrame(
         {"tier": tier, "position": positions[clusters], "style": style}
@@ -81,7 +75,8 @@ def label_customers(
         {
             schema.VALUE_CLUSTER: clusters.astype("int64"),
             schema.VALUE_TIER: tier,
-            schema.PERSONA: personas[schema.PERSONA].to_numpy()[clusters],
+            schema.CUSTOMER_STATUS: status,
+            schema.PERSONA: persona.to_numpy(),
             schema.PURCHASE_STYLE: style,
             schema.STYLE_REASON: style_model.reasons_.to_numpy(),
             schema.SEGMENT: named["segment"].to_numpy(),

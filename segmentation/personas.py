@@ -1,21 +1,22 @@
 """Every naming rule, in one place (DESIGN section 6).
 
 * :func:`tier_names` – ordered names of the ``k`` value tiers ("Low", "Mid", "High").
-* :func:`name_personas` – an RFM persona (Champions, At Risk, ...) per value cluster,
-  with a one-line description and a recommended action.
+* :func:`name_personas` – a persona per value tier x status group (Stars, Can't
+  lose them, ...), named by :data:`PERSONA_RULES` on the group's own median R and
+  F scores, with a one-line description and a recommended action.
 * :func:`tier_position` and :func:`grid_label` – the business label of each
   value × purchase-style cell ("Key accounts", "Investigate", ...).
 * :func:`segment_name` – ``"<value_tier> · <purchase_style>"``.
 
-The persona vocabulary is the RFM segment vocabulary used in CRM practice (the same
-words as the R×F grid of DESIGN section 5).
+The persona vocabulary is its own: no persona is named like a cell of the R×F
+grid (``rfm_segment``, DESIGN section 5), which keeps the CRM words.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from segmentation import schema
 from segmentation.errors import SegmentationError
@@ -85,158 +86,251 @@ def tier_names(k: int) -> tuple[str, ...]:
     return TIER_NAMES[k]
 
 
-# Personas --------------------------------------------------------------------------
-#: Each persona's prototype cluster, as ratios to the population medians of
-#: (recency_days, frequency, monetary); ratios are taken as (x + 1) / (median + 1)
-#: so that zeros are harmless. Low recency is good: Champions bought 4x more recently
-#: than the median customer, order 4x as often and spend 4x as much.
-PERSONA_PROTOTYPES: dict[str, tuple[float, float, float]] = {
-    "Champions": (0.25, 4.0, 4.0),
-    "Loyal": (0.6, 3.0, 2.5),
-    "Potential Loyalists": (0.4, 1.5, 1.2),
-    "Big Spenders": (1.0, 1.0, 3.0),
-    "New": (0.2, 0.6, 0.4),
-    "Promising": (0.6, 0.7, 0.6),
-    "Need Attention": (1.2, 1.0, 1.0),
-    "About to Sleep": (1.8, 0.7, 0.6),
-    "At Risk": (2.5, 2.0, 2.0),
-    "Can't Lose": (3.5, 4.0, 4.0),
-    "Hibernating": (3.0, 0.7, 0.5),
-    "Lost": (5.0, 0.6, 0.3),
-}
-#: Persona -> (what they are, recommended action).
-PERSONA_TEXT: dict[str, tuple[str, str]] = {
-    "Champions": (
-        "Bought recently, buy often and spend the most",
-        "Reward them; early access and referral offers",
-    ),
-    "Loyal": (
-        "Buy regularly and respond to the relationship",
-        "Upsell higher-value lines; loyalty programme",
-    ),
-    "Potential Loyalists": (
-        "Recent customers with several orders",
-        "Offer membership or a loyalty programme",
-    ),
-    "Big Spenders": (
-        "Spend well per order but order rarely",
-        "Recommend related products to raise frequency",
-    ),
-    "Promising": (
-        "Recent buyers who have not spent much yet",
-        "Onboarding and a second-purchase incentive",
-    ),
-    "New": (
-        "First purchases only, very recently",
-        "Welcome series; make the second order easy",
-    ),
-    "Need Attention": (
-        "Middling recency, frequency and spend",
-        "Limited-time offers based on past purchases",
-    ),
-    "About to Sleep": (
-        "Below average and drifting away",
-        "Share popular products; reactivation discount",
-    ),
-    "At Risk": (
-        "Used to buy often or spend well, not lately",
-        "Personal win-back e-mails and renewal offers",
-    ),
-    "Can't Lose": (
-        "Once the best customers, gone quiet",
-        "Win them back personally; ask what changed",
-    ),
-    "Hibernating": (
-        "Last order long ago, few orders, low spend",
-        "Low-cost reactivation campaign; otherwise let go",
-    ),
-    "Lost": (
-        "Lowest recency, frequency and spend",
-        "Only cheap campaigns; exclude from costly ones",
-    ),
-}
-PERSONAS: tuple[str, ...] = tuple(PERSONA_PROTOTYPES)
+# Personas: value tier x status -----------------------------------------------------
+@dataclass(frozen=True)
+class PersonaRule:
+    """One persona: which groups it may name, and what must hold on their medians.
 
-#: Columns :func:`name_personas` reads from a value-tier profile.
-PROFILE_MEDIANS: tuple[str, ...] = tuple(f"median_{c}" for c in schema.RFM_COLUMNS)
-
-
-def persona_distances(profile: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Return the distance of each cluster to each persona prototype.
-
-    Distance = sum over recency, frequency and monetary of
-    ``log2(cluster ratio / prototype ratio) ** 2`` (:data:`PERSONA_PROTOTYPES`).
-
-    Returns
-    -------
-    pandas.DataFrame of shape (n_clusters, n_personas)
-        Index ``value_cluster``; columns :data:`PERSONAS`.
+    A group of customers (one value tier x one status) takes the first rule
+    whose ``position`` and ``status`` match and whose conditions hold on the
+    group's own median R and F scores (the scores of the RF grid, DESIGN
+    section 5): so a name never contradicts the numbers printed beside it.
     """
-    pop = population[list(schema.RFM_COLUMNS)].median()
-    ratios = np.log2(
-        (profile[list(PROFILE_MEDIANS)].to_numpy(float) + 1.0)
-        / (pop.to_numpy(float) + 1.0)
-    )
-    protos = np.log2(np.array(list(PERSONA_PROTOTYPES.values())))
-    dist = ((ratios[:, None, :] - protos[None, :, :]) ** 2).sum(axis=2)
-    return pd.DataFrame(dist, index=profile.index, columns=list(PERSONAS))
+
+    name: str
+    position: str
+    status: str
+    description: str
+    action: str
+    min_r: float = 1
+    max_r: float = 5
+    min_f: float = 1
+    max_f: float = 5
+
+    def holds(self, median_r: float, median_f: float) -> bool:
+        """Tell whether the group's median R and F scores fit this rule."""
+        return (
+            self.min_r <= median_r <= self.max_r
+            and self.min_f <= median_f <= self.max_f
+        )
 
 
-def name_personas(profile: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Name each value cluster in the RFM vocabulary, uniquely within one run.
+#: Every persona, first match wins (positions: "top", "middle", "bottom" of the
+#: value tiers; statuses of :mod:`segmentation.models`). No name is a name of
+#: the RF grid (``features.RFM_SEGMENT_NAMES``): the two vocabularies differ.
+PERSONA_RULES: tuple[PersonaRule, ...] = (
+    PersonaRule(
+        "Stars",
+        "top",
+        "Active",
+        "Top value, ordering often and recently",
+        "Reward them; early access and referral offers",
+        min_r=4,
+        min_f=4,
+    ),
+    PersonaRule(
+        "Big recent spenders",
+        "top",
+        "Active",
+        "Top value, bought recently",
+        "Thank them; suggest what goes with their last order",
+        min_r=3,
+    ),
+    PersonaRule(
+        "Slipping stars",
+        "top",
+        "Cooling",
+        "Top value, longer than usual since their last order",
+        "A personal note and a reason to come back now",
+        max_r=4,
+    ),
+    PersonaRule(
+        "Can't lose them",
+        "top",
+        "Lapsed",
+        "Top value, gone quiet",
+        "Win them back personally; ask what changed",
+        max_r=3,
+    ),
+    PersonaRule(
+        "Regulars",
+        "middle",
+        "Active",
+        "Mid value, ordering regularly and recently",
+        "Upsell higher-value lines; loyalty programme",
+        min_r=3,
+        min_f=3,
+    ),
+    PersonaRule(
+        "Rising buyers",
+        "middle",
+        "Active",
+        "Mid value, bought recently",
+        "Make the next order easy; recommend related products",
+        min_r=3,
+    ),
+    PersonaRule(
+        "Needs a nudge",
+        "middle",
+        "Cooling",
+        "Mid value, later than usual for their next order",
+        "Limited-time offers based on past purchases",
+        max_r=4,
+    ),
+    PersonaRule(
+        "Fading",
+        "middle",
+        "Lapsed",
+        "Mid value, no order for a long while",
+        "Win-back e-mail with their favourite products",
+        max_r=3,
+    ),
+    PersonaRule(
+        "First-timers",
+        "bottom",
+        "Active",
+        "Low value so far: one recent order",
+        "Welcome series; make the second order easy",
+        min_r=3,
+        max_f=1,
+    ),
+    PersonaRule(
+        "Light buyers",
+        "bottom",
+        "Active",
+        "Low value, bought recently",
+        "Share popular products; a second-purchase incentive",
+        min_r=3,
+    ),
+    PersonaRule(
+        "Drifting",
+        "bottom",
+        "Cooling",
+        "Low value and later than usual",
+        "Low-cost reminders; popular products",
+        max_r=4,
+    ),
+    PersonaRule(
+        "Gone quiet",
+        "bottom",
+        "Lapsed",
+        "Low value, no order for a long while",
+        "Only cheap campaigns; exclude from costly ones",
+        max_r=3,
+    ),
+)
+PERSONAS: tuple[str, ...] = tuple(rule.name for rule in PERSONA_RULES)
+#: What a group without a fitting rule is told (its name is "<tier> · <status>").
+GENERIC_ACTION = "Look at the group's medians before you act"
 
-    Steps: (1) each cluster's median recency_days, frequency and monetary as
-    ratios to the population medians; (2) its distance to each persona's prototype
-    (:func:`persona_distances`); (3) the unique names that minimise the total
-    distance over all clusters (the assignment problem, solved exactly by
-    :func:`scipy.optimize.linear_sum_assignment`). With at most 10 clusters and 12
-    personas every cluster of a run gets a different name.
+
+def persona_for(position: str, status: str, median_r: float, median_f: float):
+    """Return the first :data:`PERSONA_RULES` rule that names this group, or None.
 
     Parameters
     ----------
-    profile : pandas.DataFrame
-        Index ``value_cluster`` (0..k-1, ascending value); columns
-        ``median_recency_days``, ``median_frequency``, ``median_monetary``
-        (as in ``ValueTiers.profile_``).
-    population : pandas.DataFrame of shape (n_customers, >= 3)
-        All customers, with columns ``schema.RFM_COLUMNS``.
+    position : {"bottom", "middle", "top"}
+        The tier's position (:func:`tier_position`).
+    status : str
+        The group's status ("Active", "Cooling", "Lapsed").
+    median_r, median_f : float
+        The group's median R and F scores (1..5).
+
+    Returns
+    -------
+    PersonaRule or None
+        None when no rule's conditions hold on these medians.
+    """
+    for rule in PERSONA_RULES:
+        if (
+            rule.position == position
+            and rule.status == status
+            and rule.holds(median_r, median_f)
+        ):
+            return rule
+    return None
+
+
+def name_personas(
+    customers: pd.DataFrame, k: int, tiers: tuple[str, ...]
+) -> pd.DataFrame:
+    """Name each value tier x status group by the rules on its own medians.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, ...)
+        Columns value_cluster (0..k-1), status, r_score, f_score,
+        recency_days, frequency, monetary.
+    k : int
+        Number of value tiers.
+    tiers : tuple of str
+        Tier names of value clusters 0..k-1 (:func:`tier_names`).
 
     Returns
     -------
     pandas.DataFrame
-        Index ``value_cluster`` (as ``profile``); columns ``persona``,
-        ``description`` (one line, with the cluster's medians) and ``action``.
+        One row per non-empty group, index (value_cluster, status); columns
+        value_tier, persona, description (with the group's medians), action,
+        customers, revenue_share (0..1), median_r_score, median_f_score,
+        median_recency_days, median_frequency, median_monetary.
 
     Raises
     ------
     SegmentationError
-        If a needed column is missing or ``population`` is empty.
+        If a needed column is missing or there is no customer.
     """
-    _require(profile, PROFILE_MEDIANS, "value-tier profile")
-    _require(population, schema.RFM_COLUMNS, "customer table")
-    if population.empty:
+    _require(customers, _GROUP_COLUMNS, "customer table")
+    if customers.empty:
         raise SegmentationError("the customer table is empty; no personas to name")
-    if len(profile) > len(PERSONAS):
-        raise SegmentationError(
-            f"{len(profile)} value clusters but only {len(PERSONAS)} persona names"
+    keys = [schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]
+    grouped = customers.groupby(keys, observed=True, sort=True)
+    table = grouped.agg(
+        customers=(schema.MONETARY, "size"),
+        revenue=(schema.MONETARY, "sum"),
+        median_r_score=(schema.R_SCORE, "median"),
+        median_f_score=(schema.F_SCORE, "median"),
+        median_recency_days=(schema.RECENCY_DAYS, "median"),
+        median_frequency=(schema.FREQUENCY, "median"),
+        median_monetary=(schema.MONETARY, "median"),
+    )
+    total = customers[schema.MONETARY].sum()
+    rows = []
+    for (cluster, status), group in table.iterrows():
+        tier = tiers[cluster]
+        rule = persona_for(
+            tier_position(cluster, k),
+            status,
+            group["median_r_score"],
+            group["median_f_score"],
         )
-    dist = persona_distances(profile, population)
-    clusters, personas = linear_sum_assignment(dist.to_numpy())
-    names = {
-        dist.index[c]: PERSONAS[p] for c, p in zip(clusters, personas, strict=True)
-    }
-    rows = {}
-    for cluster, row in profile.iterrows():
-        persona = names[cluster]
-        base, action = PERSONA_TEXT[persona]
-        rows[cluster] = {
-            schema.PERSONA: persona,
-            "description": _describe(base, row),
-            "action": action,
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = schema.VALUE_CLUSTER
-    return out
+        if rule is None:
+            name, base, action = (
+                f"{tier} · {status}",
+                f"{tier} value, {status}",
+                GENERIC_ACTION,
+            )
+        else:
+            name, base, action = rule.name, rule.description, rule.action
+        rows.append(
+            {
+                schema.VALUE_TIER: tier,
+                schema.PERSONA: name,
+                "description": _describe(base, group),
+                "action": action,
+            }
+        )
+    named = pd.DataFrame(rows, index=table.index)
+    share = table["revenue"] / total if total > 0 else table["revenue"] * 0.0
+    return named.join(table.drop(columns="revenue").assign(revenue_share=share))
+
+
+_GROUP_COLUMNS = (
+    schema.VALUE_CLUSTER,
+    schema.CUSTOMER_STATUS,
+    schema.R_SCORE,
+    schema.F_SCORE,
+    *schema.RFM_COLUMNS,
+)
 
 
 def _describe(base: str, row: pd.Series) -> str:

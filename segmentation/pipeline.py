@@ -14,7 +14,7 @@ The command line, the app and the API call only these functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -24,7 +24,7 @@ from segmentation.cleaning import clean_transactions
 from segmentation.datasets import sample_bytes
 from segmentation.errors import EmptyResultError
 from segmentation.features import customer_features, reference_date
-from segmentation.io import DEFAULT_LIMITS, Limits, load_transactions
+from segmentation.io import DEFAULT_LIMITS, Limits, LoadedTable, load_transactions
 from segmentation.results import PreparedData, Segmentation
 from segmentation.scoring import score_tables
 from segmentation.settings import (
@@ -59,6 +59,9 @@ def prepare(
     diagnostics: bool = True,
     seed: int = DEFAULT_SEED,
     limits: Limits = DEFAULT_LIMITS,
+    day_first: bool | None = None,
+    columns: Sequence[str] | None = None,
+    drop_duplicates: bool = True,
     progress: ProgressCallback | None = None,
 ) -> PreparedData:
     """Read, clean and build customer features, then sweep k = 2..10.
@@ -81,6 +84,15 @@ def prepare(
         Seed of the k sweep.
     limits : Limits
         Input limits enforced before parsing.
+    day_first : bool, optional
+        Read text dates as day/month (True) or month/day (False); None decides
+        from the data and says so in ``notes`` (also when it cannot tell).
+    columns : sequence of str, optional
+        For a file without a header row: the canonical name of each column, in
+        order (see :func:`segmentation.io.load_transactions`).
+    drop_duplicates : bool, default True
+        False keeps lines that repeat every column of the file as separate
+        purchases (the receipt states the policy either way).
     progress : callable, optional
         ``progress(step, fraction)`` after each step.
 
@@ -101,9 +113,16 @@ def prepare(
         filename=filename,
         mapping=mapping,
         limits=limits,
+        day_first=day_first,
+        columns=columns,
     )
     _report(progress, "Cleaning lines", 0.45)
-    kept, cancellations, report = clean_transactions(loaded.lines)
+    kept, returns, report = clean_transactions(
+        loaded.lines,
+        row_hash=loaded.row_hash,
+        invoice_column=schema.INVOICE_ID in loaded.mapping,
+        drop_duplicates=drop_duplicates,
+    )
     if kept.empty:
         raise EmptyResultError(
             f"{loaded.source_name}: no line is left after cleaning "
@@ -111,7 +130,8 @@ def prepare(
             report=report.to_dict(),
         )
     _report(progress, "Building customer features", 0.6)
-    features = customer_features(kept, cancellations, as_of=as_of)
+    features = customer_features(kept, returns, as_of=as_of)
+    warning = customer_key_warning(features, loaded)
     as_of_used = reference_date(kept[schema.INVOICE_DATE], as_of)
     sweep = None
     if diagnostics and len(features) > 2:
@@ -135,7 +155,7 @@ def prepare(
         diagnostics=sweep,
         sheets_read=list(loaded.sheets_read),
         sheets_skipped=list(loaded.sheets_skipped),
-        notes=list(loaded.notes),
+        notes=[*loaded.notes, *([warning] if warning else [])],
     )
 
 
@@ -177,13 +197,16 @@ def segment(
         Fewer customers than ``k``.
     """
     from segmentation.labelling import label_customers
-    from segmentation.models import ValueTiers, stability
+    from segmentation.models import RecencyStatus, ValueTiers, stability
 
     features = prepared.features
     value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
     if style_model is None:
         style_model = fit_styles(prepared, anomaly_share=anomaly_share, seed=seed)
-    customers, personas = label_customers(features, value_model, style_model)
+    status_model = RecencyStatus().fit(features)
+    customers, personas = label_customers(
+        features, value_model, style_model, status_model
+    )
     return Segmentation(
         k=k,
         seed=seed,
@@ -194,6 +217,7 @@ def segment(
         style_model=style_model,
         score_tables=score_tables(features),
         stability=stability(features, k) if with_stability else None,
+        status_model=status_model,
     )
 
 
@@ -227,6 +251,52 @@ def fit_styles(
     )
 
 
+#: Share of customers with a single order from which another customer-like column
+#: is suggested (DESIGN section 4: "a customer column in which almost everyone has
+#: one order").
+ONE_ORDER_WARNING_SHARE = 0.9
+
+
+def customer_key_warning(features: pd.DataFrame, loaded: LoadedTable) -> str | None:
+    """Say so when the customer column looks like a per-order key.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        One row per customer (``frequency`` is read).
+    loaded : LoadedTable
+        The read file: its mapping and ``customer_key_candidates`` (unmapped
+        customer-like headers and their distinct values).
+
+    Returns
+    -------
+    str or None
+        A warning naming the candidate column(s) and the ``--map`` fix, when at
+        least :data:`ONE_ORDER_WARNING_SHARE` of customers have one order and an
+        unmapped customer-like column has fewer distinct values than there are
+        customers (so it repeats); otherwise None.
+    """
+    share = float((features[schema.FREQUENCY] == 1).mean())
+    if share < ONE_ORDER_WARNING_SHARE:
+        return None
+    candidates = {
+        header: n
+        for header, n in (loaded.customer_key_candidates or {}).items()
+        if 0 < n < len(features)
+    }
+    if not candidates:
+        return None
+    header, n = min(candidates.items(), key=lambda item: (item[1], item[0]))
+    used = loaded.mapping.get(schema.CUSTOMER_ID, schema.CUSTOMER_ID)
+    return (
+        f"{share:.0%} of customers have a single order under the customer column "
+        f"{used!r}: it may change with every order. The column {header!r} has "
+        f"{n:,} distinct values for {len(features):,} customers, so it repeats; if "
+        f"it is the buyer, use it: --map customer_id={header} (in the app: choose "
+        "it as the customer column)"
+    )
+
+
 def load_sample() -> bytes:
     """Return the bytes of the built-in sample export (a CSV).
 
@@ -236,7 +306,9 @@ def load_sample() -> bytes:
 
 
 __all__ = [
+    "ONE_ORDER_WARNING_SHARE",
     "ProgressCallback",
+    "customer_key_warning",
     "fit_styles",
     "load_sample",
     "prepare",

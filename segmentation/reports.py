@@ -65,11 +65,28 @@ def customers_csv(customers: pd.DataFrame) -> str:
     Returns
     -------
     str
-        UTF-8 text, header ``schema.OUTPUT_COLUMNS``, one row per customer,
-        floats with up to 6 decimals, formula-like cells escaped.
+        UTF-8 text, header ``schema.OUTPUT_COLUMNS``, one row per customer:
+        money (``schema.MONEY_COLUMNS``) with two decimals, other numbers with
+        up to 6 decimals, never in scientific notation; missing values empty;
+        ids as the text the file had; formula-like cells escaped.
     """
     table = escape_formulas(customers.loc[:, list(schema.OUTPUT_COLUMNS)])
-    return table.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    return _written_numbers(table).to_csv(index=False, lineterminator="\n")
+
+
+def _written_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """Float columns as text: money to the cent, others to 6 decimals, positional."""
+    written = {}
+    for column in table.columns:
+        values = table[column]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        if column in schema.MONEY_COLUMNS:
+            text = values.map(lambda v: f"{v:.2f}")
+        else:
+            text = values.map(lambda v: f"{v:.6f}".rstrip("0").rstrip("."))
+        written[column] = text.where(values.notna(), "")
+    return table.assign(**written)
 
 
 def _versions() -> dict[str, str]:
@@ -150,7 +167,8 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         Keys ``input`` (file, sha256, format, sheets, notes), ``mapping``,
         ``cleaning`` (the CleaningReport), ``as_of``, ``settings`` (k, seed,
         anomaly_share), ``diagnostics``, ``stability``, ``customers``,
-        ``value_clusters``, ``grid``, ``versions``.
+        ``value_clusters`` (one row per value tier), ``personas`` (one row per
+        value tier x status group), ``grid``, ``versions``.
     """
     diagnostics = None
     if prepared.diagnostics is not None:
@@ -160,7 +178,6 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
             "recommended_k": int(sweep.recommended_k),
             "rule": sweep.rule,
         }
-    personas = segmentation.personas.reset_index()
     return {
         "input": {
             "file": prepared.source_name,
@@ -181,7 +198,8 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         "diagnostics": diagnostics,
         "stability": segmentation.stability,
         "customers": len(segmentation.customers),
-        "value_clusters": json_records(personas),
+        "value_clusters": json_records(_cluster_table(segmentation)),
+        "personas": json_records(segmentation.personas.reset_index()),
         "grid": json_records(grid_summary(segmentation.customers)),
         "versions": _versions(),
     }
@@ -237,10 +255,12 @@ def run_summary(run_id: str, metadata: dict, segmentation: Segmentation) -> dict
     dict
         ``run_id``, ``file``, ``created``, ``as_of``, ``k``, ``customers``;
         ``value_clusters``: one dict per value cluster (value_cluster,
-        value_tier, persona, description, action, customers, revenue_share
-        0..1, median_recency_days, median_frequency, median_monetary);
-        ``grid``: one dict per non-empty cell of :func:`grid_summary` plus its
-        cluster's persona. Non-finite floats become None.
+        value_tier, customers, revenue_share 0..1, median_recency_days,
+        median_frequency, median_monetary); ``personas``: one dict per value
+        tier x status group (value_cluster, status, value_tier, persona,
+        description, action, customers, revenue_share, medians); ``grid``: one
+        dict per non-empty cell of :func:`grid_summary`. Non-finite floats
+        become None.
     """
     seg, meta = segmentation, metadata
     return {
@@ -251,23 +271,11 @@ def run_summary(run_id: str, metadata: dict, segmentation: Segmentation) -> dict
         "k": seg.k,
         "customers": len(seg.customers),
         "value_clusters": json_records(_cluster_table(seg)),
-        "grid": json_records(_grid_table(seg)),
+        "personas": json_records(seg.personas.reset_index()),
+        "grid": json_records(grid_summary(seg.customers)),
     }
-
-
-def _persona_names(seg: Segmentation) -> pd.DataFrame:
-    """persona, description, action per value_cluster (where the table has them)."""
-    personas = seg.personas.loc[:, ~seg.personas.columns.duplicated()]
-    wanted = [c for c in ("persona", "description", "action") if c in personas]
-    return personas[wanted].rename_axis(schema.VALUE_CLUSTER)
 
 
 def _cluster_table(seg: Segmentation) -> pd.DataFrame:
     table = group_profile(seg.customers, schema.VALUE_CLUSTER, schema.VALUE_TIER)
-    return table.join(_persona_names(seg)).reset_index()
-
-
-def _grid_table(seg: Segmentation) -> pd.DataFrame:
-    grid = grid_summary(seg.customers)
-    persona = _persona_names(seg)[["persona"]].reset_index()
-    return grid.merge(persona, on=schema.VALUE_CLUSTER, how="left")
+    return table.reset_index()

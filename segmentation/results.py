@@ -15,7 +15,12 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from segmentation.cleaning import CleaningReport
-    from segmentation.models import KDiagnostics, PurchaseStyle, ValueTiers
+    from segmentation.models import (
+        KDiagnostics,
+        PurchaseStyle,
+        RecencyStatus,
+        ValueTiers,
+    )
 
 __all__ = ["PreparedData", "Segmentation"]
 
@@ -68,15 +73,22 @@ class Segmentation:
     customers : pandas.DataFrame
         One row per customer, columns ``schema.OUTPUT_COLUMNS`` (RangeIndex).
     personas : pandas.DataFrame
-        Index ``value_cluster``: value_tier, persona, description, action,
-        customers, revenue_share, median recency_days / frequency / monetary.
+        One row per non-empty value tier x status group, index
+        (``value_cluster``, ``status``): value_tier, persona, description,
+        action, customers, revenue_share, median r_score / f_score /
+        recency_days / frequency / monetary. (Runs saved before statuses
+        existed have one row per ``value_cluster``.)
     value_model : ValueTiers
+        ``profile_`` is the per-tier table (customers, medians, revenue share).
     style_model : PurchaseStyle
     score_tables : dict of str to pandas.Series
         For each of recency_days, frequency, monetary: the training values
         (sorted index) and the quintile score each got, to score new customers.
     stability : float or None
         Mean adjusted Rand index of the chosen k across seeds.
+    status_model : RecencyStatus or None
+        Active / Cooling / Lapsed from recency against each customer's rhythm
+        (None in runs saved before statuses existed).
     """
 
     k: int
@@ -88,3 +100,4 @@ class Segmentation:
     style_model: PurchaseStyle
     score_tables: dict[str, pd.Series]
     stability: float | None = None
+    status_model: RecencyStatus | None = None

@@ -204,6 +204,8 @@ def normalize_header(header: object) -> str:
 RECENCY_DAYS = "recency_days"
 FREQUENCY = "frequency"
 MONETARY = "monetary"
+GROSS_MONETARY = "gross_monetary"
+RETURNED_VALUE = "returned_value"
 TENURE_DAYS = "tenure_days"
 AVG_ORDER_VALUE = "avg_order_value"
 AVG_ITEMS_PER_ORDER = "avg_items_per_order"
@@ -211,6 +213,8 @@ AVG_LINE_QUANTITY = "avg_line_quantity"
 MAX_LINE_QUANTITY = "max_line_quantity"
 DISTINCT_PRODUCTS = "distinct_products"
 RETURN_RATE = "return_rate"
+LARGEST_ORDER_RATIO = "largest_order_ratio"
+ORDER_VALUE_CV = "order_value_cv"
 R_SCORE = "r_score"
 F_SCORE = "f_score"
 M_SCORE = "m_score"
@@ -220,6 +224,8 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     RECENCY_DAYS,
     FREQUENCY,
     MONETARY,
+    GROSS_MONETARY,
+    RETURNED_VALUE,
     TENURE_DAYS,
     AVG_ORDER_VALUE,
     AVG_ITEMS_PER_ORDER,
@@ -227,28 +233,48 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     MAX_LINE_QUANTITY,
     DISTINCT_PRODUCTS,
     RETURN_RATE,
+    LARGEST_ORDER_RATIO,
+    ORDER_VALUE_CV,
     R_SCORE,
     F_SCORE,
     M_SCORE,
     RFM_SEGMENT,
 )
-#: Inputs of the value-tier k-means (DESIGN section 6).
+#: Recency, frequency, monetary: the RFM scores and the API's required fields.
 RFM_COLUMNS: tuple[str, ...] = (RECENCY_DAYS, FREQUENCY, MONETARY)
-#: Behaviour features used for purchase style (Bulk rule, Anomaly forest).
-BEHAVIOUR_COLUMNS: tuple[str, ...] = (
-    FREQUENCY,
+#: Inputs of the value tiers and the k sweep (DESIGN section 6): value only.
+#: Recency is a status, not a value: it is not clustered.
+VALUE_FEATURES: tuple[str, ...] = (FREQUENCY, MONETARY)
+#: Column of the cleaning step's returns table: True for a positive line whose
+#: status says it came back (bought and returned at once).
+RETURNED_PURCHASE = "returned_purchase"
+#: Money columns (the file's currency): written with their cents, never in
+#: scientific notation (DESIGN section 8).
+MONEY_COLUMNS: tuple[str, ...] = (
     MONETARY,
+    GROSS_MONETARY,
+    RETURNED_VALUE,
     AVG_ORDER_VALUE,
+)
+#: Behaviour features that need a quantity column (empty without one).
+QUANTITY_FEATURES: tuple[str, ...] = (
     AVG_ITEMS_PER_ORDER,
     AVG_LINE_QUANTITY,
     MAX_LINE_QUANTITY,
-    DISTINCT_PRODUCTS,
-    RETURN_RATE,
 )
+#: Behaviour features of purchase style: Bulk's units per line, and Anomaly's
+#: irregularity.
+#: Irregular buying, scale-free (DESIGN section 6): the Anomaly forest reads only
+#: these, so that being big is never enough to be an Anomaly.
+ANOMALY_COLUMNS: tuple[str, ...] = (RETURN_RATE, LARGEST_ORDER_RATIO, ORDER_VALUE_CV)
+BEHAVIOUR_COLUMNS: tuple[str, ...] = (AVG_LINE_QUANTITY, *ANOMALY_COLUMNS)
 
 # Labels (DESIGN sections 6 and 8) --------------------------------------------------
 VALUE_CLUSTER = "value_cluster"
 VALUE_TIER = "value_tier"
+#: How current a customer is (Active / Cooling / Lapsed), from recency against
+#: their own rhythm. Not the order ``status`` column of an export (:data:`STATUS`).
+CUSTOMER_STATUS = "status"
 PERSONA = "persona"
 PURCHASE_STYLE = "purchase_style"
 STYLE_REASON = "style_reason"
@@ -258,6 +284,7 @@ GRID_LABEL = "grid_label"
 LABEL_COLUMNS: tuple[str, ...] = (
     VALUE_CLUSTER,
     VALUE_TIER,
+    CUSTOMER_STATUS,
     PERSONA,
     PURCHASE_STYLE,
     STYLE_REASON,

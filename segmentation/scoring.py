@@ -46,6 +46,7 @@ _SCORE_OF = {
 _SCORED_COLUMNS = (
     schema.VALUE_CLUSTER,
     schema.VALUE_TIER,
+    schema.CUSTOMER_STATUS,
     schema.PERSONA,
     schema.R_SCORE,
     schema.F_SCORE,
@@ -242,6 +243,35 @@ def quintile_of(values: pd.Series, table: pd.Series) -> np.ndarray:
     return table.to_numpy()[np.clip(position, 0, len(table) - 1)].astype("int64")
 
 
+def _status_and_persona(
+    segmentation: Segmentation, records: pd.DataFrame, clusters: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each new customer's status and persona (tier x status, as in the run).
+
+    A new customer's own rhythm is unknown (only recency, frequency and
+    monetary are given), so the run's usual gap for a single-order customer
+    is used. A tier x status group the
+    run did not have is named "<tier> · <status>". A run saved before statuses
+    existed names personas per value tier and gives no status.
+    """
+    status_model = getattr(segmentation, "status_model", None)
+    personas = segmentation.personas
+    if status_model is None:  # an older run: one persona per value tier
+        return {schema.PERSONA: personas[schema.PERSONA].to_numpy()[clusters]}
+    # One order's worth of history: the run's usual gap, not the customer's own.
+    inputs = records.assign(
+        **{schema.FREQUENCY: 1.0, schema.TENURE_DAYS: records[schema.RECENCY_DAYS]}
+    )
+    status = status_model.predict(inputs).to_numpy()
+    tiers = np.asarray(segmentation.value_model.tier_names_)[clusters]
+    named = personas[schema.PERSONA].reindex(
+        pd.MultiIndex.from_arrays([clusters, status])
+    )
+    generic = pd.Series([f"{t} · {s}" for t, s in zip(tiers, status, strict=True)])
+    persona = named.reset_index(drop=True).fillna(generic).to_numpy()
+    return {schema.CUSTOMER_STATUS: status, schema.PERSONA: persona}
+
+
 def score(
     segmentation: Segmentation,
     records: pd.DataFrame | Sequence[Mapping[str, object]],
@@ -259,9 +289,11 @@ def score(
 
     Returns
     -------
-    pandas.DataFrame of shape (n, 7) or (n, 9)
-        value_cluster, value_tier, persona, r_score, f_score, m_score,
-        rfm_segment; plus purchase_style and style_reason when at least one
+    pandas.DataFrame of shape (n, 8) or (n, 10)
+        value_cluster, value_tier, status (Active / Cooling / Lapsed, against
+        the run's usual gap for a one-order customer), persona (value tier x
+        status), r_score, f_score,
+        m_score, rfm_segment; plus purchase_style and style_reason when at least one
         customer gives the behaviour fields (missing, NaN, for a customer who
         gives none). Index as ``records`` for a DataFrame, else ``0..n-1``.
 
@@ -276,7 +308,6 @@ def score(
     if records.empty:
         return pd.DataFrame(columns=list(_SCORED_COLUMNS), index=records.index)
     clusters = segmentation.value_model.predict(records)
-    personas = segmentation.personas
     scores = {
         _SCORE_OF[c]: quintile_of(records[c], segmentation.score_tables[c])
         for c in schema.RFM_COLUMNS
@@ -284,8 +315,10 @@ def score(
     out = pd.DataFrame(
         {
             schema.VALUE_CLUSTER: clusters,
-            schema.VALUE_TIER: personas["value_tier"].to_numpy()[clusters],
-            schema.PERSONA: personas["persona"].to_numpy()[clusters],
+            schema.VALUE_TIER: np.asarray(segmentation.value_model.tier_names_)[
+                clusters
+            ],
+            **_status_and_persona(segmentation, records, clusters),
             **scores,
         },
         index=records.index,

@@ -1,4 +1,8 @@
-"""Persona cards: one clickable card per value cluster."""
+"""Persona cards: one clickable card per value tier, listing its personas.
+
+A persona is a value tier x status group (Stars = top tier, Active; DESIGN
+section 6); each tier's card lists its groups with their size and action.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from dash import html
 
 from app import ids, theme
 from segmentation import schema
-from segmentation.personas import PERSONA_TEXT
 
 
 def persona_cards(
@@ -25,7 +28,10 @@ def persona_cards(
         Labelled customers (``schema.OUTPUT_COLUMNS``); sizes, revenue shares and
         medians are computed from it.
     personas : pandas.DataFrame or None
-        Index ``value_cluster``; its ``description`` and ``action`` are shown.
+        ``Segmentation.personas``: index (``value_cluster``, ``status``) with
+        ``persona``, ``description``, ``action`` and ``customers``; each tier's
+        groups are listed on its card. (A run saved before statuses existed has
+        index ``value_cluster`` and one persona per tier.)
     mask : pandas.Series of bool, optional
         The selection; each card then shows how many of it fall in the cluster.
     selected_cluster : int, optional
@@ -42,8 +48,7 @@ def persona_cards(
     k = int(customers[schema.VALUE_CLUSTER].max()) + 1 if len(customers) else 0
     cards = []
     for cluster, rows in sorted(groups, key=lambda item: -item[0]):
-        known = personas is not None and cluster in personas.index
-        info = personas.loc[cluster] if known else pd.Series(dtype=object)
+        info = _groups_of(personas, cluster)
         n_selected = None if mask is None else int(mask[rows.index].sum())
         cards.append(
             _card(
@@ -59,10 +64,29 @@ def persona_cards(
     return cards
 
 
-def _meaning(info: pd.Series) -> str:
-    """Return the persona's one-line meaning (the card shows the medians apart)."""
-    text = PERSONA_TEXT.get(info.get("persona"))
-    return text[0] if text else str(info.get("description", ""))
+def _groups_of(personas: pd.DataFrame | None, cluster: int) -> pd.DataFrame:
+    """Return the tier's persona rows (one per status), largest first."""
+    if personas is None or cluster not in personas.index.get_level_values(0):
+        return pd.DataFrame(columns=[schema.PERSONA, "action", "customers"])
+    rows = personas.xs(cluster, level=0, drop_level=False)
+    if schema.CUSTOMER_STATUS in personas.index.names:
+        rows = rows.reset_index(level=schema.CUSTOMER_STATUS)
+    if "customers" in rows:
+        rows = rows.sort_values("customers", ascending=False, kind="stable")
+    return rows
+
+
+def _group_line(row: pd.Series) -> html.Li:
+    status = row.get(schema.CUSTOMER_STATUS)
+    size = row.get("customers")
+    head = [html.B(str(row.get(schema.PERSONA, "")))]
+    if isinstance(status, str):
+        head.append(f" · {status}")
+    if pd.notna(size):
+        head.append(f" · {theme.fmt_count(size, 'customer')}")
+    return html.Li(
+        [*head, html.Div(str(row.get("action", "")), className="text-muted")]
+    )
 
 
 def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> html.Div:
@@ -70,8 +94,7 @@ def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> h
     medians = rows[[schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY]].median()
     share = 100 * rows[schema.MONETARY].sum() / total_revenue
     body = [
-        html.Div(str(first[schema.VALUE_TIER]), className="persona-tier"),
-        html.H6(str(info.get("persona", first[schema.PERSONA])), className="mb-1"),
+        html.H6(f"{first[schema.VALUE_TIER]} value", className="mb-1 persona-tier"),
         html.Div(
             f"{theme.fmt_count(len(rows), 'customer')} · {theme.fmt_pct(share)} "
             "of revenue",
@@ -84,8 +107,10 @@ def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> h
             f"{theme.fmt_money(medians[schema.MONETARY])}",
             className="small text-muted",
         ),
-        html.P(_meaning(info), className="small mb-1"),
-        html.Div([html.B("Action: "), str(info.get("action", ""))], className="small"),
+        html.Ul(
+            [_group_line(row) for _, row in info.iterrows()],
+            className="small mb-1 ps-3 persona-groups",
+        ),
     ]
     if n_selected is not None:
         body.append(

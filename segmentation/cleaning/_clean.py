@@ -5,7 +5,7 @@ that applies wins, so ``rows_in == kept + sum(dropped)`` always (DESIGN section 
 Nothing is dropped silently: :class:`CleaningReport` counts every bucket, counts
 each condition over the whole input (non-exclusively) and keeps a few examples.
 
->>> kept, cancellations, report = clean_transactions(lines)     # doctest: +SKIP
+>>> kept, returns, report = clean_transactions(lines)           # doctest: +SKIP
 >>> report.to_frame()                                           # doctest: +SKIP
 
 The buckets, their descriptions and the report live in
@@ -13,6 +13,8 @@ The buckets, their descriptions and the report live in
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -28,8 +30,12 @@ from segmentation.cleaning._report import (
 from segmentation.errors import ColumnMappingError, SegmentationError
 
 __all__ = [
+    "CANCELLED_STATUS",
     "NON_PRODUCT_CODES",
     "NON_PRODUCT_PREFIXES",
+    "RETURNED_STATUS",
+    "RETURN_PREFIX",
+    "SUMMARY_WORDS",
     "classify_lines",
     "clean_transactions",
 ]
@@ -55,6 +61,36 @@ NON_PRODUCT_CODES: frozenset[str] = frozenset(
 #: Stock-code prefixes that are not products (gift vouchers ``gift_0001_10``...),
 #: compared case-insensitively.
 NON_PRODUCT_PREFIXES: tuple[str, ...] = ("gift_",)
+
+
+#: Status words (DESIGN section 4), matched as whole words in the lower-cased
+#: status: an order that did not stand, and a line that came back. A status
+#: saying "partially ..." marks neither (only some lines of such an order came
+#: back, and the file does not say which).
+CANCELLED_STATUS = re.compile(r"\b(?:cancell?ed|cancell?ation|voided|void)\b")
+RETURNED_STATUS = re.compile(r"\b(?:refunded|returned)\b")
+#: Cell texts that make a line a summary row (compared lower-cased, stripped of
+#: spaces and a trailing colon) in the invoice, customer, stock code or
+#: description column.
+SUMMARY_WORDS: frozenset[str] = frozenset(
+    {
+        "total",
+        "totals",
+        "grand total",
+        "subtotal",
+        "sub total",
+        "sub-total",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "total general",
+        "sum",
+    }
+)
+#: An invoice-number prefix that marks returns in some exports (UCI's
+#: ``C536379``). Trusted only where the file proves it: every line of every such
+#: invoice is negative. ``CA-2016-152156`` (a country) does not match.
+RETURN_PREFIX = re.compile(r"^[Cc]\d")
 
 
 # 1. Read the columns -------------------------------------------------------------
@@ -92,13 +128,41 @@ def _text(lines: pd.DataFrame, column: str) -> pd.Series:
     return lines[column].astype("str").fillna("").str.strip()
 
 
+def _numbers(lines: pd.DataFrame, value: str) -> dict[str, np.ndarray]:
+    """Quantity (1 per line when the file has none), price or amount, line total."""
+    if schema.QUANTITY in lines.columns:
+        quantity = pd.to_numeric(lines[schema.QUANTITY], errors="coerce")
+        quantity = quantity.to_numpy(float)
+    else:
+        quantity = np.ones(len(lines))
+    price = pd.to_numeric(lines[value], errors="coerce").to_numpy(float)
+    total = quantity * price if value == schema.UNIT_PRICE else price
+    return {"quantity": quantity, "price": price, "total": total}
+
+
 # 2. One condition per function, over the whole input ----------------------------
 def _no_customer_id(lines: pd.DataFrame) -> pd.Series:
     return _text(lines, schema.CUSTOMER_ID).eq("")
 
 
-def _cancellation_invoice(invoice: pd.Series) -> pd.Series:
-    return invoice.str.startswith(("C", "c"))
+def _summary_row(lines: pd.DataFrame) -> np.ndarray:
+    hit = np.zeros(len(lines), dtype=bool)
+    for column in (
+        schema.INVOICE_ID,
+        schema.CUSTOMER_ID,
+        schema.STOCK_CODE,
+        schema.DESCRIPTION,
+    ):
+        if column in lines.columns:
+            text = _text(lines, column).str.lower().str.rstrip(":").str.strip()
+            hit |= text.isin(SUMMARY_WORDS).to_numpy(bool)
+    return hit
+
+
+def _status(lines: pd.DataFrame, pattern: re.Pattern) -> np.ndarray:
+    status = _text(lines, schema.STATUS).str.lower()
+    says = status.str.contains(pattern) & ~status.str.contains("partial")
+    return says.to_numpy(bool)
 
 
 def _non_product_code(lines: pd.DataFrame) -> pd.Series:
@@ -109,66 +173,97 @@ def _non_product_code(lines: pd.DataFrame) -> pd.Series:
     )
 
 
-#: Columns hashed to find duplicate candidates (a coarser key than every column
-#: is fine: candidates are then compared exactly on every canonical column).
+#: Columns hashed to find duplicate candidates when no raw-row hash is given (a
+#: coarser key is fine: candidates are then compared exactly).
 _HASHED = (schema.INVOICE_ID, schema.STOCK_CODE, schema.QUANTITY, schema.UNIT_PRICE)
 
 
-def _exact_duplicates(lines: pd.DataFrame, among: np.ndarray) -> dict[str, np.ndarray]:
-    """Return lines equal in every canonical column to an earlier line.
+def _exact_duplicates(
+    lines: pd.DataFrame, among: np.ndarray, row_hash: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """Return lines equal to an earlier line in every column of the file.
 
     ``"anywhere"`` compares over all lines, ``"among"`` only among the lines of
-    the mask ``among``. Rows are hashed on a few columns first; only rows sharing a
-    hash are compared exactly, so a hash collision never makes a false duplicate.
+    the mask ``among``. With ``row_hash`` (a hash of each line's whole raw row,
+    every column of the file) two lines are equal when their raw rows hash alike
+    and their canonical columns are equal; without it, when every canonical
+    column is equal. Candidates share a hash first, so a hash collision alone
+    never makes a duplicate.
     """
     columns = [c for c in schema.CANONICAL_COLUMNS if c in lines.columns]
-    hashed = [c for c in _HASHED if c in lines.columns] or columns
-    hashes = pd.util.hash_pandas_object(lines[hashed], index=False)
+    if row_hash is not None:
+        hashes = pd.Series(np.asarray(row_hash), index=lines.index, name="_raw_row")
+        compared = lines[columns].assign(_raw_row=hashes)
+    else:
+        hashed = [c for c in _HASHED if c in lines.columns] or columns
+        hashes = pd.util.hash_pandas_object(lines[hashed], index=False)
+        compared = lines[columns]
     candidates = hashes.duplicated(keep=False).to_numpy()
     out = {}
     for name, rows in (("anywhere", candidates), ("among", candidates & among)):
         rows = np.flatnonzero(rows)
         out[name] = np.zeros(len(lines), dtype=bool)
-        out[name][rows] = lines.iloc[rows][columns].duplicated().to_numpy()
+        out[name][rows] = compared.iloc[rows].duplicated().to_numpy()
     return out
 
 
 def _conditions(lines: pd.DataFrame, value: str) -> dict[str, np.ndarray]:
-    """Every condition of :data:`FLAG_DESCRIPTIONS`, as boolean arrays."""
-    quantity = pd.to_numeric(lines[schema.QUANTITY], errors="coerce").to_numpy(float)
-    price = pd.to_numeric(lines[value], errors="coerce").to_numpy(float)
+    """Every condition of :data:`FLAG_DESCRIPTIONS` but duplicates, as arrays."""
+    numbers = _numbers(lines, value)
+    quantity, price, total = numbers["quantity"], numbers["price"], numbers["total"]
     invoice = _text(lines, schema.INVOICE_ID)
-    cancel_invoice = _cancellation_invoice(invoice).to_numpy(bool)
     negative_quantity = quantity < 0
-    flags = {
+    negative_amount = (
+        (total < 0) if value == schema.AMOUNT else np.zeros_like(negative_quantity)
+    )
+    negative = negative_quantity | negative_amount
+    prefix = invoice.str.contains(RETURN_PREFIX).to_numpy(bool)
+    status_returned = _status(lines, RETURNED_STATUS)
+    return {
+        "summary_row": _summary_row(lines),
         "missing_customer_id": _no_customer_id(lines).to_numpy(bool),
         "unparseable_date": _as_dates(lines[schema.INVOICE_DATE]).isna().to_numpy(),
         "non_numeric_quantity_or_price": ~(np.isfinite(quantity) & np.isfinite(price)),
-        "cancellation": cancel_invoice | negative_quantity,
-        "cancellation_invoice": cancel_invoice,
+        # the prefix counts only where every line of every such invoice is negative
+        "return": negative
+        | status_returned
+        | (prefix & _prefix_proven(prefix, negative)),
+        "return_prefix_invoice": prefix,
         "negative_quantity": negative_quantity,
+        "negative_amount": negative_amount,
+        "status_returned": status_returned,
+        "status_cancelled": _status(lines, CANCELLED_STATUS),
         "zero_quantity": quantity == 0,
         "zero_price": price == 0,
-        "negative_price": price < 0,
+        "negative_price": (price < 0) & (value == schema.UNIT_PRICE),
         "adjustment_invoice": invoice.str.startswith(("A", "a")).to_numpy(bool),
         "non_product_code": _non_product_code(lines).to_numpy(bool),
     }
-    return flags
+
+
+def _prefix_proven(prefix: np.ndarray, negative: np.ndarray) -> bool:
+    """Tell whether the file proves the C prefix: every such line is negative."""
+    return bool(prefix.any() and negative[prefix].all())
 
 
 # 3. Buckets: the first condition that applies wins ------------------------------
 def _buckets(
-    lines: pd.DataFrame, value: str
+    lines: pd.DataFrame,
+    value: str,
+    row_hash: np.ndarray | None,
+    drop_duplicates: bool,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Return each line's bucket (an index into ``LineReason``) and every flag."""
     flags = _conditions(lines, value)
     tests = {
+        LineReason.SUMMARY_ROW: flags["summary_row"],
         LineReason.MISSING_CUSTOMER_ID: flags["missing_customer_id"],
         LineReason.UNPARSEABLE_DATE: flags["unparseable_date"],
         LineReason.NON_NUMERIC_QUANTITY_OR_PRICE: flags[
             "non_numeric_quantity_or_price"
         ],
-        LineReason.CANCELLATION: flags["cancellation"],
+        LineReason.RETURN: flags["return"],
+        LineReason.CANCELLED_ORDER: flags["status_cancelled"],
         # a line of no value: price (or amount) <= 0, or nothing bought
         LineReason.NON_POSITIVE_PRICE: flags["zero_price"]
         | flags["negative_price"]
@@ -181,10 +276,62 @@ def _buckets(
         hit = open_ & applies
         bucket[hit] = REASONS.index(reason)
         open_ &= ~hit
-    duplicates = _exact_duplicates(lines, open_)
-    bucket[duplicates["among"]] = REASONS.index(LineReason.EXACT_DUPLICATE)
+    duplicates = _exact_duplicates(lines, open_, row_hash)
+    if drop_duplicates:
+        bucket[duplicates["among"]] = REASONS.index(LineReason.EXACT_DUPLICATE)
     flags["exact_duplicate"] = duplicates["anywhere"]
     return bucket, flags
+
+
+def _rules(
+    lines: pd.DataFrame,
+    value: str,
+    flags: dict[str, np.ndarray],
+    duplicates: str,
+) -> list[str]:
+    """Return the rules this file was cleaned by, one sentence each (DESIGN 4)."""
+    marks = ["a negative quantity"]
+    if value == schema.AMOUNT:
+        marks.append("a negative line total")
+    if schema.STATUS in lines.columns:
+        marks.append("a status saying refunded or returned")
+    rule = "returns: " + " or ".join(marks)
+    prefix = flags["return_prefix_invoice"]
+    if prefix.any():
+        positive = int((prefix & ~flags["return"]).sum())
+        rule += (
+            f"; invoice numbers of C and a digit ({int(prefix.sum()):,} lines) are "
+            + (
+                "all negative, so the prefix agrees"
+                if positive == 0
+                else f"not a return mark here ({positive:,} of their lines are "
+                "positive)"
+            )
+        )
+    rules = [rule + "; a return's value is deducted from the customer's spend"]
+    if schema.STATUS in lines.columns:
+        rules.append(
+            "cancelled orders: lines whose status says cancelled or voided are not "
+            f"purchases ({int(flags['status_cancelled'].sum()):,} lines)"
+        )
+    rules.append(duplicates)
+    return rules
+
+
+def _duplicate_policy(invoice_column: bool, drop_duplicates: bool) -> str:
+    if not drop_duplicates:
+        return (
+            "duplicates: removal switched off; identical lines are separate purchases"
+        )
+    if not invoice_column:
+        return (
+            "duplicates: none removed: without an invoice column, identical lines "
+            "are separate purchases"
+        )
+    return (
+        "duplicates: a line repeating an earlier one in every column of the file "
+        "is counted once"
+    )
 
 
 def classify_lines(lines: pd.DataFrame) -> pd.Series:
@@ -194,8 +341,10 @@ def classify_lines(lines: pd.DataFrame) -> pd.Series:
     ----------
     lines : pandas.DataFrame of shape (n_lines, n_columns)
         Canonical invoice lines (see :mod:`segmentation.io`): at least
-        ``customer_id``, ``invoice_date``, ``quantity`` and ``unit_price`` or
-        ``amount``; ``invoice_id`` and ``stock_code`` are used when present.
+        ``customer_id``, ``invoice_date`` and ``unit_price`` or ``amount``;
+        ``quantity``, ``invoice_id``, ``stock_code``, ``description`` and
+        ``status`` are used when present. Duplicates are judged on the
+        canonical columns, on invoices only.
 
     Returns
     -------
@@ -208,7 +357,8 @@ def classify_lines(lines: pd.DataFrame) -> pd.Series:
     ColumnMappingError
         A required column is missing (the message lists those present).
     """
-    bucket, _flags = _buckets(lines, _check_columns(lines))
+    invoice_column = schema.INVOICE_ID in lines.columns
+    bucket, _flags = _buckets(lines, _check_columns(lines), None, invoice_column)
     return _as_reasons(bucket, lines.index)
 
 
@@ -221,49 +371,73 @@ def _as_reasons(bucket: np.ndarray, index: pd.Index) -> pd.Series:
 # 4. The public step --------------------------------------------------------------
 def clean_transactions(
     lines: pd.DataFrame,
+    *,
+    row_hash: np.ndarray | None = None,
+    invoice_column: bool | None = None,
+    drop_duplicates: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
-    """Split invoice lines into purchases, cancellations and a receipt.
+    """Split invoice lines into purchases, returns and a receipt.
 
     Each line goes to the first bucket of :class:`LineReason` that applies:
 
-    1. ``missing_customer_id``: customer id missing or blank;
-    2. ``unparseable_date``: invoice date missing (``NaT``);
-    3. ``non_numeric_quantity_or_price``: quantity, or the price (``amount`` when
-       the file has no ``unit_price``), missing or not finite;
-    4. ``cancellation``: invoice number starting ``C``/``c``, or quantity < 0;
-    5. ``non_positive_price``: price (or amount) <= 0, e.g. bad-debt ``A``
-       adjustments and free items, or a quantity of 0: a line of no value;
-    6. ``non_product_code``: stock code in :data:`NON_PRODUCT_CODES` (any case) or
-       starting with one of :data:`NON_PRODUCT_PREFIXES` (only when the file
-       has stock codes);
-    7. ``exact_duplicate``: equal in every canonical column to an earlier line
-       that reached this step;
-    8. ``kept``.
+    1. ``summary_row``: "Total", "Subtotal", "Grand total" ... (:data:`SUMMARY_WORDS`)
+       in the invoice, customer, stock code or description column;
+    2. ``missing_customer_id``: customer id missing or blank;
+    3. ``unparseable_date``: invoice date missing (``NaT``);
+    4. ``non_numeric_quantity_or_price``: quantity (when the file has one), or
+       the price (``amount`` when the file has no ``unit_price``), missing or
+       not finite;
+    5. ``return``: a negative quantity, a negative line total (``amount``), a
+       status saying refunded or returned (:data:`RETURNED_STATUS`), or an
+       invoice number of ``C`` and a digit where the file proves that prefix
+       (every line of every such invoice is negative) (DESIGN section 4);
+    6. ``cancelled_order``: a status saying cancelled or voided
+       (:data:`CANCELLED_STATUS`): not a purchase;
+    7. ``non_positive_price``: price (or amount) of 0, a negative unit price
+       (bad-debt ``A`` adjustments), or a quantity of 0: a line of no value;
+    8. ``non_product_code``: stock code in :data:`NON_PRODUCT_CODES` (any case) or
+       starting with one of :data:`NON_PRODUCT_PREFIXES`;
+    9. ``exact_duplicate``: the whole row of the file (every column, mapped or
+       not: ``row_hash``) equal to an earlier line that reached this step, only
+       in a file with an invoice column and unless ``drop_duplicates`` is False;
+    10. ``kept``.
 
     Parameters
     ----------
     lines : pandas.DataFrame of shape (n_lines, n_columns)
         Canonical invoice lines as :func:`segmentation.io.load_transactions`
-        gives them: ``customer_id``, ``invoice_date``, ``quantity`` and
-        ``unit_price`` or ``amount`` are required; ``invoice_id`` and
-        ``stock_code`` are used when present. Not modified.
+        gives them: ``customer_id``, ``invoice_date`` and ``unit_price`` or
+        ``amount`` are required; ``quantity`` (else one unit per line),
+        ``invoice_id``, ``stock_code``, ``description`` and ``status`` are used
+        when present. Not modified.
+    row_hash : ndarray of shape (n_lines,), optional
+        A hash of each line's whole raw row (``LoadedTable.row_hash``). Without
+        it, duplicates are judged on the canonical columns.
+    invoice_column : bool, optional
+        Whether the file has an invoice column (default: whether ``lines`` has
+        ``invoice_id``). Without one, identical lines are separate purchases.
+    drop_duplicates : bool, default True
+        False keeps repeated lines as separate purchases (the CLI's
+        ``--keep-duplicates``).
 
     Returns
     -------
     kept : pandas.DataFrame of shape (n_kept, n_columns + 1)
-        The ``kept`` lines, index and columns of ``lines`` (quantity and price
-        as float64, dates as datetime64) plus ``line_total`` =
-        ``quantity * unit_price`` (or ``amount`` when the file has no
-        ``unit_price``), > 0, in the file's currency.
-    cancellations : pandas.DataFrame
-        The ``cancellation`` lines whose stock code is a product (all of them
-        when the file has no stock codes), same columns, ``line_total`` as a
-        positive value (absolute); used for ``return_rate``. Cancelled postage,
-        discounts and manual adjustments are left out, as purchases of them are.
-        By the bucket order these lines have a customer id, a date and numbers.
+        The ``kept`` lines, index and columns of ``lines`` (numbers as float64,
+        dates as datetime64) plus ``line_total`` = ``quantity * unit_price``
+        (``unit_price`` alone without a quantity; ``amount`` when the file has
+        no ``unit_price``), > 0, in the file's currency.
+    returns : pandas.DataFrame of shape (n_returns, n_columns + 2)
+        The ``return`` lines whose stock code is a product (cancelled postage,
+        discounts and manual adjustments are left out, as purchases of them
+        are), same columns, ``line_total`` as a positive value, plus
+        ``returned_purchase`` (bool): True for a positive line whose status says
+        it came back (a purchase and its return at once), False for a negative
+        line that offsets purchases made on other lines.
     report : CleaningReport
         Counts per bucket (summing to ``len(lines)``), condition counts over the
-        whole input, and up to three example lines per dropped reason.
+        whole input, up to three example lines per dropped reason, and the rules
+        used (``rules``: returns, cancelled orders, duplicates).
 
     Raises
     ------
@@ -280,31 +454,37 @@ def clean_transactions(
     raises :class:`~segmentation.errors.EmptyResultError` with the report).
     """
     value = _check_columns(lines)
-    bucket, flags = _buckets(lines, value)
+    if invoice_column is None:
+        invoice_column = schema.INVOICE_ID in lines.columns
+    dedupe = drop_duplicates and invoice_column
+    bucket, flags = _buckets(lines, value, row_hash, dedupe)
     counts = np.bincount(bucket, minlength=len(REASONS))
     report = CleaningReport(
         rows_in=len(lines),
         counts={str(r): int(n) for r, n in zip(REASONS, counts, strict=True)},
         flagged={name: int(flags[name].sum()) for name in FLAG_DESCRIPTIONS},
         examples=report_examples(lines, bucket),
+        rules=_rules(
+            lines, value, flags, _duplicate_policy(invoice_column, drop_duplicates)
+        ),
     )
-    numbers = {
-        c: pd.to_numeric(lines[c], errors="coerce").astype("float64")
-        for c in (schema.QUANTITY, value)
-    }
-    total = (
-        numbers[schema.QUANTITY] * numbers[value]
-        if value == schema.UNIT_PRICE
-        else numbers[value]
-    )
-    dates = _as_dates(lines[schema.INVOICE_DATE])  # as is when already dates
+    numbers = _numbers(lines, value)
     typed = lines.assign(
-        **numbers, **{schema.INVOICE_DATE: dates, schema.LINE_TOTAL: total}
+        **{
+            value: numbers["price"],
+            schema.INVOICE_DATE: _as_dates(lines[schema.INVOICE_DATE]),
+            schema.LINE_TOTAL: numbers["total"],
+        }
     )
+    if schema.QUANTITY in lines.columns:
+        typed = typed.assign(**{schema.QUANTITY: numbers["quantity"]})
     kept = typed[bucket == REASONS.index(LineReason.KEPT)]
-    is_cancel = bucket == REASONS.index(LineReason.CANCELLATION)
-    cancellations = typed[is_cancel & ~flags["non_product_code"]]
-    cancellations = cancellations.assign(
-        **{schema.LINE_TOTAL: cancellations[schema.LINE_TOTAL].abs()}
+    is_return = bucket == REASONS.index(LineReason.RETURN)
+    returns = typed[is_return & ~flags["non_product_code"]]
+    returns = returns.assign(
+        **{
+            schema.LINE_TOTAL: returns[schema.LINE_TOTAL].abs(),
+            schema.RETURNED_PURCHASE: returns[schema.LINE_TOTAL] > 0,
+        }
     )
-    return kept, cancellations, report
+    return kept, returns, report

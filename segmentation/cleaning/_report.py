@@ -32,10 +32,12 @@ __all__ = [
 class LineReason(StrEnum):
     """Buckets, in the order they are tested (the first that applies wins)."""
 
+    SUMMARY_ROW = "summary_row"
     MISSING_CUSTOMER_ID = "missing_customer_id"
     UNPARSEABLE_DATE = "unparseable_date"
     NON_NUMERIC_QUANTITY_OR_PRICE = "non_numeric_quantity_or_price"
-    CANCELLATION = "cancellation"
+    RETURN = "return"
+    CANCELLED_ORDER = "cancelled_order"
     NON_POSITIVE_PRICE = "non_positive_price"
     NON_PRODUCT_CODE = "non_product_code"
     EXACT_DUPLICATE = "exact_duplicate"
@@ -44,30 +46,39 @@ class LineReason(StrEnum):
 
 #: What each bucket means, in plain words (the cleaning receipt shows these).
 REASON_DESCRIPTIONS: dict[str, str] = {
+    LineReason.SUMMARY_ROW: "A summary row (Total, Subtotal, Grand total), not a "
+    "purchase.",
     LineReason.MISSING_CUSTOMER_ID: "No customer id: the line cannot be attributed "
     "to a customer.",
     LineReason.UNPARSEABLE_DATE: "The invoice date is missing or not a date.",
     LineReason.NON_NUMERIC_QUANTITY_OR_PRICE: "The quantity or the price (or line "
     "amount) is missing or not a number.",
-    LineReason.CANCELLATION: "A cancellation or return (invoice number starting "
-    "with C, or a negative quantity); kept aside to compute return rates.",
+    LineReason.RETURN: "A return: a negative quantity or line total, or a status "
+    "that says refunded or returned; its value is deducted from the customer's "
+    "spend.",
+    LineReason.CANCELLED_ORDER: "A line of an order whose status says it was "
+    "cancelled or voided: not a purchase.",
     LineReason.NON_POSITIVE_PRICE: "No positive value: a price (or amount) of zero "
     "or below, e.g. free items and bad-debt adjustments, or a quantity of zero.",
     LineReason.NON_PRODUCT_CODE: "Not a product: postage, fees, discounts, manual "
     "adjustments, samples or gift vouchers.",
-    LineReason.EXACT_DUPLICATE: "An exact copy of an earlier line (every column "
-    "equal), counted once.",
+    LineReason.EXACT_DUPLICATE: "An exact copy of an earlier line of the same "
+    "invoice (every column of the file equal), counted once.",
     LineReason.KEPT: "Kept: a purchase of a product by a known customer.",
 }
 
 #: Conditions counted over the whole input, one line may show several.
 FLAG_DESCRIPTIONS: dict[str, str] = {
+    "summary_row": "lines that are a Total, Subtotal or Grand total row",
     "missing_customer_id": "lines without a customer id",
     "unparseable_date": "lines whose date is missing or not a date",
     "non_numeric_quantity_or_price": "lines whose quantity or price is not a number",
-    "cancellation": "lines on a C-invoice or with a negative quantity",
-    "cancellation_invoice": "lines on invoices whose number starts with C",
+    "return": "lines that are returns (negative, or a status saying so)",
+    "return_prefix_invoice": "lines on invoices whose number is C and a digit",
     "negative_quantity": "lines with a negative quantity",
+    "negative_amount": "lines with a negative line total (amount)",
+    "status_returned": "lines whose status says refunded or returned",
+    "status_cancelled": "lines whose status says cancelled or voided",
     "zero_quantity": "lines with a quantity of 0",
     "zero_price": "lines with a price (or amount) of 0",
     "negative_price": "lines with a negative price (or amount)",
@@ -76,6 +87,9 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "non_product_code": "lines whose stock code is not a product",
     "exact_duplicate": "lines identical in every column to an earlier line",
 }
+
+#: Buckets renamed since reports were first saved: old name -> today's.
+_RENAMED_REASONS = {"cancellation": str(LineReason.RETURN)}
 
 EXAMPLES_PER_REASON = 3
 _EXAMPLE_COLUMNS = (
@@ -108,6 +122,10 @@ class CleaningReport:
         label in the loaded table, 0-based), ``invoice_id``, ``stock_code``,
         ``quantity``, ``unit_price``, ``customer_id`` (``None`` where absent), plus
         ``amount`` when the file has a line total.
+    rules : list of str
+        The rules this file was cleaned by, one sentence each, for the user: how
+        returns were recognised (and whether an invoice prefix was trusted), the
+        duplicate policy, cancelled orders.
 
     Raises
     ------
@@ -120,6 +138,7 @@ class CleaningReport:
     counts: dict[str, int]
     flagged: dict[str, int] = field(default_factory=dict)
     examples: list[dict] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if set(self.counts) != {str(r) for r in REASONS}:
@@ -130,6 +149,13 @@ class CleaningReport:
                 f"not rows_in={self.rows_in}"
             )
 
+    def __setstate__(self, state: dict) -> None:
+        """Read a report pickled by an older version (renamed or new buckets)."""
+        counts = _current_counts(state.get("counts", {}))
+        self.__dict__.update(
+            {**state, "counts": counts, "rules": state.get("rules", [])}
+        )
+
     @property
     def kept(self) -> int:
         """Lines kept as purchases."""
@@ -137,7 +163,7 @@ class CleaningReport:
 
     @property
     def dropped(self) -> int:
-        """Lines in every bucket but ``kept`` (cancellations included)."""
+        """Lines in every bucket but ``kept`` (returns included)."""
         return self.rows_in - self.kept
 
     def to_frame(self) -> pd.DataFrame:
@@ -145,7 +171,7 @@ class CleaningReport:
 
         Returns
         -------
-        pandas.DataFrame of shape (8, 4)
+        pandas.DataFrame of shape (10, 4)
             Columns ``reason``, ``lines``, ``share_pct`` (percent of ``rows_in``,
             0 when there is no line) and ``description`` (plain words).
         """
@@ -169,10 +195,17 @@ class CleaningReport:
         """Rebuild a report from :meth:`to_dict` output (derived keys ignored)."""
         return cls(
             rows_in=int(data["rows_in"]),
-            counts={str(k): int(v) for k, v in data["counts"].items()},
+            counts=_current_counts(data["counts"]),
             flagged={str(k): int(v) for k, v in data.get("flagged", {}).items()},
             examples=list(data.get("examples", [])),
+            rules=list(data.get("rules", [])),
         )
+
+
+def _current_counts(counts: dict) -> dict[str, int]:
+    """Return counts under today's bucket names (renamed moved, new ones 0)."""
+    renamed = {_RENAMED_REASONS.get(str(k), str(k)): int(v) for k, v in counts.items()}
+    return {str(r): renamed.get(str(r), 0) for r in REASONS}
 
 
 def report_examples(lines: pd.DataFrame, bucket: np.ndarray) -> list[dict]:

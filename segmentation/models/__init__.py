@@ -1,8 +1,10 @@
 """The two segmentations and the choice of k (DESIGN section 6).
 
-* :class:`ValueTiers` – k-means on standardised ``log1p`` recency, frequency and
-  monetary; clusters renumbered 0..k-1 in ascending value.
+* :class:`ValueTiers` – k-means on standardised ``log1p`` frequency and monetary;
+  clusters renumbered 0..k-1 in ascending value.
 * :class:`PurchaseStyle` – Regular / Bulk / Anomaly, with a reason in words.
+* :class:`RecencyStatus` – Active / Cooling / Lapsed, from recency against each
+  customer's own rhythm.
 * :func:`k_diagnostics` – inertia, silhouette, Davies–Bouldin and Calinski–Harabasz
   for k = 2..10 and a recommended k; :func:`stability` – mean adjusted Rand index.
 
@@ -24,11 +26,14 @@ from segmentation.models._diagnostics import (
 from segmentation.models._purchase_style import (
     PurchaseStyle,
 )
+from segmentation.models._status import STATUSES, RecencyStatus
 from segmentation.models._value_tiers import ValueTiers
 
 __all__ = [
+    "STATUSES",
     "KDiagnostics",
     "PurchaseStyle",
+    "RecencyStatus",
     "ValueTiers",
     "k_diagnostics",
     "silhouette_scores",

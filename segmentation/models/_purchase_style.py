@@ -14,37 +14,45 @@ import pandas as pd
 from scipy.stats import median_abs_deviation
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
-from sklearn.pipeline import Pipeline
+from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
 from segmentation import schema
 from segmentation.errors import SegmentationError
-from segmentation.models._inputs import check_features, log_scaler
+from segmentation.models._inputs import check_features
 from segmentation.settings import DEFAULT_ANOMALY_SHARE, DEFAULT_SEED
 
-__all__ = ["BULK_FACTOR", "REASON_PHRASES", "SECOND_REASON_Z", "PurchaseStyle"]
+__all__ = [
+    "BULK_FACTOR",
+    "NO_QUANTITY_REASON",
+    "REASON_PHRASES",
+    "SECOND_REASON_Z",
+    "PurchaseStyle",
+]
 
 #: Default Bulk rule: average units per line at least this multiple of the median.
 BULK_FACTOR = 4.0
 #: An anomaly's second reason is given only when it deviates at least this much
 #: (robust z-score on the log1p scale).
 SECOND_REASON_Z = 2.0
+#: The reason of a Regular customer when the file has no quantities.
+NO_QUANTITY_REASON = "no quantities in the file, so Bulk (units per line) is not judged"
 #: How each behaviour feature is put in words; ``{x}`` customer, ``{m}`` median.
 REASON_PHRASES: dict[str, str] = {
-    schema.FREQUENCY: "{x} orders vs median {m}",
-    schema.MONETARY: "{x} spent vs median {m}",
-    schema.AVG_ORDER_VALUE: "average order value {x} vs median {m}",
-    schema.AVG_ITEMS_PER_ORDER: "{x} units per order vs median {m}",
-    schema.AVG_LINE_QUANTITY: "{x} units per line vs median {m}",
-    schema.MAX_LINE_QUANTITY: "largest line {x} units vs median {m}",
-    schema.DISTINCT_PRODUCTS: "{x} distinct products vs median {m}",
-    schema.RETURN_RATE: "return rate {x} vs median {m}",
+    schema.RETURN_RATE: "returned {x} of what they bought (customers with as many "
+    "orders: {m})",
+    schema.LARGEST_ORDER_RATIO: "largest order {x} their own median order "
+    "(customers with as many orders: {m})",
+    schema.ORDER_VALUE_CV: "order values swing widely: spread {x} of the mean "
+    "(customers with as many orders: {m})",
 }
 
 
 def _fmt(value: float, column: str = "") -> str:
-    if column == schema.RETURN_RATE:
+    if column in (schema.RETURN_RATE, schema.ORDER_VALUE_CV):
         return f"{100 * value:.0f}%"
+    if column == schema.LARGEST_ORDER_RATIO:
+        return f"{value:.1f}x"
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.1f}"
@@ -55,16 +63,19 @@ class PurchaseStyle(BaseEstimator):
 
     Steps of :meth:`fit`: (1) Anomaly = the ``anomaly_share`` of customers that an
     ``IsolationForest`` (Liu, Ting & Zhou 2008) on standardised ``log1p`` of
-    ``schema.BEHAVIOUR_COLUMNS`` isolates most easily; (2) among the others, Bulk =
-    ``avg_line_quantity >= bulk_factor * median(avg_line_quantity)`` (the median of
-    all fitted customers, and strictly above it); (3) the rest are Regular.
-    On Online Retail I (4,334 customers from features.py) the defaults give 2.0 %
-    Anomaly and 5.2 % Bulk (threshold 40 units per line, median 10).
+    ``schema.ANOMALY_COLUMNS`` isolates most easily: the return rate, the
+    largest order against the customer's own median order, and the spread of
+    their order values, all scale-free, so that buying big is never enough
+    (multiplying a customer's every quantity and amount by 10 changes none of
+    them); (2) among the others, Bulk = ``avg_line_quantity >= bulk_factor *
+    median(avg_line_quantity)`` (the median of all fitted customers, and
+    strictly above it): typically buys in large quantities; (3) the rest are
+    Regular.
 
-    An anomaly's reason names the one or two features that deviate most in robust
-    z-score terms on the log1p scale: ``(log1p(x) - median) / MAD`` (MAD scaled to
-    the normal; where it is 0, 1.2533 x the mean absolute deviation; where that is
-    0 too, 1).
+    An anomaly's reason names the one or two irregularities that stand out most,
+    in robust z-score terms on the log1p scale: ``(log1p(x) - median) / MAD``
+    (MAD scaled to the normal; where it is 0, 1.2533 x the mean absolute
+    deviation; where that is 0 too, 1); each names a different behaviour.
 
     Parameters
     ----------
@@ -80,14 +91,34 @@ class PurchaseStyle(BaseEstimator):
     ----------
     features_used_ : tuple of str
         The behaviour columns the model reads.
-    pipeline_ : sklearn.pipeline.Pipeline
-        ``log1p`` -> ``StandardScaler`` -> ``IsolationForest``.
+    anomaly_features_ : tuple of str
+        The scale-free columns the forest reads (``schema.ANOMALY_COLUMNS``).
     medians_ : pandas.Series
         Median of each behaviour column (raw units) over the fitted customers.
+    bulk_judged_ : bool
+        False when ``avg_line_quantity`` was entirely missing (a file without
+        quantities): then nobody is Bulk, and Regular customers' reason says why.
     bulk_threshold_ : float
-        Units per line from which a non-anomalous customer is Bulk.
-    robust_center_, robust_scale_ : pandas.Series
-        Median and robust scale of each log1p behaviour column.
+        Units per line from which a non-anomalous customer is Bulk (NaN when
+        Bulk is not judged).
+    band_center_, band_scale_ : pandas.DataFrame
+        Index order band (:func:`order_band`); median and robust scale of each
+        log1p irregularity among the fitted customers of that band.
+    band_medians_ : pandas.DataFrame
+        The same bands' medians in raw units (for the reasons).
+    forest_ : sklearn.ensemble.IsolationForest
+        Fitted on the robust z-scores within bands.
+    value_edges_ : ndarray
+        Monetary edges of the spend bins (about :data:`VALUE_BIN_CUSTOMERS`
+        fitted customers each).
+    cell_threshold_ : pandas.Series
+        Per spend bin (ascending), the forest score below which a customer is
+        Anomaly: the ``anomaly_share`` quantile of the bin's fitted customers
+        (of everyone, ``everyone_threshold_``, for a bin of fewer than
+        :data:`MIN_BAND_CUSTOMERS`), made non-increasing over the bins by
+        isotonic regression, so that it never rises with spend, then shifted
+        by one amount so that ``anomaly_share`` of the fitted customers are
+        Anomaly.
     styles_ : pandas.Series of str
         Purchase style per fitted customer, indexed like X.
     reasons_ : pandas.Series of str
@@ -110,11 +141,12 @@ class PurchaseStyle(BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, >= 8)
+        X : pandas.DataFrame of shape (n_samples, >= 3)
             Customers with all of ``schema.BEHAVIOUR_COLUMNS`` (others ignored).
             A column that is entirely missing (NaN), such as distinct_products
-            for a file without stock codes, is left out of the model; any other
-            missing value is an error.
+            for a file without stock codes or the quantity features for a file
+            without quantities, is left out of the model; any other missing
+            value is an error.
         y : ignored
 
         Returns
@@ -146,69 +178,144 @@ class PurchaseStyle(BaseEstimator):
             )
         if isinstance(X, pd.DataFrame):
             # A column with no value at all (distinct_products of a file without
-            # stock codes) is left out; avg_line_quantity is always needed.
+            # stock codes, the quantity features of a file without quantities)
+            # is left out; without avg_line_quantity, Bulk is not judged.
             empty = {
                 c for c in schema.BEHAVIOUR_COLUMNS if c in X and X[c].isna().all()
             }
-            empty.discard(schema.AVG_LINE_QUANTITY)
         else:
             empty = set()
-        self.features_used_ = tuple(
-            c for c in schema.BEHAVIOUR_COLUMNS if c not in empty
+        self.features_used_ = (
+            schema.FREQUENCY,
+            schema.MONETARY,
+            *(c for c in schema.BEHAVIOUR_COLUMNS if c not in empty),
+        )
+        self.anomaly_features_ = tuple(
+            c for c in schema.ANOMALY_COLUMNS if c in self.features_used_
         )
         data = check_features(X, self.features_used_)
         if len(data) < 2:
             raise SegmentationError(
                 f"purchase styles need at least 2 customers, got {len(data)}"
             )
-        forest = IsolationForest(
-            contamination=float(share), random_state=self.random_state
+        # 1. Each irregularity on the log1p scale, against the customers with
+        #    about as many orders (more orders leave more room for a spike).
+        logs = np.log1p(data[list(self.anomaly_features_)])
+        bands = order_band(data[schema.FREQUENCY])
+        self.band_center_, self.band_scale_ = _robust_by_band(logs, bands)
+        self.band_medians_ = _medians_by_band(data[list(self.anomaly_features_)], bands)
+        # 2. The forest scores how easily each customer is isolated; the
+        #    anomaly_share most isolated of each band are Anomaly, so a band of
+        #    many-order customers (big accounts) is not flagged more often.
+        z = self._peer_z(data).to_numpy()
+        self.forest_ = IsolationForest(random_state=self.random_state).fit(z)
+        scores = self.forest_.score_samples(z)
+        everyone = np.quantile(scores, share)
+        #    The share is taken among customers of similar spend (bins of
+        #    VALUE_BIN_CUSTOMERS by monetary; DESIGN section 6: being big is never
+        #    enough): the biggest customers are not flagged more often.
+        bins = max(len(data) // VALUE_BIN_CUSTOMERS, 1)
+        self.value_edges_ = np.unique(
+            np.quantile(data[schema.MONETARY], np.linspace(0, 1, bins + 1))
+        )[1:-1]
+        cells = self._peer_cell(data)
+        quantiles = pd.Series(
+            {
+                cell: np.quantile(scores[cells == cell], share)
+                if (cells == cell).sum() >= MIN_BAND_CUSTOMERS
+                else everyone
+                for cell in range(len(self.value_edges_) + 1)
+            }
         )
-        self.pipeline_ = Pipeline([*log_scaler().steps, ("forest", forest)])
-        self.pipeline_.fit(data)
+        #    A bigger customer is never held to a stricter standard than a
+        #    smaller one: the thresholds are made non-increasing in spend by
+        #    isotonic regression (weighted by bin size), so multiplying a
+        #    customer's every amount by 10 cannot make them an Anomaly.
+        sizes = np.bincount(cells, minlength=len(quantiles))
+        isotonic = IsotonicRegression(increasing=False).fit(
+            quantiles.index, quantiles.to_numpy(), sample_weight=np.maximum(sizes, 1)
+        )
+        smooth = isotonic.predict(quantiles.index)
+        # One shift for every bin keeps the order and flags anomaly_share overall.
+        shift = np.quantile(scores - smooth[cells], share)
+        self.cell_threshold_ = pd.Series(smooth + shift, index=quantiles.index)
+        self.everyone_threshold_ = float(everyone)
+        # 3. Bulk: units per line against the median customer.
         self.medians_ = data.median()
-        self.bulk_threshold_ = float(
-            self.bulk_factor * self.medians_[schema.AVG_LINE_QUANTITY]
+        self.bulk_judged_ = schema.AVG_LINE_QUANTITY in self.features_used_
+        self.bulk_threshold_ = (
+            float(self.bulk_factor * self.medians_[schema.AVG_LINE_QUANTITY])
+            if self.bulk_judged_
+            else float("nan")
         )
-        logs = np.log1p(data)
-        self.robust_center_ = logs.median()
-        mad = pd.Series(median_abs_deviation(logs, scale="normal"), index=logs.columns)
-        mean_ad = (logs - self.robust_center_).abs().mean() * np.sqrt(np.pi / 2)
-        self.robust_scale_ = mad.where(mad > 0, mean_ad).where(lambda s: s > 0, 1.0)
         labelled = self.predict(X)
         self.styles_ = labelled[schema.PURCHASE_STYLE]
         self.reasons_ = labelled[schema.STYLE_REASON]
         return self
+
+    def _peer_cell(self, data: pd.DataFrame) -> np.ndarray:
+        """Each customer's spend bin (the cell the anomaly share is taken in)."""
+        return np.searchsorted(self.value_edges_, data[schema.MONETARY].to_numpy(float))
+
+    def _peer_z(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Robust z-scores of each irregularity within the customer's order band.
+
+        Only excess counts: a customer more regular than their peers (fewer
+        returns, steadier orders) scores 0, not a negative outlier.
+        """
+        logs = np.log1p(data[list(self.anomaly_features_)])
+        bands = order_band(data[schema.FREQUENCY])
+        center = self.band_center_.reindex(bands).to_numpy()
+        scale = self.band_scale_.reindex(bands).to_numpy()
+        return ((logs - center) / scale).clip(lower=0.0)
 
     def predict(self, X):
         """Return the purchase style and reason of (new) customers.
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, >= 7)
-            The columns ``features_used_`` are required: all of
+        X : pandas.DataFrame of shape (n_samples, >= 4)
+            The columns ``features_used_`` are required: frequency and all of
             ``schema.BEHAVIOUR_COLUMNS`` except one that was entirely missing at
-            fit time (the forest reads them all; the Bulk rule reads
-            ``avg_line_quantity``).
+            fit time (the forest reads ``anomaly_features_`` against customers
+            with about as many orders; the Bulk rule reads ``avg_line_quantity``).
 
         Returns
         -------
         pandas.DataFrame of shape (n_samples, 2)
             Index as X; columns ``purchase_style`` (``schema.PURCHASE_STYLES``) and
-            ``style_reason`` ("" for Regular).
+            ``style_reason`` ("" for Regular, or :data:`NO_QUANTITY_REASON` when
+            the fitted file had no quantities).
 
         Raises
         ------
         SegmentationError
             For a missing column or a missing / negative value.
         """
-        check_is_fitted(self, "pipeline_")
+        check_is_fitted(self, "medians_")
         data = check_features(X, self.features_used_)
-        anomaly = self.pipeline_.predict(data) == -1
-        line_qty = data[schema.AVG_LINE_QUANTITY]
-        median_qty = self.medians_[schema.AVG_LINE_QUANTITY]
-        bulk = ~anomaly & (line_qty >= self.bulk_threshold_) & (line_qty > median_qty)
-        z = (np.log1p(data) - self.robust_center_) / self.robust_scale_
+        if hasattr(self, "forest_"):
+            z = self._peer_z(data)
+            threshold = (
+                self.cell_threshold_.reindex(self._peer_cell(data))
+                .fillna(self.everyone_threshold_)
+                .to_numpy()
+            )
+            anomaly = self.forest_.score_samples(z.to_numpy()) < threshold
+        else:  # a model saved before Anomaly read irregularity only
+            z = (np.log1p(data) - self.robust_center_) / self.robust_scale_
+            anomaly = self.pipeline_.predict(data) == -1
+        if getattr(self, "bulk_judged_", True):
+            line_qty = data[schema.AVG_LINE_QUANTITY]
+            median_qty = self.medians_[schema.AVG_LINE_QUANTITY]
+            bulk = (
+                ~anomaly & (line_qty >= self.bulk_threshold_) & (line_qty > median_qty)
+            )
+            regular_reason = ""
+        else:  # no quantities in the file
+            line_qty = pd.Series(np.nan, index=data.index)
+            bulk = pd.Series(False, index=data.index)
+            regular_reason = NO_QUANTITY_REASON
         styles = np.where(anomaly, schema.ANOMALY, np.where(bulk, schema.BULK, ""))
         styles = np.where(styles == "", schema.REGULAR, styles)
         reasons = [
@@ -216,7 +323,7 @@ class PurchaseStyle(BaseEstimator):
             if anomaly[i]
             else self._bulk_reason(line_qty.iloc[i])
             if bulk.iloc[i]
-            else ""
+            else regular_reason
             for i in range(len(data))
         ]
         return pd.DataFrame(
@@ -234,11 +341,70 @@ class PurchaseStyle(BaseEstimator):
         )
 
     def _anomaly_reason(self, row: pd.Series, z: pd.Series) -> str:
-        ranked = z.abs().sort_values(ascending=False, kind="stable")
+        # Irregularity is more returns, a bigger spike, a wider swing: the
+        # features that stand out above their peers, most first.
+        ranked = z.sort_values(ascending=False, kind="stable")
         chosen = [ranked.index[0]]
         if len(ranked) > 1 and ranked.iloc[1] >= SECOND_REASON_Z:
             chosen.append(ranked.index[1])
+        if hasattr(self, "band_medians_"):
+            peers = self.band_medians_.loc[
+                order_band(pd.Series([row[schema.FREQUENCY]]))[0]
+            ]
+        else:
+            peers = self.medians_
         return "; ".join(
-            REASON_PHRASES[c].format(x=_fmt(row[c], c), m=_fmt(self.medians_[c], c))
+            REASON_PHRASES[c].format(x=_fmt(row[c], c), m=_fmt(peers[c], c))
             for c in chosen
         )
+
+
+#: Order-count bands: customers are compared with those of about as many
+#: orders (1, 2, 3-4, 5-8, 9-16, 17 or more).
+ORDER_BAND_EDGES: tuple[int, ...] = (1, 2, 3, 5, 9, 17)
+#: Customers per spend bin (by monetary) in which the anomaly share is taken.
+VALUE_BIN_CUSTOMERS = 50
+#: A band with fewer customers borrows the centre and scale of everyone.
+MIN_BAND_CUSTOMERS = 20
+
+
+def order_band(frequency: pd.Series) -> np.ndarray:
+    """Return each customer's order-count band, 0..5 (:data:`ORDER_BAND_EDGES`)."""
+    edges = np.asarray(ORDER_BAND_EDGES)
+    band = np.searchsorted(edges, frequency.to_numpy(float), side="right") - 1
+    return np.clip(band, 0, len(edges) - 1)
+
+
+def _robust_by_band(
+    logs: pd.DataFrame, bands: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Median and robust scale of each column per band (everyone's where thin)."""
+    center_all, scale_all = _robust(logs)
+    centers, scales = {}, {}
+    for band in range(len(ORDER_BAND_EDGES)):
+        rows = logs[bands == band]
+        enough = len(rows) >= MIN_BAND_CUSTOMERS
+        centers[band], scales[band] = (
+            _robust(rows) if enough else (center_all, scale_all)
+        )
+    return pd.DataFrame(centers).T, pd.DataFrame(scales).T
+
+
+def _robust(logs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    center = logs.median()
+    mad = pd.Series(median_abs_deviation(logs, scale="normal"), index=logs.columns)
+    mean_ad = (logs - center).abs().mean() * np.sqrt(np.pi / 2)
+    return center, mad.where(mad > 0, mean_ad).where(lambda s: s > 0, 1.0)
+
+
+def _medians_by_band(data: pd.DataFrame, bands: np.ndarray) -> pd.DataFrame:
+    everyone = data.median()
+    rows = {
+        band: (
+            data[bands == band].median()
+            if (bands == band).sum() >= MIN_BAND_CUSTOMERS
+            else everyone
+        )
+        for band in range(len(ORDER_BAND_EDGES))
+    }
+    return pd.DataFrame(rows).T

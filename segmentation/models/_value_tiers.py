@@ -1,7 +1,9 @@
-"""Value tiers: k-means on standardised ``log1p`` recency, frequency, monetary.
+"""Value tiers: k-means on standardised ``log1p`` frequency and monetary.
 
 :class:`ValueTiers` numbers its clusters 0..k-1 in ascending value (DESIGN
-section 6) and keeps a per-tier profile. Re-exported by
+section 6) and keeps a per-tier profile. Recency is not clustered: it is a
+status, not a value (two customers who spent the same are in the same tier
+whether they bought last week or last year). Re-exported by
 :mod:`segmentation.models`.
 """
 
@@ -12,6 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -27,7 +30,7 @@ from segmentation.models._inputs import (
 from segmentation.personas import tier_names
 from segmentation.settings import DEFAULT_K, DEFAULT_SEED
 
-__all__ = ["ValueTiers"]
+__all__ = ["ORDER_TRIES", "ValueTiers"]
 
 
 def _check_enough(X: pd.DataFrame, k: int) -> None:
@@ -41,15 +44,42 @@ def _check_enough(X: pd.DataFrame, k: int) -> None:
     distinct = len(X.drop_duplicates())
     if distinct < k:
         raise TooFewCustomersError(
-            f"the {n} customers have only {distinct} distinct recency/frequency/"
-            f"monetary values, fewer than k={k} value tiers; choose k <= {distinct}",
+            f"the {n} customers have only {distinct} distinct frequency/monetary "
+            f"values, fewer than k={k} value tiers; choose k <= {distinct}",
             n_customers=n,
             k=k,
         )
 
 
+#: Seeds tried from ``random_state`` on when a k-means partition breaks the value
+#: order (a higher tier with a lower median frequency than the tier below).
+ORDER_TRIES = 10
+
+
+def _value_score(Z: np.ndarray) -> np.ndarray:
+    """Sum the standardised value features: one value axis, shape (n, 1)."""
+    return np.asarray(Z).sum(axis=1, keepdims=True)
+
+
+def _ranked(values: pd.DataFrame, raw: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Order raw clusters by median monetary (then frequency); tell if monotone.
+
+    Returns ``order`` (``order[raw label]`` = value_cluster) and whether median
+    monetary strictly increases and median frequency never decreases with it.
+    """
+    med = values.groupby(raw).median()
+    ranked = med.sort_values([schema.MONETARY, schema.FREQUENCY], kind="stable")
+    order = np.empty(len(med), dtype=np.intp)
+    order[ranked.index.to_numpy()] = np.arange(len(med))
+    monotone = bool(
+        (np.diff(ranked[schema.MONETARY].to_numpy()) > 0).all()
+        and (np.diff(ranked[schema.FREQUENCY].to_numpy()) >= 0).all()
+    )
+    return order, monotone
+
+
 class ValueTiers(ClusterMixin, BaseEstimator):
-    """Value tiers: k-means on standardised log1p recency, frequency, monetary.
+    """Value tiers: k-means on standardised log1p frequency and monetary.
 
     Parameters
     ----------
@@ -63,13 +93,26 @@ class ValueTiers(ClusterMixin, BaseEstimator):
     Attributes
     ----------
     pipeline_ : sklearn.pipeline.Pipeline
-        ``log1p`` -> ``StandardScaler`` -> ``KMeans`` fitted on the RFM columns.
+        ``log1p`` -> ``StandardScaler`` -> ``KMeans`` fitted on
+        ``schema.VALUE_FEATURES`` (frequency, monetary).
+    value_columns_ : tuple of str
+        The columns clustered (``schema.VALUE_FEATURES``).
     order_ : ndarray of shape (n_clusters,)
         ``order_[raw k-means label]`` is the value_cluster.
     labels_ : ndarray of shape (n_samples,)
         value_cluster of each row: 0 = lowest value, k-1 = highest. Clusters are
-        ordered by median monetary, ties by median frequency, then by lower median
-        recency_days.
+        ordered by median monetary (ties by median frequency), and a higher tier
+        never has a lower median monetary or median frequency: when the k-means
+        partition of ``random_state`` breaks that order, the next seeds are tried
+        (up to :data:`ORDER_TRIES`), then k-means on one axis, the sum of the
+        two standardised features (bands of value); the first that keeps the
+        order is used.
+    method_ : {"kmeans", "value_score"}
+        Which of the two clusterings was kept.
+    seed_used_ : int
+        The k-means seed of the partition kept.
+    monotone_ : bool
+        Whether the value order holds (False only when nothing tried kept it).
     profile_ : pandas.DataFrame
         Index ``value_cluster``; columns ``value_tier``, ``customers``,
         ``median_recency_days``, ``median_frequency``, ``median_monetary`` and
@@ -90,9 +133,9 @@ class ValueTiers(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, >= 3)
-            Customers with columns ``schema.RFM_COLUMNS`` (others are ignored):
-            recency_days (days), frequency (orders), monetary (currency), all >= 0.
+        X : pandas.DataFrame of shape (n_samples, >= 2)
+            Customers with columns ``schema.VALUE_FEATURES`` (others are
+            ignored): frequency (orders) and monetary (currency), all >= 0.
         y : ignored
 
         Returns
@@ -108,26 +151,37 @@ class ValueTiers(ClusterMixin, BaseEstimator):
             If there are fewer customers (or distinct RFM rows) than k.
         """
         k = check_k(self.n_clusters)
-        rfm = check_features(X, schema.RFM_COLUMNS)
-        _check_enough(rfm, k)
-        kmeans = KMeans(k, random_state=self.random_state, n_init=self.n_init)
-        self.pipeline_ = Pipeline([*log_scaler().steps, ("kmeans", kmeans)])
-        with threadpool_limits(KMEANS_THREADS):
-            raw = self.pipeline_.fit_predict(rfm)
-        # 1. medians per raw cluster; 2. sort by value; 3. relabel rows.
-        med = rfm.groupby(raw).median()
-        ranked = med.assign(neg_recency=-med[schema.RECENCY_DAYS]).sort_values(
-            [schema.MONETARY, schema.FREQUENCY, "neg_recency"], kind="stable"
-        )
-        self.order_ = np.empty(k, dtype=np.intp)
-        self.order_[ranked.index.to_numpy()] = np.arange(k)
+        values = check_features(X, schema.VALUE_FEATURES)
+        _check_enough(values, k)
+        # 1. k-means; 2. order clusters by median value; 3. keep the first seed
+        # whose order is monotone in both medians (DESIGN section 6).
+        seeds = range(self.random_state, self.random_state + ORDER_TRIES)
+        for method, seed in [
+            *(("kmeans", s) for s in seeds),
+            ("value_score", seeds[0]),
+        ]:
+            steps = log_scaler().steps
+            if method == "value_score":  # one axis: bands of the summed z-scores
+                steps = [*steps, ("value_score", FunctionTransformer(_value_score))]
+            kmeans = KMeans(k, random_state=seed, n_init=self.n_init)
+            pipeline = Pipeline([*steps, ("kmeans", kmeans)])
+            with threadpool_limits(KMEANS_THREADS):
+                raw = pipeline.fit_predict(values)
+            order, monotone = _ranked(values, raw)
+            if monotone:
+                break
+        self.pipeline_, self.order_ = pipeline, order
+        self.value_columns_ = schema.VALUE_FEATURES
+        self.method_, self.seed_used_, self.monotone_ = method, seed, monotone
         self.labels_ = self.order_[raw]
         self.tier_names_ = tier_names(k)
-        self.profile_ = self._profile(rfm, self.labels_)
+        self.profile_ = self._profile(X, self.labels_)
         return self
 
-    def _profile(self, rfm: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    def _profile(self, X: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
         k = len(self.order_)
+        shown = [c for c in schema.RFM_COLUMNS if c in X.columns]
+        rfm = X[shown]
         grouped = rfm.groupby(pd.Index(labels, name=schema.VALUE_CLUSTER))
         med = grouped.median().add_prefix("median_").reindex(range(k))
         total = rfm[schema.MONETARY].sum()
@@ -146,8 +200,8 @@ class ValueTiers(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, >= 3)
-            Columns ``schema.RFM_COLUMNS``, any values >= 0.
+        X : pandas.DataFrame of shape (n_samples, >= 2)
+            Columns ``value_columns_`` (frequency, monetary), any values >= 0.
 
         Returns
         -------
@@ -160,6 +214,8 @@ class ValueTiers(ClusterMixin, BaseEstimator):
             For a missing column or a missing / negative value.
         """
         check_is_fitted(self, "pipeline_")
-        rfm = check_features(X, schema.RFM_COLUMNS)
+        # Models saved before the tiers dropped recency clustered all three.
+        columns = getattr(self, "value_columns_", schema.RFM_COLUMNS)
+        values = check_features(X, columns)
         with threadpool_limits(KMEANS_THREADS):
-            return self.order_[self.pipeline_.predict(rfm)]
+            return self.order_[self.pipeline_.predict(values)]
