@@ -76,8 +76,9 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         return f"RF cell R{r} · F{f} ({RF_SEGMENTS[r, f]})"
     if CLUSTER in selection:
         n = int(selection[CLUSTER])
-        if personas is not None and n in personas.index:
-            return f"value cluster {n} ({personas.loc[n, schema.PERSONA]})"
+        if personas is not None and n in personas.index.get_level_values(0):
+            tier = personas.xs(n, level=0)[schema.VALUE_TIER].iloc[0]
+            return f"value cluster {n} ({tier} value)"
         return f"value cluster {n}"
     if REGION in selection:
         shape = "box" if "box" in selection[REGION] else "lasso"

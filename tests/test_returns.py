@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation import schema
 from segmentation.cleaning import clean_transactions
 from segmentation.features import customer_features
 from segmentation.reports import customers_csv
@@ -173,7 +172,7 @@ def test_without_quantity_a_line_is_its_amount_or_one_unit():
             "amount": [11.77, 12.0, -2.0],  # the last line is a return
         }
     )
-    features, report = _features(amounts)
+    features, _report = _features(amounts)
     a = features.loc["A"]
     assert (a.gross_monetary, a.returned_value) == (pytest.approx(23.77), 2.0)
     assert a.monetary == pytest.approx(21.77)
