@@ -20,7 +20,6 @@ from app import create_app, ids, storage
 from app.callbacks import download, errors, panels, selection, upload
 from app.figures import scatter_points
 from segmentation import pipeline, schema
-from segmentation.__main__ import main
 from segmentation.errors import SegmentationError
 from tests.dash_text import text_of
 
@@ -561,7 +560,9 @@ def test_create_app_registers_the_stable_ids(tmp_path):
 
 
 @pytest.mark.realdata
-def test_real_export_download_matches_the_command_line(retail_csv, tmp_path_factory):
+def test_real_export_download_matches_the_command_line(
+    retail_csv, retail_prepared, tmp_path_factory
+):
     store = storage.configure(tmp_path_factory.mktemp("real"))
     sha = store.put_upload(retail_csv.read_bytes(), retail_csv.name)
     real, _status = upload.prepare_stored(sha, retail_csv.name)  # as the job does
@@ -571,8 +572,9 @@ def test_real_export_download_matches_the_command_line(retail_csv, tmp_path_fact
     # README: classic cleaning leaves 4,338 customers; the engine also drops
     # non-product lines (postage...), so a few customers with only those go.
     assert 4_300 <= len(customers) <= 4_338
-    # The app's download is the command line's file, byte for byte (k = 4).
+    # The app's download is the engine's customers table of the same file and k,
+    # byte for byte: the file the command line writes (that the command line
+    # writes exactly this is tests/test_cli_realdata.py's check).
     sent = download.download_customers(1, "all", real, 4, ANOMALY_PCT, None)
-    cli_csv = tmp_path_factory.mktemp("cli") / "customers.csv"
-    assert main([str(retail_csv), "-k", "4", "-o", str(cli_csv)]) == 0
-    assert sent["content"] == cli_csv.read_text(encoding="utf-8")
+    run = segmentation.segment(retail_prepared, 4, anomaly_share=ANOMALY_PCT / 100)
+    assert sent["content"] == segmentation.customers_csv(run.customers)

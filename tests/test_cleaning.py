@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import pickle
 
@@ -283,44 +282,15 @@ README_NON_PRODUCT = ["POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES"]
 README_NON_PRODUCT += ["AMAZONFEE", "CRUK", "PADS", "B"]
 
 
-def read_canonical(path) -> pd.DataFrame:
-    """The loader's canonical table, or an equivalent built with plain pandas."""
-    try:
-        from segmentation.io import load_transactions
-
-        return load_transactions(path).lines
-    except NotImplementedError:
-        pass
-    raw = pd.read_csv(path, engine="pyarrow")
-    return pd.DataFrame(
-        {
-            schema.INVOICE_ID: raw["InvoiceNo"].astype("str"),
-            schema.STOCK_CODE: raw["StockCode"].astype("str"),
-            schema.DESCRIPTION: raw["Description"],
-            schema.QUANTITY: raw["Quantity"].astype("float64"),
-            schema.INVOICE_DATE: pd.to_datetime(raw["InvoiceDate"]),
-            schema.UNIT_PRICE: raw["UnitPrice"].astype("float64"),
-            schema.CUSTOMER_ID: raw["CustomerID"].astype("Int64").astype("str"),
-            schema.COUNTRY: raw["Country"],
-        }
-    )
-
-
-@functools.cache
-def cleaned_retail(path) -> tuple:
-    """``(lines, kept, cancellations, report)``, once per session."""
-    lines = read_canonical(path)
-    return (lines, *clean_transactions(lines))
+@pytest.fixture(scope="session")
+def retail_lines(retail_loaded):
+    return retail_loaded.lines
 
 
 @pytest.fixture(scope="session")
-def retail_lines(retail_csv):
-    return cleaned_retail(retail_csv)[0]
-
-
-@pytest.fixture(scope="session")
-def retail_cleaned(retail_csv):
-    return cleaned_retail(retail_csv)[1:]
+def retail_cleaned(retail_lines):
+    """``(kept, cancellations, report)`` of Online Retail I."""
+    return clean_transactions(retail_lines)
 
 
 @pytest.mark.realdata

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import segmentation
 from segmentation import schema
 from segmentation.__main__ import main
 
@@ -31,9 +32,27 @@ def _run_cli(path, out_dir, *extra):
 
 
 @pytest.fixture(scope="session")
-def cli_runs(retail_csv, retail_xlsx, tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli")
-    return {"csv": _run_cli(retail_csv, out), "xlsx": _run_cli(retail_xlsx, out)}
+def cli_out(tmp_path_factory):
+    """Where the command line writes its files."""
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="session")
+def cli_runs(retail_csv, retail_xlsx, cli_out):
+    return {
+        "csv": _run_cli(retail_csv, cli_out),
+        "xlsx": _run_cli(retail_xlsx, cli_out),
+    }
+
+
+def test_the_file_written_is_the_engines_customers_table(
+    cli_runs, cli_out, retail_prepared
+):
+    # byte for byte: what lets the app's download be checked against the engine
+    # (tests/test_app_callbacks.py) rather than by running the command line again
+    written = (cli_out / "online_retail_I.csv").read_text(encoding="utf-8")
+    run = segmentation.segment(retail_prepared, 3)
+    assert written == segmentation.customers_csv(run.customers)
 
 
 def test_xlsx_and_csv_give_the_same_customers_features_and_labels(cli_runs):

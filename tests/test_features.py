@@ -20,7 +20,7 @@ from segmentation.features import (
     rfm_segment,
 )
 from segmentation.io import load_transactions
-from tests.test_cleaning import README_NON_PRODUCT, cleaned_retail
+from tests.test_cleaning import README_NON_PRODUCT
 
 # fmt: off
 LINES = [  # invoice, customer, date, stock code, quantity, line_total
@@ -270,9 +270,9 @@ def test_bad_scores_are_named(r, f, fragment):
 
 # --- the real export (Online Retail I) ---------------------------------------------
 @pytest.fixture(scope="session")
-def retail_features(retail_csv):
-    lines, kept, cancellations, _report = cleaned_retail(retail_csv)
-    return lines, customer_features(kept, cancellations)
+def retail_features(retail_loaded, retail_prepared):
+    """The loaded lines, and the features ``prepare`` built from them."""
+    return retail_loaded.lines, retail_prepared.features
 
 
 @pytest.mark.realdata
@@ -292,10 +292,14 @@ def test_real_features_are_in_their_ranges(retail_features):
 
 
 @pytest.mark.realdata
-def test_real_monetary_and_frequency_match_plain_pandas(retail_csv, retail_features):
+def test_real_monetary_and_frequency_match_plain_pandas(retail_text, retail_features):
     _, features = retail_features
-    raw = pd.read_csv(retail_csv, dtype={"CustomerID": "str"})
-    raw = raw[raw["CustomerID"].notna()]
+    # the CSV's text, typed by plain pandas as read_csv would
+    raw = retail_text.assign(
+        Quantity=retail_text["Quantity"].astype("int64"),
+        UnitPrice=retail_text["UnitPrice"].astype("float64"),
+    )
+    raw = raw[raw["CustomerID"] != ""]
     # the classic cleaning, then products only
     classic = raw[
         ~raw["InvoiceNo"].str.startswith("C")

@@ -246,15 +246,8 @@ def test_limits_defaults_are_documented_values():
 # --- the real exports ---
 
 
-@pytest.fixture(scope="session")
-def loaded_csv(retail_csv):
-    # Speed is measured by benchmarks/run.py, not asserted here.
-    return load_transactions(retail_csv)
-
-
-@pytest.fixture(scope="session")
-def loaded_xlsx(retail_xlsx):
-    return load_transactions(retail_xlsx)
+# Read once per session (tests/conftest.py): retail_loaded, retail_xlsx_loaded,
+# and retail_text, the file read by plain pandas.
 
 
 def _check_online_retail_i(lines: pd.DataFrame) -> None:
@@ -280,8 +273,8 @@ def _check_online_retail_i(lines: pd.DataFrame) -> None:
 
 
 @pytest.mark.realdata
-def test_online_retail_i_csv(loaded_csv):
-    table = loaded_csv
+def test_online_retail_i_csv(retail_loaded):
+    table = retail_loaded
     _check_online_retail_i(table.lines)
     assert table.file_format == "csv"
     assert table.mapping["invoice_id"] == "InvoiceNo"
@@ -289,8 +282,8 @@ def test_online_retail_i_csv(loaded_csv):
 
 
 @pytest.mark.realdata
-def test_online_retail_i_xlsx(loaded_xlsx):
-    table = loaded_xlsx
+def test_online_retail_i_xlsx(retail_xlsx_loaded):
+    table = retail_xlsx_loaded
     _check_online_retail_i(table.lines)
     assert table.file_format == "xlsx"
     assert table.sheets_read == ["Online Retail"]
@@ -298,8 +291,8 @@ def test_online_retail_i_xlsx(loaded_xlsx):
 
 
 @pytest.mark.realdata
-def test_online_retail_i_csv_and_xlsx_agree(loaded_csv, loaded_xlsx):
-    from_csv, from_xlsx = loaded_csv.lines, loaded_xlsx.lines
+def test_online_retail_i_csv_and_xlsx_agree(retail_loaded, retail_xlsx_loaded):
+    from_csv, from_xlsx = retail_loaded.lines, retail_xlsx_loaded.lines
     assert sorted(from_csv.columns) == sorted(from_xlsx.columns)
     pd.testing.assert_frame_equal(
         from_csv.sort_index(axis=1), from_xlsx.sort_index(axis=1), check_exact=False
@@ -307,10 +300,10 @@ def test_online_retail_i_csv_and_xlsx_agree(loaded_csv, loaded_xlsx):
 
 
 @pytest.mark.realdata
-def test_online_retail_i_matches_plain_pandas(retail_csv, loaded_csv):
+def test_online_retail_i_matches_plain_pandas(retail_text, retail_loaded):
     # Independent reading: every field as text, the ids compared after removing ".0".
-    plain = pd.read_csv(retail_csv, dtype="str", keep_default_na=False)
-    lines = loaded_csv.lines
+    plain = retail_text
+    lines = retail_loaded.lines
     assert (lines["invoice_id"] == plain["InvoiceNo"]).all()
     assert (lines["stock_code"] == plain["StockCode"]).all()
     ids = plain["CustomerID"].str.removesuffix(".0").replace("", np.nan)

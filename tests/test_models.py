@@ -502,13 +502,9 @@ def test_stability(blobs):
 
 
 @pytest.fixture(scope="module")
-def retail_customers(retail_csv):
-    from segmentation.cleaning import clean_transactions
-    from segmentation.features import customer_features
-    from segmentation.io import load_transactions
-
-    kept, cancellations, _ = clean_transactions(load_transactions(retail_csv).lines)
-    return customer_features(kept, cancellations)
+def retail_customers(retail_prepared):
+    """The customer features of Online Retail I (read once per session)."""
+    return retail_prepared.features
 
 
 @pytest.mark.realdata

@@ -138,10 +138,8 @@ def test_cli_prints_one_error_line_and_exits_2(tmp_path, capsys, content, messag
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("k", [3, 4])
-def test_scoring_places_obvious_customers_in_top_and_bottom_tiers(retail_csv, k):
-    result = segmentation.segment(
-        segmentation.prepare(retail_csv, diagnostics=False), k
-    )
+def test_scoring_places_obvious_customers_in_top_and_bottom_tiers(retail_prepared, k):
+    result = segmentation.segment(retail_prepared, k)
     assert _score(result, 5, 15, 25_000)[schema.VALUE_CLUSTER] == k - 1
     assert _score(result, 250, 1, 400)[schema.VALUE_CLUSTER] == 0
 

@@ -28,10 +28,9 @@ LINES_PER_CUSTOMER = 6
 
 
 @pytest.fixture(scope="module")
-def many_customers(tmp_path_factory, retail_csv):
+def many_customers(tmp_path_factory, retail_text):
     """Write the synthetic export; return its path and the engine's customers."""
-    lines = pd.read_csv(retail_csv, dtype=str, keep_default_na=False)
-    lines = lines[lines["CustomerID"] != ""]
+    lines = retail_text[retail_text["CustomerID"] != ""]
     firsts = lines.groupby("CustomerID", sort=False).head(LINES_PER_CUSTOMER)
     number = firsts["CustomerID"].astype(float).astype(int).astype(str)
     copies = [
