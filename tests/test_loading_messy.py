@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import tracemalloc
 import zipfile
 
@@ -405,18 +404,16 @@ def _declare_size(data: bytes, member: str, size: int) -> bytes:
         entry = data.index(b"PK\x01\x02", entry + 4)
 
 
-def test_zip_bomb_by_declared_size_is_refused_fast():
+def test_zip_bomb_by_declared_size_is_refused():
     bomb = _declare_size(_small_workbook(), "xl/worksheets/sheet1.xml", 0xF000_0000)
     assert len(bomb) < 2**20
-    start = time.perf_counter()
     with pytest.raises(LimitExceededError) as info:
         load_transactions(bomb, filename="bomb.xlsx")
-    assert time.perf_counter() - start < 1
     assert "bomb.xlsx would inflate to" in str(info.value)
     assert "max_inflated_bytes=2,147,483,648" in str(info.value)
 
 
-def test_zip_bomb_of_compressible_xml_is_refused_fast():
+def test_zip_bomb_of_compressible_xml_is_refused_without_inflating_it():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         with zipfile.ZipFile(io.BytesIO(_small_workbook())) as small:
@@ -426,7 +423,6 @@ def test_zip_bomb_of_compressible_xml_is_refused_fast():
     bomb = buf.getvalue()
     assert len(bomb) < 2**20
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(LimitExceededError, match="max_inflated_bytes=33,554,432"):
             load_transactions(
@@ -435,7 +431,6 @@ def test_zip_bomb_of_compressible_xml_is_refused_fast():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 1
     # Refused from the zip directory: nothing near the 64 MiB is ever inflated
     # (the bound is 200 MB of process memory; Python allocations stay
     # far under it).
