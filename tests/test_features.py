@@ -341,10 +341,7 @@ def test_real_return_rate_of_a_customer_who_cancelled_everything(retail_features
 
 @pytest.mark.realdata
 def test_real_online_retail_ii_head_goes_through(retail_ii_head):
-    try:
-        lines = load_transactions(retail_ii_head).lines
-    except NotImplementedError:
-        pytest.skip("segmentation.io is not implemented yet")
+    lines = load_transactions(retail_ii_head).lines
     kept, cancellations, report = clean_transactions(lines)
     assert report.rows_in == 998 == sum(report.counts.values())
     features = customer_features(kept, cancellations)
