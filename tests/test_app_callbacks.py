@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import logging
@@ -480,9 +481,38 @@ def test_download_selection_only(dataset, reference):
     assert set(rows[schema.CUSTOMER_ID]) == wanted
 
 
-def test_run_report_download_is_json(dataset):
+def test_run_report_download_holds_what_reproduces_the_run(dataset, reference, sample):
+    prepared, result = reference
     sent = download.download_report(1, dataset, 3, ANOMALY_PCT)
-    assert isinstance(json.loads(sent["content"]), dict)
+    assert sent["filename"] == "mine_k3_run.json"
+    assert sent["type"] == "application/json"
+    report = json.loads(sent["content"])
+    assert set(report) == {
+        "input", "mapping", "cleaning", "as_of", "settings", "diagnostics",
+        "stability", "customers", "value_clusters", "personas", "grid", "versions",
+    }  # fmt: skip
+    # the file: the name it was uploaded under, the hash of its bytes
+    assert report["input"]["file"] == "mine.csv"
+    assert report["input"]["sha256"] == hashlib.sha256(sample).hexdigest()
+    assert report["input"]["format"] == "csv"
+    assert report["mapping"]["customer_id"] == "CustomerID"
+    # the run: this k and sensitivity, dated the day after the last invoice
+    assert report["settings"] == {"k": 3, "seed": 0, "anomaly_share": ANOMALY_PCT / 100}
+    dates = pd.read_csv(io.BytesIO(sample), usecols=["InvoiceDate"])["InvoiceDate"]
+    as_of = pd.to_datetime(dates).max().normalize() + pd.Timedelta(days=1)
+    assert report["as_of"] == as_of.date().isoformat()
+    # what it found: every line of the sample, the engine's customers and tiers
+    assert report["cleaning"]["rows_in"] == 32_291
+    assert report["cleaning"]["counts"] == prepared.report.counts
+    assert report["customers"] == len(result.customers)
+    tiers = result.customers.groupby(schema.VALUE_CLUSTER)  # plain pandas
+    names, sizes = tiers[schema.VALUE_TIER].first(), tiers.size()
+    clusters = report["value_clusters"]
+    assert [c["value_tier"] for c in clusters] == names.tolist()
+    assert [c["customers"] for c in clusters] == sizes.tolist()
+    assert len(report["personas"]) == len(result.personas)
+    assert sum(cell["customers"] for cell in report["grid"]) == len(result.customers)
+    assert report["diagnostics"]["recommended_k"] == prepared.diagnostics.recommended_k
 
 
 def test_receipt_and_diagnostics(dataset, reference):
