@@ -197,10 +197,49 @@ def panels_ready(driver) -> bool:
         return False
 
 
+_DRAWN_JS = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+if (!gd || !gd._fullLayout || gd.classList.contains('dash-graph--pending')) {
+  return false;
+}
+const find = node => {
+  if (!node || typeof node !== 'object') { return null; }
+  if (node.props && node.props.id === arguments[0]) { return node; }
+  for (const child of Object.values(node.props || node)) {
+    const found = find(child);
+    if (found) { return found; }
+  }
+  return null;
+};
+const held = (find(window.store.getState().layout).props.figure || {}).layout || {};
+return held.selectionrevision === gd.layout.selectionrevision;
+"""
+
+
+def drawn(driver, element_id: str) -> bool:
+    """Return True when plotly has drawn the figure Dash last set on a graph.
+
+    Compares the ``selectionrevision`` of the figure the renderer holds with
+    the one plotly drew (the scatter gets a new one on every re-render), and
+    that no draw is under way. A box drawn before a pending re-render lands
+    would be dropped by it.
+    """
+    return bool(driver.execute_script(_DRAWN_JS, element_id))
+
+
 def wait_panels(driver, timeout: float = TIMEOUT) -> None:
-    """Wait until every panel shows data and no callback is pending."""
+    """Wait until the panels show data, nothing is pending and the scatter is drawn.
+
+    A box drawn next then stays: no re-render of the scatter is on its way.
+    """
     wait(driver, panels_ready, timeout, "the panels never all showed data")
     wait_idle(driver, timeout)
+    wait(
+        driver,
+        lambda d: drawn(d, ids.CUSTOMER_SCATTER),
+        timeout,
+        "the scatter never drew the last figure sent",
+    )
 
 
 def upload(driver, path: Path) -> None:
