@@ -18,12 +18,10 @@ from tests.test_runs import tiny_prepared
 HIGH = {"recency_days": 5, "frequency": 25, "monetary": 7_000}
 LOW = {"recency_days": 320, "frequency": 1, "monetary": 60.5}
 BEHAVIOUR = {
-    "avg_order_value": 280.0,
-    "avg_items_per_order": 12.0,
     "avg_line_quantity": 3.0,
-    "max_line_quantity": 9,
-    "distinct_products": 8,
     "return_rate": 0.0,
+    "largest_order_ratio": 1.2,
+    "order_value_cv": 0.2,
 }
 
 

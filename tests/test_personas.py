@@ -6,8 +6,6 @@ import itertools
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from segmentation import personas, schema
 from segmentation.errors import SegmentationError
@@ -100,89 +98,66 @@ def test_segment_name():
     assert personas.segment_name("High", schema.BULK) == "High · Bulk"
 
 
-# Personas --------------------------------------------------------------------------
-# Population medians recency 49 days, frequency 1, monetary 99, so the shifted
-# medians (x + 1) are 50, 2 and 100 and a prototype ratio r maps to r * 50 - 1 days,
-# etc.
-POPULATION = pd.DataFrame(
-    {
-        schema.RECENCY_DAYS: [49, 49, 49],
-        schema.FREQUENCY: [1, 1, 1],
-        schema.MONETARY: [99.0, 99.0, 99.0],
+# Personas: value tier x status, named on each group's medians ---------------------
+def _group_rows():
+    """Two tiers (k=2), statuses and R/F scores chosen so each group's medians
+    are easy to read: cluster 1 Active has R 5, 5, 4 -> median 5; F 5, 4, 4 -> 4."""
+    # fmt: off
+    rows = [
+        # cluster, status,   r, f, recency, orders, spend
+        (1, "Active",  5, 5,  3, 20, 900.0),
+        (1, "Active",  5, 4,  5, 12, 700.0),
+        (1, "Active",  4, 4,  9, 10, 500.0),
+        (1, "Lapsed",  1, 4, 300, 9, 800.0),
+        (0, "Active",  3, 1, 40, 1, 20.0),
+        (0, "Cooling", 2, 1, 120, 1, 30.0),
+    ]
+    # fmt: on
+    return pd.DataFrame(
+        rows,
+        columns=[
+            schema.VALUE_CLUSTER,
+            schema.CUSTOMER_STATUS,
+            schema.R_SCORE,
+            schema.F_SCORE,
+            schema.RECENCY_DAYS,
+            schema.FREQUENCY,
+            schema.MONETARY,
+        ],
+    )
+
+
+def test_each_tier_status_group_gets_the_persona_its_medians_fit():
+    named = personas.name_personas(_group_rows(), 2, ("Low", "High"))
+    assert named[schema.PERSONA].to_dict() == {
+        (0, "Active"): "First-timers",  # bottom, Active, median R 3, F 1
+        (0, "Cooling"): "Drifting",  # bottom, Cooling, R 2
+        (1, "Active"): "Stars",  # top, Active, R 5, F 4
+        (1, "Lapsed"): "Can't lose them",  # top, Lapsed, R 1
     }
-)
-
-
-def _profile(rows):
-    return pd.DataFrame(rows, columns=list(personas.PROFILE_MEDIANS)).rename_axis(
-        schema.VALUE_CLUSTER
+    stars = named.loc[(1, "Active")]
+    assert stars["customers"] == 3
+    assert stars["median_recency_days"] == 5
+    assert stars["revenue_share"] == pytest.approx(2100 / 2950)
+    assert stars["description"].endswith(
+        "median 5 days since the last order, 12 orders, 700 spent"
     )
 
 
-def test_clusters_at_prototypes_get_their_persona():
-    profile = _profile(
-        [
-            # Hibernating (3, 0.7, 0.5): 3*50-1, 0.7*2-1, 0.5*100-1
-            [149.0, 0.4, 49.0],
-            # Big Spenders (1, 1, 3): 1*50-1, 1*2-1, 3*100-1
-            [49.0, 1.0, 299.0],
-            # Champions (0.25, 4, 4): 0.25*50-1, 4*2-1, 4*100-1
-            [11.5, 7.0, 399.0],
-        ]
-    )
-    dist = personas.persona_distances(profile, POPULATION)
-    assert dist.loc[0, "Hibernating"] == pytest.approx(0.0, abs=1e-12)
-    assert dist.loc[2, "Champions"] == pytest.approx(0.0, abs=1e-12)
-    named = personas.name_personas(profile, POPULATION)
-    expected = ["Hibernating", "Big Spenders", "Champions"]
-    assert named[schema.PERSONA].tolist() == expected
-    assert named.index.name == schema.VALUE_CLUSTER
-    assert list(named.columns) == [schema.PERSONA, "description", "action"]
-    assert named.loc[2, "description"] == (
-        "Bought recently, buy often and spend the most: median 12 days since the "
-        "last order, 7 orders, 399 spent"
-    )
-    assert named.loc[2, "action"] == personas.PERSONA_TEXT["Champions"][1]
-
-
-def test_two_clusters_near_the_same_prototype_get_different_names():
-    # Both near Champions; the one exactly on it keeps the name.
-    profile = _profile([[13.0, 6.0, 380.0], [11.5, 7.0, 399.0]])
-    named = personas.name_personas(profile, POPULATION)
-    assert named.loc[1, schema.PERSONA] == "Champions"
-    assert named.loc[0, schema.PERSONA] != "Champions"
-
-
-def test_every_persona_has_text_and_prototype():
-    assert set(personas.PERSONA_TEXT) == set(personas.PERSONA_PROTOTYPES)
-    for description, action in personas.PERSONA_TEXT.values():
-        assert description and action and "\n" not in description + action
-
-
-medians = st.tuples(st.floats(0, 400), st.floats(1, 200), st.floats(0, 1e6))
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(medians, min_size=2, max_size=10))
-def test_persona_names_are_unique_for_any_profile(rows):
-    named = personas.name_personas(_profile(rows), POPULATION)
-    assert named[schema.PERSONA].is_unique
-    assert set(named[schema.PERSONA]) <= set(personas.PERSONAS)
-    assert len(named) == len(rows)
+def test_a_group_whose_medians_fit_no_rule_gets_a_neutral_name():
+    rows = _group_rows()
+    rows.loc[rows[schema.CUSTOMER_STATUS] == "Lapsed", schema.R_SCORE] = 5
+    named = personas.name_personas(rows, 2, ("Low", "High"))
+    assert named.loc[(1, "Lapsed"), schema.PERSONA] == "High · Lapsed"
+    assert named.loc[(1, "Lapsed"), "action"] == personas.GENERIC_ACTION
 
 
 @pytest.mark.parametrize(
-    ("profile", "population", "fragment"),
-    [
-        (
-            _profile([[1, 1, 1]]).drop(columns="median_monetary"),
-            POPULATION,
-            "median_monetary",
-        ),
-        (_profile([[1, 1, 1]]), POPULATION.drop(columns=schema.FREQUENCY), "frequency"),
-        (_profile([[1, 1, 1]]), POPULATION.iloc[:0], "empty"),
-    ],
+    ("drop", "fragment"),
+    [(schema.R_SCORE, "r_score"), (schema.CUSTOMER_STATUS, "status")],
 )
-def test_name_personas_errors(profile, population, fragment):
+def test_name_personas_errors(drop, fragment):
     with pytest.raises(SegmentationError, match=fragment):
-        personas.name_personas(profile, population)
+        personas.name_personas(_group_rows().drop(columns=drop), 2, ("Low", "High"))
+    with pytest.raises(SegmentationError, match="empty"):
+        personas.name_personas(_group_rows().iloc[:0], 2, ("Low", "High"))
