@@ -9,10 +9,13 @@ whether they bought last week or last year). Re-exported by
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
@@ -76,6 +79,24 @@ def _ranked(values: pd.DataFrame, raw: np.ndarray) -> tuple[np.ndarray, bool]:
         and (np.diff(ranked[schema.FREQUENCY].to_numpy()) >= 0).all()
     )
     return order, monotone
+
+
+def _fit(values: pd.DataFrame, k: int, seed: int, n_init: int, method: str):
+    """Fit one partition; return (pipeline, raw labels, order, monotone) or None."""
+    steps = log_scaler().steps
+    if method == "value_score":  # one axis: bands of the summed z-scores
+        steps = [*steps, ("value_score", FunctionTransformer(_value_score))]
+    pipeline = Pipeline(
+        [*steps, ("kmeans", KMeans(k, random_state=seed, n_init=n_init))]
+    )
+    with threadpool_limits(KMEANS_THREADS), warnings.catch_warnings():
+        if method == "value_score":  # distinct customers may share a score
+            warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            raw = pipeline.fit_predict(values)
+        except ConvergenceWarning:
+            return None
+    return (pipeline, raw, *_ranked(values, raw))
 
 
 class ValueTiers(ClusterMixin, BaseEstimator):
@@ -156,20 +177,20 @@ class ValueTiers(ClusterMixin, BaseEstimator):
         # 1. k-means; 2. order clusters by median value; 3. keep the first seed
         # whose order is monotone in both medians (DESIGN section 6).
         seeds = range(self.random_state, self.random_state + ORDER_TRIES)
+        tried = []
         for method, seed in [
             *(("kmeans", s) for s in seeds),
             ("value_score", seeds[0]),
         ]:
-            steps = log_scaler().steps
-            if method == "value_score":  # one axis: bands of the summed z-scores
-                steps = [*steps, ("value_score", FunctionTransformer(_value_score))]
-            kmeans = KMeans(k, random_state=seed, n_init=self.n_init)
-            pipeline = Pipeline([*steps, ("kmeans", kmeans)])
-            with threadpool_limits(KMEANS_THREADS):
-                raw = pipeline.fit_predict(values)
-            order, monotone = _ranked(values, raw)
-            if monotone:
+            fit = _fit(values, k, seed, self.n_init, method)
+            if fit is None:  # one axis cannot hold k distinct groups here
+                continue
+            tried.append((method, seed, *fit))
+            if tried[-1][-1]:  # monotone
                 break
+        else:  # nothing kept the order: the first k-means partition, flagged
+            tried.append(tried[0])
+        method, seed, pipeline, raw, order, monotone = tried[-1]
         self.pipeline_, self.order_ = pipeline, order
         self.value_columns_ = schema.VALUE_FEATURES
         self.method_, self.seed_used_, self.monotone_ = method, seed, monotone
