@@ -44,7 +44,9 @@ def store(tmp_path):
 def test_the_fixture_really_names_the_old_module_paths():
     model = (OLD / "runs" / RUN_ID / "model.pkl").read_bytes()
     assert all(path in model for path in OLD_PATHS)
-    with pytest.raises(ModuleNotFoundError, match="segmentation.pipeline|value_tiers"):
+    with pytest.raises(
+        ModuleNotFoundError, match=r"segmentation\.pipeline|value_tiers"
+    ):
         pickle.loads(model)  # the plain unpickler cannot read it
 
 
