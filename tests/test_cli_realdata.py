@@ -15,12 +15,13 @@ import pytest
 import segmentation
 from segmentation import schema
 from segmentation.__main__ import main
+from tests.test_cleaning import REAL_COUNTS, REAL_CUSTOMERS
 
 pytestmark = pytest.mark.realdata
 
 ROWS_ONLINE_RETAIL_I = 541_909
 MISSING_CUSTOMER_ID = 135_080
-CANCELLATION_INVOICE_LINES = 9_288
+C_PREFIX_INVOICE_LINES = 9_288  # "9,288 lines on cancellation invoices"
 
 
 def _run_cli(path, out_dir, *extra):
@@ -68,21 +69,77 @@ def test_report_counts_add_up_and_match_the_published_facts(cli_runs):
         assert cleaning["rows_in"] == ROWS_ONLINE_RETAIL_I
         assert sum(cleaning["counts"].values()) == ROWS_ONLINE_RETAIL_I
         assert cleaning["counts"]["missing_customer_id"] == MISSING_CUSTOMER_ID
-        assert cleaning["flagged"]["cancellation_invoice"] == CANCELLATION_INVOICE_LINES
+        assert cleaning["flagged"]["return_prefix_invoice"] == C_PREFIX_INVOICE_LINES
         assert cleaning["flagged"]["negative_quantity"] == 10_624
         assert cleaning["flagged"]["exact_duplicate"] == 5_268
+        # every bucket, worked out from the README's facts in test_cleaning.py
+        assert cleaning["counts"] == REAL_COUNTS
+        assert cleaning["kept"] == REAL_COUNTS["kept"] == 391_150
+        assert cleaning["dropped"] == ROWS_ONLINE_RETAIL_I - 391_150  # 150,759
+        # the C prefix is proven (all 9,288 such lines are negative), and the
+        # file has an invoice column, so duplicates were removed
+        assert "(9,288 lines) are all negative" in cleaning["rules"][0]
+        assert cleaning["rules"][-1].startswith("duplicates: a line repeating")
         # README: the classic cleaning leaves 4,338 customers; we also drop
-        # non-product codes (postage, fees), so a few postage-only buyers go.
-        assert 4_300 <= report["customers"] <= 4_338
+        # non-product codes (postage, fees): 4 postage-only buyers go.
+        assert report["customers"] == REAL_CUSTOMERS == 4_338 - 4
 
 
 def test_k3_tiers_are_low_mid_high_in_increasing_median_monetary(cli_runs):
     customers, report = cli_runs["csv"]
     medians = customers.groupby(schema.VALUE_CLUSTER)[schema.MONETARY].median()
     assert np.all(np.diff(medians.to_numpy()) > 0)
+    # DESIGN 6: a higher tier never has a lower median frequency either
+    frequency = customers.groupby(schema.VALUE_CLUSTER)[schema.FREQUENCY].median()
+    assert np.all(np.diff(frequency.to_numpy()) >= 0)
     tiers = customers.groupby(schema.VALUE_CLUSTER)[schema.VALUE_TIER].first()
     assert tiers.tolist() == ["Low", "Mid", "High"]
     assert [c["value_tier"] for c in report["value_clusters"]] == ["Low", "Mid", "High"]
+    sizes = customers[schema.VALUE_CLUSTER].value_counts().sort_index()
+    assert [c["customers"] for c in report["value_clusters"]] == sizes.tolist()
+
+
+def test_the_csv_has_the_output_columns_and_money_to_the_cent(cli_out):
+    text = pd.read_csv(
+        cli_out / "online_retail_I.csv", dtype=str, keep_default_na=False
+    ).set_index(schema.CUSTOMER_ID)
+    assert [schema.CUSTOMER_ID, *text.columns] == list(schema.OUTPUT_COLUMNS)
+    for column in schema.MONEY_COLUMNS:
+        assert text[column].str.fullmatch(r"\d+\.\d{2}").all(), column
+    # 16446: gross 1.65 + 1.25 + 80,995 x 2.08 = 168,472.50, returned 80,995 x
+    # 2.08 = 168,469.60, net 2.90 over 2 orders = 1.45 an order
+    row = text.loc["16446"]
+    assert (row[schema.GROSS_MONETARY], row[schema.RETURNED_VALUE]) == (
+        "168472.50",
+        "168469.60",
+    )
+    assert (row[schema.MONETARY], row[schema.AVG_ORDER_VALUE]) == ("2.90", "1.45")
+    assert not text.apply(lambda c: c.str.contains(r"\de[+-]\d")).any().any()
+    assert set(text[schema.CUSTOMER_STATUS]) == {"Active", "Cooling", "Lapsed"}
+
+
+def test_report_personas_are_the_tier_status_groups(cli_runs):
+    customers, report = cli_runs["csv"]
+    groups = customers.groupby([schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]).size()
+    got = {
+        (p["value_cluster"], p["status"]): p["customers"] for p in report["personas"]
+    }
+    assert got == groups.to_dict()
+    total = customers[schema.MONETARY].sum()
+    for row in report["personas"]:
+        mine = customers[
+            (customers[schema.VALUE_CLUSTER] == row["value_cluster"])
+            & (customers[schema.CUSTOMER_STATUS] == row["status"])
+        ]
+        assert row["value_tier"] == ("Low", "Mid", "High")[row["value_cluster"]]
+        assert set(mine[schema.PERSONA]) == {row["persona"]}
+        assert row["description"] and row["action"]
+        assert row["median_frequency"] == mine[schema.FREQUENCY].median()
+        assert row["median_r_score"] == mine[schema.R_SCORE].median()
+        assert row["revenue_share"] == pytest.approx(
+            mine[schema.MONETARY].sum() / total
+        )
+    assert "persona" not in report["grid"][0]  # the grid is value x style only
 
 
 def test_style_shares_on_online_retail(cli_runs):
@@ -116,5 +173,7 @@ def test_report_is_enough_to_reproduce_the_run(cli_runs):
     assert [row["k"] for row in report["diagnostics"]["table"]] == list(range(2, 11))
     assert 2 <= report["diagnostics"]["recommended_k"] <= 10
     assert report["diagnostics"]["rule"]
+    for row in report["diagnostics"]["table"]:  # stability measured for every k
+        assert 0.0 <= row["stability"] <= 1.0, row
     assert 0.0 <= report["stability"] <= 1.0
     assert set(report["versions"]) >= {"python", "pandas", "scikit-learn"}

@@ -143,11 +143,38 @@ def test_a_mapping_error_names_the_headers_and_the_fix(
 
 def test_the_fix_the_mapping_error_names_works(tmp_path, capsys):
     path = tmp_path / "shop.csv"
+    # Customer K<c> orders qty[c] units at 3.5, three times: monetary 3 * 3.5 *
+    # qty = 10.5 for K0..K2, 105 for K3, K4 and 115.5 for K5. Value tiers read
+    # frequency and monetary only (DESIGN 6), so the customers must differ in
+    # spend to be tiered; these fall apart in two obvious groups of three.
+    qty = [1, 1, 1, 10, 10, 11]
+    rows = [f"K{c},{c}-{o},2024-03-{1 + c + 7 * o:02d},{qty[c]},3.5"
+            for c in range(6) for o in range(3)]  # fmt: skip
+    path.write_text("Cust Code,Order No,Order Date,Qty,Price\n" + "\n".join(rows))
+    report = tmp_path / "run.json"
+    code, err = run(
+        capsys, path, "-k", "2", "--map", "customer_id=Cust Code", "--report", report
+    )
+    assert code == 0 and receipt(err)["lines kept"] == 18  # 6 customers x 3 orders
+    written = json.loads(report.read_text())
+    assert written["mapping"]["customer_id"] == "Cust Code"
+    assert written["customers"] == 6
+    low, high = written["value_clusters"]
+    assert (low["customers"], high["customers"]) == (3, 3)
+    # K0..K2 (10.5 each) and K3..K5 (105, 105, 115.5): medians 10.5 and 105
+    assert (low["median_monetary"], high["median_monetary"]) == (10.5, 105.0)
+
+
+def test_customers_who_all_bought_alike_cannot_be_tiered(tmp_path, capsys):
+    path = tmp_path / "shop.csv"
+    # every customer: 3 orders of 2 x 3.5 = 7, so frequency 3 and monetary 21 for
+    # all six; recency differs but is not a value (DESIGN 6)
     rows = [f"K{c},{c}-{o},2024-03-{1 + c + 7 * o:02d},2,3.5" for c in range(6)
             for o in range(3)]  # fmt: skip
     path.write_text("Cust Code,Order No,Order Date,Qty,Price\n" + "\n".join(rows))
     code, err = run(capsys, path, "-k", "2", "--map", "customer_id=Cust Code")
-    assert code == 0 and receipt(err)["lines kept"] == 18
+    assert code == 2 and err[-1].startswith("error: ")
+    assert "6 customers (1 distinct frequency/monetary rows) are too few" in err[-1]
 
 
 def test_an_empty_result_still_writes_the_report_with_the_receipt(

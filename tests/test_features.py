@@ -20,7 +20,7 @@ from segmentation.features import (
     rfm_segment,
 )
 from segmentation.io import load_transactions
-from tests.test_cleaning import README_NON_PRODUCT
+from tests.test_cleaning import README_NON_PRODUCT, REAL_CUSTOMERS
 
 # fmt: off
 LINES = [  # invoice, customer, date, stock code, quantity, line_total
@@ -34,6 +34,8 @@ LINES = [  # invoice, customer, date, stock code, quantity, line_total
 ]
 # fmt: on
 # as_of by default: the day after the last purchase (2024-03-10) = 2024-03-11.
+# Returns (returned()): A 5 + 7 = 12; E 99 but E never bought, so E is no customer.
+# Order values: A invoice 1 = 10 + 8 = 18, invoice 2 = 30; B 50; C 20 and 20; D 9.
 # Scores with n = 4 customers: 1 + floor(5 * (customers strictly worse) / 4).
 EXPECTED = pd.DataFrame(
     {
@@ -41,22 +43,33 @@ EXPECTED = pd.DataFrame(
         # D: Dec 1 -> Mar 11 = 31 + 31 + 29 (2024 is a leap year) + 10 = 101
         "recency_days": [1, 10, 10, 101],
         "frequency": [2, 1, 2, 1],  # distinct invoices
-        "monetary": [48.0, 50.0, 40.0, 9.0],  # A: 10 + 8 + 30
+        # net = max(gross - returned, 0): A 48 - 12 = 36, the others return nothing
+        "monetary": [36.0, 50.0, 40.0, 9.0],
+        "gross_monetary": [48.0, 50.0, 40.0, 9.0],  # A: 10 + 8 + 30; C: 20 + 20
+        "returned_value": [12.0, 0.0, 0.0, 0.0],  # A: 5 + 7
         # A: Jan 11 -> Mar 11 = 31 + 29 = 60; C: Feb 10 -> Mar 11 = 29 + 1 = 30
         "tenure_days": [60, 10, 30, 101],
-        "avg_order_value": [24.0, 50.0, 20.0, 9.0],  # 48/2, 50/1, 40/2, 9/1
+        "avg_order_value": [18.0, 50.0, 20.0, 9.0],  # net: 36/2, 50/1, 40/2, 9/1
         "avg_items_per_order": [6.0, 1.0, 10.0, 3.0],  # A: (2+4+6)/2
         "avg_line_quantity": [4.0, 1.0, 10.0, 3.0],  # A: 12/3
         "max_line_quantity": [6.0, 1.0, 10.0, 3.0],
         "distinct_products": [2, 1, 1, 1],  # A: P1, P2
-        # A cancelled 12: 12 / (48 + 12) = 0.2; E's cancellation has no purchase
-        "return_rate": [0.2, 0.0, 0.0, 0.0],
+        # returned / gross: A 12 / 48 = 0.25
+        "return_rate": [0.25, 0.0, 0.0, 0.0],
+        # largest / median order: A 30 / ((18 + 30) / 2) = 30 / 24 = 1.25;
+        # C 20 / 20 = 1; one order (B, D): 1
+        "largest_order_ratio": [1.25, 1.0, 1.0, 1.0],
+        # sample std / mean: A's orders 18, 30: mean 24, std = |30 - 18| / sqrt(2)
+        # = 6 * sqrt(2), so 6 * sqrt(2) / 24 = sqrt(2) / 4 = 0.353553...;
+        # C: two equal orders, std 0; one order: 0
+        "order_value_cv": [np.sqrt(2) / 4, 0.0, 0.0, 0.0],
         # recency worse-than counts A 3, B 1, C 1, D 0 -> 1+15//4=4, 2, 2, 1
         "r_score": np.array([4, 2, 2, 1], dtype=np.int8),
         # frequency worse-than counts A 2, B 0, C 2, D 0 -> 3, 1, 3, 1
         "f_score": np.array([3, 1, 3, 1], dtype=np.int8),
-        # monetary order D < C < A < B: worse counts 2, 3, 1, 0 -> 3, 4, 2, 1
-        "m_score": np.array([3, 4, 2, 1], dtype=np.int8),
+        # net monetary order D 9 < A 36 < C 40 < B 50: worse counts A 1, B 3, C 2,
+        # D 0 -> 1 + 5//4 = 2, 1 + 15//4 = 4, 1 + 10//4 = 3, 1
+        "m_score": np.array([2, 4, 3, 1], dtype=np.int8),
         # (R, F): A (4, 3), B (2, 1), C (2, 3), D (1, 1)
         "rfm_segment": pd.array(
             ["Potential Loyalists", "Hibernating", "At Risk", "Hibernating"],
@@ -81,14 +94,19 @@ def purchases(rows=LINES) -> pd.DataFrame:
     )
 
 
-def cancelled() -> pd.DataFrame:
+def returned() -> pd.DataFrame:
+    """Return lines as cleaning gives them: positive values, none bought at once."""
     return pd.DataFrame(
-        {schema.CUSTOMER_ID: ["A", "A", "E"], schema.LINE_TOTAL: [5.0, 7.0, 99.0]}
+        {
+            schema.CUSTOMER_ID: ["A", "A", "E"],
+            schema.LINE_TOTAL: [5.0, 7.0, 99.0],
+            schema.RETURNED_PURCHASE: [False, False, False],
+        }
     )
 
 
 def test_every_feature_matches_the_hand_computed_table():
-    features = customer_features(purchases(), cancelled())
+    features = customer_features(purchases(), returned())
     assert list(features.columns) == list(schema.FEATURE_COLUMNS)
     pd.testing.assert_frame_equal(features, EXPECTED, check_dtype=False)
     assert features[schema.RECENCY_DAYS].dtype == np.int64
@@ -99,22 +117,82 @@ def test_every_feature_matches_the_hand_computed_table():
 
 
 def test_inputs_are_not_modified():
-    lines, cancellations = purchases(), cancelled()
-    before = lines.copy(), cancellations.copy()
-    customer_features(lines, cancellations)
+    lines, returns = purchases(), returned()
+    before = lines.copy(), returns.copy()
+    customer_features(lines, returns)
     pd.testing.assert_frame_equal(lines, before[0])
-    pd.testing.assert_frame_equal(cancellations, before[1])
+    pd.testing.assert_frame_equal(returns, before[1])
 
 
-def test_without_cancellations_every_return_rate_is_zero():
+def test_without_returns_every_return_rate_is_zero_and_monetary_is_gross():
     features = customer_features(purchases())
     assert features[schema.RETURN_RATE].eq(0.0).all()
+    assert features[schema.RETURNED_VALUE].eq(0.0).all()
+    # nothing to deduct: net = gross = 48, 50, 40, 9 (A: 10 + 8 + 30)
+    assert features[schema.MONETARY].tolist() == [48.0, 50.0, 40.0, 9.0]
+    assert features[schema.GROSS_MONETARY].tolist() == [48.0, 50.0, 40.0, 9.0]
+    assert features[schema.AVG_ORDER_VALUE].tolist() == [24.0, 50.0, 20.0, 9.0]
+
+
+def test_returns_larger_than_purchases_leave_monetary_at_zero():
+    # A returns 60 of the 48 bought: net max(48 - 60, 0) = 0, rate 60/48 -> 1
+    returns = pd.DataFrame({schema.CUSTOMER_ID: ["A"], schema.LINE_TOTAL: [60.0]})
+    a = customer_features(purchases(), returns).loc["A"]
+    assert (a.gross_monetary, a.returned_value, a.monetary) == (48.0, 60.0, 0.0)
+    assert (a.return_rate, a.avg_order_value) == (1.0, 0.0)
+
+
+def test_a_purchase_returned_at_once_counts_in_gross_and_in_returned():
+    # B bought a line of 20 and sent it back at once (a status said returned):
+    # gross 50 + 20 = 70, returned 20, net 50, rate 20 / 70
+    returns = pd.DataFrame(
+        {
+            schema.CUSTOMER_ID: ["B"],
+            schema.LINE_TOTAL: [20.0],
+            schema.RETURNED_PURCHASE: [True],
+        }
+    )
+    b = customer_features(purchases(), returns).loc["B"]
+    assert (b.gross_monetary, b.returned_value, b.monetary) == (70.0, 20.0, 50.0)
+    assert b.return_rate == pytest.approx(20 / 70)
+    assert b.frequency == 1  # a returned line is not an order
+
+
+def test_order_shape_is_scale_free():
+    # every amount x 10: the ratios stay; money x 10
+    bigger = purchases().assign(
+        **{schema.LINE_TOTAL: purchases()[schema.LINE_TOTAL] * 10}
+    )
+    features = customer_features(bigger)
+    assert features[schema.LARGEST_ORDER_RATIO].tolist() == [1.25, 1.0, 1.0, 1.0]
+    assert features[schema.ORDER_VALUE_CV].to_numpy() == pytest.approx(
+        [np.sqrt(2) / 4, 0.0, 0.0, 0.0]
+    )
+    assert features[schema.MONETARY].tolist() == [480.0, 500.0, 400.0, 90.0]
 
 
 def test_without_stock_codes_distinct_products_is_missing():
     features = customer_features(purchases().drop(columns=schema.STOCK_CODE))
     assert features[schema.DISTINCT_PRODUCTS].isna().all()
-    assert features[schema.MONETARY].tolist() == EXPECTED["monetary"].tolist()
+    # no returns given: monetary is the gross column of EXPECTED
+    assert features[schema.MONETARY].tolist() == EXPECTED["gross_monetary"].tolist()
+
+
+def test_without_quantities_the_quantity_features_are_missing():
+    lines = purchases().drop(columns=schema.QUANTITY)
+    features = customer_features(lines, returned())
+    quantity = list(schema.QUANTITY_FEATURES)
+    assert quantity == [
+        "avg_items_per_order",
+        "avg_line_quantity",
+        "max_line_quantity",
+    ]
+    assert features[quantity].isna().all().all()
+    pd.testing.assert_frame_equal(
+        features.drop(columns=quantity),
+        EXPECTED.drop(columns=quantity),
+        check_dtype=False,
+    )
 
 
 def test_without_invoice_ids_each_timestamp_is_an_order():
@@ -161,7 +239,11 @@ def test_bad_as_of_is_explained(as_of, fragments):
     ("lines", "error", "fragment"),
     [
         (purchases().drop(columns=schema.LINE_TOTAL), ColumnMappingError, "line_total"),
-        (purchases().drop(columns=schema.QUANTITY), ColumnMappingError, "quantity"),
+        (
+            purchases().drop(columns=schema.INVOICE_DATE),
+            ColumnMappingError,
+            "invoice_date",
+        ),
         (purchases().iloc[:0], EmptyResultError, "no purchase line"),
     ],
 )
@@ -170,9 +252,9 @@ def test_bad_lines_are_explained(lines, error, fragment):
         customer_features(lines)
 
 
-def test_cancellations_without_line_total_are_explained():
-    with pytest.raises(ColumnMappingError, match="cancellations lack column"):
-        customer_features(purchases(), cancelled().drop(columns=schema.LINE_TOTAL))
+def test_returns_without_line_total_are_explained():
+    with pytest.raises(ColumnMappingError, match="the returns lack column"):
+        customer_features(purchases(), returned().drop(columns=schema.LINE_TOTAL))
 
 
 # --- quintile scores ------------------------------------------------------------
@@ -278,12 +360,23 @@ def retail_features(retail_loaded, retail_prepared):
 @pytest.mark.realdata
 def test_real_features_are_in_their_ranges(retail_features):
     _, features = retail_features
-    assert 4_300 <= len(features) <= 4_338
+    assert len(features) == REAL_CUSTOMERS  # 4,334, see test_cleaning.py
     assert features.index.is_monotonic_increasing and features.index.is_unique
     assert features[schema.RECENCY_DAYS].min() >= 1
     assert (features[schema.FREQUENCY] >= 1).all()
-    assert (features[schema.MONETARY] > 0).all()
+    assert (features[schema.GROSS_MONETARY] > 0).all()  # every customer bought
+    assert (features[schema.RETURNED_VALUE] >= 0).all()
+    net = (features[schema.GROSS_MONETARY] - features[schema.RETURNED_VALUE]).clip(
+        lower=0
+    )
+    pd.testing.assert_series_equal(features[schema.MONETARY], net, check_names=False)
+    assert (features[schema.MONETARY] == 0).any()  # 12346 returned all (below)
     assert features[schema.RETURN_RATE].between(0, 1).all()
+    assert (features[schema.LARGEST_ORDER_RATIO] >= 1).all()
+    assert (features[schema.ORDER_VALUE_CV] >= 0).all()
+    one_order = features[schema.FREQUENCY] == 1
+    assert features.loc[one_order, schema.LARGEST_ORDER_RATIO].eq(1).all()
+    assert features.loc[one_order, schema.ORDER_VALUE_CV].eq(0).all()
     for score in (schema.R_SCORE, schema.F_SCORE, schema.M_SCORE):
         assert sorted(features[score].unique()) == [1, 2, 3, 4, 5]
     one_timers = features[schema.FREQUENCY] == 1
@@ -300,23 +393,37 @@ def test_real_monetary_and_frequency_match_plain_pandas(retail_text, retail_feat
         UnitPrice=retail_text["UnitPrice"].astype("float64"),
     )
     raw = raw[raw["CustomerID"] != ""]
+    gift = raw["StockCode"].str.startswith("gift_0001_")
+    product = ~raw["StockCode"].isin(README_NON_PRODUCT) & ~gift
     # the classic cleaning, then products only
     classic = raw[
         ~raw["InvoiceNo"].str.startswith("C")
         & (raw["Quantity"] > 0)
         & (raw["UnitPrice"] > 0)
     ].drop_duplicates()
-    gift = classic["StockCode"].str.startswith("gift_0001_")
-    classic = classic[~classic["StockCode"].isin(README_NON_PRODUCT) & ~gift]
+    classic = classic[product.reindex(classic.index)]
     customer = classic["CustomerID"].str.removesuffix(".0")
-    value = classic["Quantity"] * classic["UnitPrice"]
-    monetary = value.groupby(customer).sum()
+    gross = (classic["Quantity"] * classic["UnitPrice"]).groupby(customer).sum()
     frequency = classic.groupby(customer)["InvoiceNo"].nunique()
-    assert monetary.loc["12347"] == pytest.approx(4310.00)  # the classic figure
+    # returns: the negative product lines (every C line is one), each line as it
+    # stands in the file, deducted from that customer's purchases
+    back = raw[(raw["Quantity"] < 0) & product]
+    back_value = -(back["Quantity"] * back["UnitPrice"])
+    returned = back_value.groupby(back["CustomerID"].str.removesuffix(".0")).sum()
+    returned = returned.reindex(gross.index, fill_value=0.0)
+    net = (gross - returned).clip(lower=0)
+    assert len(gross) == REAL_CUSTOMERS
+    assert gross.loc["12347"] == pytest.approx(4310.00)  # the classic figure
     assert features.loc["12347", schema.MONETARY] == pytest.approx(4310.00)
-    pd.testing.assert_series_equal(
-        features[schema.MONETARY], monetary, check_names=False, check_index_type=False
-    )
+    assert features.loc["12347", schema.RETURNED_VALUE] == 0  # no return
+    for column, expected in (
+        (schema.GROSS_MONETARY, gross),
+        (schema.RETURNED_VALUE, returned),
+        (schema.MONETARY, net),
+    ):
+        pd.testing.assert_series_equal(
+            features[column], expected, check_names=False, check_index_type=False
+        )
     assert features[schema.FREQUENCY].tolist() == frequency.tolist()
     # recency of 12347, from the raw dates: as_of = the day after the last invoice
     dates = pd.to_datetime(raw["InvoiceDate"])
@@ -328,23 +435,49 @@ def test_real_monetary_and_frequency_match_plain_pandas(retail_text, retail_feat
 
 
 @pytest.mark.realdata
-def test_real_return_rate_of_a_customer_who_cancelled_everything(retail_features):
+def test_real_return_rate_of_a_customer_who_returned_everything(retail_features):
     lines, features = retail_features
-    # 12346 bought 74,215 units at 1.04 and cancelled them: 77,183.6 each way
+    # 12346 bought 74,215 units at 1.04 and returned them: 77,183.6 each way
     mine = lines[lines[schema.CUSTOMER_ID] == "12346"]
     bought = mine.loc[mine[schema.QUANTITY] > 0]
-    cancelled_value = (mine[schema.QUANTITY] * mine[schema.UNIT_PRICE]).clip(upper=0)
+    returned_value = (mine[schema.QUANTITY] * mine[schema.UNIT_PRICE]).clip(upper=0)
     assert (bought[schema.QUANTITY] * bought[schema.UNIT_PRICE]).sum() == 77_183.6
-    assert -cancelled_value.sum() == pytest.approx(77_183.6)
-    assert features.loc["12346", schema.RETURN_RATE] == pytest.approx(0.5)
+    assert -returned_value.sum() == pytest.approx(77_183.6)
+    c = features.loc["12346"]
+    assert c[schema.GROSS_MONETARY] == pytest.approx(77_183.6)
+    assert c[schema.RETURNED_VALUE] == pytest.approx(77_183.6)
+    # net max(77,183.6 - 77,183.6, 0) = 0; returned / gross = 1
+    assert c[schema.MONETARY] == pytest.approx(0.0, abs=1e-6)
+    assert c[schema.RETURN_RATE] == pytest.approx(1.0)
+    assert c[schema.AVG_ORDER_VALUE] == pytest.approx(0.0, abs=1e-6)
+    assert c[schema.M_SCORE] == 1  # nobody has less than nothing
+
+
+@pytest.mark.realdata
+def test_real_net_spend_of_a_customer_who_returned_the_big_order(retail_features):
+    lines, features = retail_features
+    # 16446: 22980 x 1 at 1.65 + 22982 x 1 at 1.25 = 2.90 (invoice 553573), then
+    # 23843 x 80,995 at 2.08 = 168,469.60 (581483), returned at once (C581484)
+    mine = lines[lines[schema.CUSTOMER_ID] == "16446"]
+    assert sorted(mine[schema.QUANTITY].tolist()) == [-80_995, 1, 1, 80_995]
+    c = features.loc["16446"]
+    assert c[schema.GROSS_MONETARY] == pytest.approx(1.65 + 1.25 + 168_469.60)
+    assert c[schema.GROSS_MONETARY] == pytest.approx(168_472.50)
+    assert c[schema.RETURNED_VALUE] == pytest.approx(80_995 * 2.08)  # 168,469.60
+    assert c[schema.MONETARY] == pytest.approx(2.90)  # 168,472.50 - 168,469.60
+    assert c[schema.FREQUENCY] == 2  # 553573, 581483
+    assert c[schema.AVG_ORDER_VALUE] == pytest.approx(1.45)  # 2.90 / 2
+    assert c[schema.RETURN_RATE] == pytest.approx(168_469.60 / 168_472.50)
+    # orders 2.90 and 168,469.60: largest / median = 168,469.60 / 84,236.25
+    assert c[schema.LARGEST_ORDER_RATIO] == pytest.approx(168_469.60 / 84_236.25)
 
 
 @pytest.mark.realdata
 def test_real_online_retail_ii_head_goes_through(retail_ii_head):
     lines = load_transactions(retail_ii_head).lines
-    kept, cancellations, report = clean_transactions(lines)
+    kept, returns, report = clean_transactions(lines)
     assert report.rows_in == 998 == sum(report.counts.values())
-    features = customer_features(kept, cancellations)
+    features = customer_features(kept, returns)
     assert features[schema.FREQUENCY].min() >= 1
     assert features.index.nunique() == kept[schema.CUSTOMER_ID].nunique()
     assert features[schema.RETURN_RATE].between(0, 1).all()

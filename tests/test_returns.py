@@ -190,12 +190,15 @@ def test_money_keeps_its_cents_and_no_number_is_scientific():
                 ("1", "A", D1, 1_000, 2500.32, "P1"),  # 2,500,320.00
                 ("2", "B", D1, 1, 12345.678, "P1"),  # 12,345.68
                 ("3", "C", D1, 3, 0.1, "P1"),  # 0.30
+                ("4", "D", D1, 3, 1.0, "P1"),  # D buys 3.00
+                ("C5", "D", D1, -1, 1.0, "P1"),  # and returns 1.00: net 2.00
             ]
         )
     )
     customers = features.reset_index().assign(
         value_cluster=0,
         value_tier="Low",
+        status="Active",
         persona="p",
         purchase_style="Regular",
         style_reason="",
@@ -203,8 +206,47 @@ def test_money_keeps_its_cents_and_no_number_is_scientific():
         grid_label="g",
     )
     text = customers_csv(customers)
-    rows = {line.split(",")[0]: line for line in text.splitlines()[1:]}
-    assert ",2500320.00,2500320.00,0.00," in rows["A"]
-    assert ",12345.68,12345.68,0.00," in rows["B"]
-    assert ",0.30,0.30,0.00," in rows["C"]
+    header, *lines = text.splitlines()
+    assert header.split(",") == [
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "gross_monetary",
+        "returned_value",
+        "tenure_days",
+        "avg_order_value",
+        "avg_items_per_order",
+        "avg_line_quantity",
+        "max_line_quantity",
+        "distinct_products",
+        "return_rate",
+        "largest_order_ratio",
+        "order_value_cv",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_segment",
+        "value_cluster",
+        "value_tier",
+        "status",
+        "persona",
+        "purchase_style",
+        "style_reason",
+        "segment",
+        "grid_label",
+    ]
+    rows = {line.split(",")[0]: line for line in lines}
+    # id, recency 1 (Mar 1 -> as_of Mar 2), 1 order, net, gross, returned, tenure
+    # 1, avg order value (money: 2 decimals), then units 1000 per order and line
+    # and at most, 1 product, return rate 0, largest/median 1, cv 0 (up to 6
+    # decimals, trailing zeros dropped)
+    assert rows["A"].startswith(
+        "A,1,1,2500320.00,2500320.00,0.00,1,2500320.00,1000,1000,1000,1,0,1,0,"
+    )
+    assert ",12345.68,12345.68,0.00,1,12345.68,1,1,1,1,0,1,0," in rows["B"]
+    assert ",0.30,0.30,0.00,1,0.30,3,3,3,1,0,1,0," in rows["C"]
+    # D: net 3 - 1 = 2.00, returned 1.00, rate 1 / 3 to 6 decimals
+    assert rows["D"].startswith("D,1,1,2.00,3.00,1.00,1,2.00,3,3,3,1,0.333333,1,0,")
+    assert ",Active," in rows["D"]
     assert "e+" not in text and "e-" not in text

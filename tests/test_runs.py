@@ -306,12 +306,62 @@ def test_summary_by_hand(store, tiny_run):
     # low: recency (320+330)/2, frequency (1+2)/2, monetary (70+80)/2
     assert (low["median_recency_days"], low["median_frequency"]) == (325, 1.5)
     assert low["median_monetary"] == 75
-    personas = tiny_run[1].personas
-    for row in (low, high):
-        assert row["persona"] == personas.loc[row["value_cluster"], "persona"]
-        assert row["value_tier"] == ("Low", "High")[row["value_cluster"]]
-        assert row["description"] and row["action"]
+    assert (low["value_tier"], high["value_tier"]) == ("Low", "High")
+    assert set(low) == {
+        "value_cluster",
+        "value_tier",
+        "customers",
+        "revenue_share",
+        "median_recency_days",
+        "median_frequency",
+        "median_monetary",
+    }  # the persona moved to the tier x status rows
     json.dumps(summary, allow_nan=False)  # plain JSON
+
+
+def test_summary_personas_by_hand(store, tiny_run):
+    personas = store.summary(store.save(*tiny_run))["personas"]
+    # Status (usual gap = (tenure - recency) / (frequency - 1) = 100 / (f - 1),
+    # as tenure = recency + 100; at least 7 days): H1..H6 gaps 100/19..100/29,
+    # all under 7, so 7; recency 2..7 <= 2 gaps: Active. L4..L6 (2 orders) gap
+    # 100, recency 330..350 = 3.3..3.5 gaps: Cooling (<= 4). L1..L3 (1 order)
+    # take the population's gap, the median of the 9 repeat customers' gaps
+    # (100/19, 100/21, 100/23, 4, 100/27, 100/29, 100, 100, 100) = 100/21 =
+    # 4.76, raised to 7: recency 300..320 is over 40 gaps: Lapsed.
+    # Groups in (value_cluster, status) order; names by the rules on their
+    # median R and F: bottom Cooling with R 1 <= 4 "Drifting", bottom Lapsed
+    # with R 1 <= 3 "Gone quiet", top Active with R 5 >= 4, F 5 >= 4 "Stars".
+    assert [
+        (p["value_cluster"], p["status"], p["value_tier"], p["persona"])
+        for p in personas
+    ] == [
+        (0, "Cooling", "Low", "Drifting"),
+        (0, "Lapsed", "Low", "Gone quiet"),
+        (1, "Active", "High", "Stars"),
+    ]
+    cooling, lapsed, active = personas
+    assert [p["customers"] for p in personas] == [3, 3, 6]
+    # revenue: L4..L6 80 + 90 + 100 = 270, L1..L3 50 + 60 + 70 = 180, H 45,000
+    assert cooling["revenue_share"] == pytest.approx(270 / 45_450)
+    assert lapsed["revenue_share"] == pytest.approx(180 / 45_450)
+    assert active["revenue_share"] == pytest.approx(45_000 / 45_450)
+    # medians: L4..L6 recency 340, 2 orders, 90 spent; L1..L3 310, 1, 60;
+    # H: (4 + 5) / 2 = 4.5 days, (24 + 26) / 2 = 25 orders, 7,500
+    assert [
+        (p["median_recency_days"], p["median_frequency"], p["median_monetary"])
+        for p in personas
+    ] == [(340, 2, 90), (310, 1, 60), (4.5, 25, 7_500)]
+    assert [(p["median_r_score"], p["median_f_score"]) for p in personas] == [
+        (1, 1),
+        (1, 1),
+        (5, 5),
+    ]
+    assert (
+        "340 days" in cooling["description"] and "2 orders" in (cooling["description"])
+    )
+    assert "310 days" in lapsed["description"] and "1 order," in lapsed["description"]
+    for row in personas:
+        assert row["description"] and row["action"]
 
 
 def test_summary_grid_matches_plain_pandas(store, tiny_run):
@@ -328,7 +378,8 @@ def test_summary_grid_matches_plain_pandas(store, tiny_run):
         ]
         assert cell["median_monetary"] == in_cell[schema.MONETARY].median()
         assert cell["grid_label"] == in_cell[schema.GRID_LABEL].iloc[0]
-        assert cell["persona"] == in_cell[schema.PERSONA].iloc[0]
+        assert cell["value_tier"] == in_cell[schema.VALUE_TIER].iloc[0]
+        assert "persona" not in cell  # personas are tier x status, not per cell
 
 
 # Command line -----------------------------------------------------------------------

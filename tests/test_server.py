@@ -40,6 +40,7 @@ def test_k_change_resets_the_selection_through_the_server(server):
         {"id": ids.DATASET_STORE, "property": "data", "value": None},
         {"id": ids.K_SLIDER, "property": "value", "value": 4},
         {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
+        {"id": ids.RF_GRID, "property": "clickData", "value": None},
     ]
     payload = {
         "output": f"{ids.SELECTION_STORE}.data",
