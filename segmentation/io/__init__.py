@@ -2,11 +2,12 @@
 
 Every format quirk lives in this package (DESIGN section 3): the format from the
 file's bytes (``_format``), CSV dialects, encodings and space-separated logs
-(``_csv``), workbooks, their zero-padded id formats and rows a reader skips
-(``_excel``), header synonyms, the mapping and files without a header row
-(``_columns``), typing of every column (``_dtypes``), whole-row facts: row
-hashes, skipped rows, other customer keys (``_rows``), and the first rows shown
-to a user who maps columns (``_preview``). The rest of the engine sees only
+(``_csv``), workbooks (``_excel``), their declared size, zero-padded id formats
+and rows a reader skips (``_excel_checks``), header synonyms, the mapping and
+files without a header row (``_columns``), typing of every column (``_dtypes``;
+numbers in ``_numbers``, dates in ``_dates``), whole-row facts: row hashes,
+skipped rows, other customer keys (``_rows``), and the first rows shown to a
+user who maps columns (``_preview``). The rest of the engine sees only
 :func:`load_transactions`.
 """
 

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from segmentation.errors import InputFileError, LimitExceededError
-from segmentation.io._excel import check_declared_dimensions
+from segmentation.io._excel_checks import check_declared_dimensions
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")

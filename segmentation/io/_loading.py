@@ -51,14 +51,10 @@ from segmentation import schema
 from segmentation.errors import InputFileError, LimitExceededError
 from segmentation.io._columns import customer_key_headers
 from segmentation.io._csv import read_csv_bytes
-from segmentation.io._dtypes import (
-    NUMBER_COLUMNS,
-    detect_decimal,
-    factorize_text,
-    to_canonical,
-)
+from segmentation.io._dtypes import NUMBER_COLUMNS, factorize_text, to_canonical
 from segmentation.io._excel import read_workbook
 from segmentation.io._format import detect_format
+from segmentation.io._numbers import detect_decimal
 from segmentation.io._rows import (
     SKIP_REASONS,
     distinct_values,
