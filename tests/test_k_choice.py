@@ -18,12 +18,12 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmentation import models, schema
 from segmentation.errors import SegmentationError
-from segmentation.models._diagnostics import (
+from segmentation.models._cluster_scores import adjusted_rand
+from segmentation.models._diagnostics import KDiagnostics
+from segmentation.models._k_choice import (
     STABILITY_TOLERANCE,
     VOTERS,
-    KDiagnostics,
     _rule_sentence,
-    adjusted_rand,
     k_votes,
     majority_k,
 )

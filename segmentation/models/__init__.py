@@ -10,19 +10,16 @@
 
 Input is the customer feature table of :func:`segmentation.features.customer_features`
 (index ``customer_id``); only the columns each model names are read. Each model
-lives in a private module (``_value_tiers``, ``_purchase_style``,
-``_diagnostics``; ``_inputs`` holds the input check and the feature scaling they
-share); the public names are these.
+lives in a private module (``_value_tiers``, ``_purchase_style`` with its
+order bands in ``_peer_bands``, ``_status``, ``_diagnostics`` with the vote for k
+in ``_k_choice`` and its fast measures in ``_cluster_scores``; ``_inputs`` holds
+the input check and the feature scaling they share); the public names are these.
 """
 
 from __future__ import annotations
 
-from segmentation.models._diagnostics import (
-    KDiagnostics,
-    k_diagnostics,
-    silhouette_scores,
-    stability,
-)
+from segmentation.models._cluster_scores import silhouette_scores
+from segmentation.models._diagnostics import KDiagnostics, k_diagnostics, stability
 from segmentation.models._purchase_style import (
     PurchaseStyle,
 )
