@@ -8,6 +8,8 @@ each non-empty bucket, lines kept) and every assumption made on the way, one
 ``--quiet`` keeps only errors. Exit codes: 0 success; 2 bad input or bad
 arguments, with a single ``error: ...`` line on standard error. When cleaning
 leaves no line and ``--report`` is given, the report still holds the receipt.
+What is said (the receipt, the notes, a mapping error's fix) is worded in
+:mod:`segmentation._cli_receipt`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import argparse
 import gc
 import hashlib
 import json
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from segmentation import _warm_imports, pipeline, reports, schema, settings
+from segmentation._cli_receipt import _speak, mapping_error_message
 from segmentation.datasets import SAMPLE_NAME
 from segmentation.errors import (
     ColumnMappingError,
@@ -189,94 +191,6 @@ def _progress(started: float, quiet: bool = False):
             print(f"[{time.perf_counter() - started:6.2f}s] {step}", file=sys.stderr)
 
     return report
-
-
-def receipt_lines(cleaning: dict) -> list[str]:
-    """Return the cleaning receipt as lines of text: read, each bucket, kept.
-
-    Parameters
-    ----------
-    cleaning : dict
-        ``CleaningReport.to_dict()``: ``rows_in`` and ``counts`` (bucket ->
-        lines, in bucket order, ``kept`` among them).
-
-    Returns
-    -------
-    list of str
-        ``lines read``, one indented line per non-empty bucket other than
-        ``kept`` (in bucket order), then ``lines kept``; labels left-aligned,
-        counts right-aligned with thousands separators.
-    """
-    counts = cleaning["counts"]
-    rows = [("lines read", cleaning["rows_in"])]
-    rows += [(f"  {b}", n) for b, n in counts.items() if n and b != "kept"]
-    rows.append(("lines kept", counts.get("kept", 0)))
-    label_width = max(len(label) for label, _ in rows)
-    count_width = max(len(f"{n:,}") for _, n in rows)
-    return [f"{label:<{label_width}}  {n:>{count_width},}" for label, n in rows]
-
-
-def assumption_lines(notes: Sequence[str], rules: Sequence[str]) -> list[str]:
-    """Return every assumption, one ``note: <sentence>`` line each.
-
-    Parameters
-    ----------
-    notes : sequence of str
-        What the reader assumed (``PreparedData.notes``).
-    rules : sequence of str
-        The cleaning rules that ran (``CleaningReport.rules``).
-    """
-    return [f"note: {sentence}" for sentence in [*notes, *rules]]
-
-
-def _speak(cleaning: dict, notes: Sequence[str]) -> None:
-    """Print the receipt of ``cleaning`` (a report dict), then notes and rules."""
-    lines = [
-        *receipt_lines(cleaning),
-        *assumption_lines(notes, cleaning.get("rules", [])),
-    ]
-    print("\n".join(lines), file=sys.stderr)
-
-
-#: How many of a file's headers a mapping error lists before "and N more".
-HEADERS_LISTED = 20
-
-
-def _example_header(canonical: str, headers: Sequence[str]) -> str | None:
-    """Return a header worth naming in ``--map canonical=...``, or None.
-
-    A header that is a synonym of ``canonical`` (two tied: the file is
-    ambiguous), else the first header no synonym claims, else none.
-    """
-    own = schema.HEADER_SYNONYMS.get(canonical, ())
-    known = {s for synonyms in schema.HEADER_SYNONYMS.values() for s in synonyms}
-    norms = [(h, schema.normalize_header(h)) for h in headers]
-    return next((h for h, n in norms if n in own), None) or next(
-        (h for h, n in norms if n not in known), None
-    )
-
-
-def mapping_error_message(error: ColumnMappingError) -> str:
-    """Return the one-line message of a mapping error: headers found, and the fix.
-
-    The engine's first clause (file and problem) is kept; then the file's
-    headers and the ``--map`` option that fixes it, with an example header. A
-    file without a header row (``headers == []``) keeps the engine's message,
-    which names ``--columns``.
-    """
-    headers = [str(h) for h in getattr(error, "headers", None) or []]
-    missing = list(getattr(error, "missing", None) or [])
-    if not headers or not missing:
-        return str(error)
-    what = str(error).split("; ", 1)[0]
-    listed = ", ".join(headers[:HEADERS_LISTED])
-    if len(headers) > HEADERS_LISTED:
-        listed += f" and {len(headers) - HEADERS_LISTED} more"
-    fix = " ".join(f"--map {canonical}=<header>" for canonical in missing)
-    example = _example_header(missing[0], headers)
-    if example is not None:
-        fix += f", e.g. --map {shlex.quote(f'{missing[0]}={example}')}"
-    return f"{what} (headers found: {listed}); pass {fix}"
 
 
 def _source(args: argparse.Namespace) -> tuple[bytes | Path, str]:

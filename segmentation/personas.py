@@ -5,7 +5,8 @@
   lose them, ...), named by :data:`PERSONA_RULES` on the group's own median R and
   F scores, with a one-line description and a recommended action.
 * :func:`tier_position` and :func:`grid_label` – the business label of each
-  value × purchase-style cell ("Key accounts", "Investigate", ...).
+  value × purchase-style cell ("Key accounts", "Investigate", ...), kept in
+  :mod:`segmentation._grid_labels` and importable from here.
 * :func:`segment_name` – ``"<value_tier> · <purchase_style>"``.
 
 The persona vocabulary is its own: no persona is named like a cell of the R×F
@@ -19,7 +20,30 @@ from dataclasses import dataclass
 import pandas as pd
 
 from segmentation import schema
+from segmentation._grid_labels import (
+    GRID_LABELS,
+    TIER_POSITIONS,
+    grid_label,
+    tier_position,
+)
 from segmentation.errors import SegmentationError
+
+__all__ = [
+    "GENERIC_ACTION",
+    "GRID_LABELS",
+    "PERSONAS",
+    "PERSONA_RULES",
+    "TIER_LADDER",
+    "TIER_NAMES",
+    "TIER_POSITIONS",
+    "PersonaRule",
+    "grid_label",
+    "name_personas",
+    "persona_for",
+    "segment_name",
+    "tier_names",
+    "tier_position",
+]
 
 # Value-tier names ------------------------------------------------------------------
 #: All tier words from the lowest to the highest value; every ``TIER_NAMES[k]`` is an
@@ -351,63 +375,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
         )
 
 
-# Value × style grid ----------------------------------------------------------------
-TIER_POSITIONS: tuple[str, ...] = ("bottom", "middle", "top")
-#: (tier position, purchase style) -> business label of the grid cell.
-GRID_LABELS: dict[tuple[str, str], str] = {
-    ("top", schema.REGULAR): "Best customers",
-    ("top", schema.BULK): "Key accounts",
-    ("top", schema.ANOMALY): "Review VIP activity",
-    ("middle", schema.REGULAR): "Growth opportunities",
-    ("middle", schema.BULK): "Wholesale prospects",
-    ("middle", schema.ANOMALY): "Check unusual buying",
-    ("bottom", schema.REGULAR): "Occasional buyers",
-    ("bottom", schema.BULK): "Small trade buyers",
-    ("bottom", schema.ANOMALY): "Investigate",
-}
-
-
-def tier_position(value_cluster: int, k: int) -> str:
-    """Return "bottom" for cluster 0, "top" for cluster k-1, "middle" otherwise.
-
-    Raises
-    ------
-    SegmentationError
-        If ``value_cluster`` is not in ``0..k-1``.
-    """
-    if not 0 <= value_cluster < k:
-        raise SegmentationError(
-            f"value_cluster={value_cluster!r} is outside 0..{k - 1} for k={k}"
-        )
-    if value_cluster == 0:
-        return "bottom"
-    return "top" if value_cluster == k - 1 else "middle"
-
-
-def grid_label(tier_position: str, style: str) -> str:
-    """Return the business label of a value × style cell (:data:`GRID_LABELS`).
-
-    Parameters
-    ----------
-    tier_position : {"bottom", "middle", "top"}
-        From :func:`tier_position`.
-    style : {"Regular", "Bulk", "Anomaly"}
-        ``schema.PURCHASE_STYLES``.
-
-    Raises
-    ------
-    SegmentationError
-        For an unknown position or style.
-    """
-    try:
-        return GRID_LABELS[(tier_position, style)]
-    except KeyError:
-        raise SegmentationError(
-            f"no grid label for tier position {tier_position!r} and style {style!r}; "
-            f"positions are {TIER_POSITIONS}, styles {schema.PURCHASE_STYLES}"
-        ) from None
-
-
+# Value × style segment names -------------------------------------------------------
 def segment_name(tier: str, style: str) -> str:
     """Return ``"<value_tier> · <purchase_style>"``, e.g. ``"High · Bulk"``."""
     return f"{tier} · {style}"
