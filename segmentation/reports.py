@@ -177,6 +177,7 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
             "table": sweep.table.reset_index().to_dict(orient="records"),
             "recommended_k": int(sweep.recommended_k),
             "rule": sweep.rule,
+            "votes": dict(getattr(sweep, "votes", {}) or {}),
         }
     return {
         "input": {

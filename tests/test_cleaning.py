@@ -542,6 +542,8 @@ def test_real_kept_lines_are_the_classic_cleaning_minus_non_products(
         & (raw[schema.INVOICE_ID].str.startswith("C") | (raw[schema.QUANTITY] < 0))
     ]
     back = back[~back[schema.STOCK_CODE].isin(README_NON_PRODUCT)]
+    back = back[~back.duplicated()]  # a repeated return line is deducted once
+    assert len(back) == 8_539 - 33
     assert returns.index.equals(back.index)
     value = (back[schema.QUANTITY] * back[schema.UNIT_PRICE]).abs()
     assert returns[schema.LINE_TOTAL].to_numpy() == pytest.approx(value.to_numpy())

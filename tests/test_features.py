@@ -405,9 +405,11 @@ def test_real_monetary_and_frequency_match_plain_pandas(retail_text, retail_feat
     customer = classic["CustomerID"].str.removesuffix(".0")
     gross = (classic["Quantity"] * classic["UnitPrice"]).groupby(customer).sum()
     frequency = classic.groupby(customer)["InvoiceNo"].nunique()
-    # returns: the negative product lines (every C line is one), each line as it
-    # stands in the file, deducted from that customer's purchases
+    # returns: the negative product lines (every C line is one), deducted from
+    # that customer's purchases; a return line repeated whole counts once, as a
+    # repeated purchase does (33 such lines in this file)
     back = raw[(raw["Quantity"] < 0) & product]
+    back = back[~back.duplicated()]
     back_value = -(back["Quantity"] * back["UnitPrice"])
     returned = back_value.groupby(back["CustomerID"].str.removesuffix(".0")).sum()
     returned = returned.reindex(gross.index, fill_value=0.0)

@@ -250,3 +250,34 @@ def test_money_keeps_its_cents_and_no_number_is_scientific():
     assert rows["D"].startswith("D,1,1,2.00,3.00,1.00,1,2.00,3,3,3,1,0.333333,1,0,")
     assert ",Active," in rows["D"]
     assert "e+" not in text and "e-" not in text
+
+
+def test_a_negative_quantity_with_a_positive_amount_is_deducted():
+    """Only a status says "bought and returned at once", never the sign alone."""
+    lines = pd.DataFrame(
+        {
+            "invoice_id": ["1", "2"],
+            "customer_id": ["A", "A"],
+            "invoice_date": [D1, D2],
+            "quantity": [2.0, -1.0],
+            "amount": [20.0, 10.0],  # the return's total is written positive
+        }
+    )
+    features, _report = _features(lines)
+    a = features.loc["A"]
+    assert (a.gross_monetary, a.returned_value, a.monetary) == (20.0, 10.0, 10.0)
+
+
+def test_a_return_line_repeated_whole_is_deducted_once():
+    lines = _lines(
+        [
+            ("1", "A", D1, 10, 2.0, "P1"),  # buys 20
+            ("C2", "A", D2, -2, 2.0, "P1"),  # returns 4
+            ("C2", "A", D2, -2, 2.0, "P1"),  # the same line again: counted once
+        ]
+    )
+    features, report = _features(lines)
+    assert features.loc["A", "returned_value"] == 4.0
+    assert features.loc["A", "monetary"] == 16.0
+    assert report.counts["return"] == 2  # both lines are in the receipt
+    assert "1 repeated return lines deducted once" in report.rules[0]

@@ -242,10 +242,12 @@ def clean_transactions(
     returns : pandas.DataFrame of shape (n_returns, n_columns + 2)
         The ``return`` lines whose stock code is a product (cancelled postage,
         discounts and manual adjustments are left out, as purchases of them
-        are), same columns, ``line_total`` as a positive value, plus
+        are) and, when duplicates are removed, without a return line that
+        repeats an earlier one whole (deducted once, as a repeated purchase
+        counts once); same columns, ``line_total`` as a positive value, plus
         ``returned_purchase`` (bool): True for a positive line whose status says
-        it came back (a purchase and its return at once), False for a negative
-        line that offsets purchases made on other lines.
+        it came back (a purchase and its return at once), False for a line
+        that offsets purchases made on other lines.
     report : CleaningReport
         Counts per bucket (summing to ``len(lines)``), condition counts over the
         whole input, up to three example lines per dropped reason, and the rules
@@ -292,11 +294,22 @@ def clean_transactions(
         typed = typed.assign(**{schema.QUANTITY: numbers["quantity"]})
     kept = typed[bucket == REASONS.index(LineReason.KEPT)]
     is_return = bucket == REASONS.index(LineReason.RETURN)
-    returns = typed[is_return & ~flags["non_product_code"]]
+    deducted = is_return & ~flags["non_product_code"]
+    if dedupe:  # a return line repeated whole is deducted once, as purchases count
+        repeated = _exact_duplicates(lines, deducted, row_hash)["among"]
+        deducted &= ~repeated
+        if repeated.any():
+            report.rules[0] += (
+                f" ({int(repeated.sum()):,} repeated return lines deducted once)"
+            )
+    returns = typed[deducted]
+    bought_back = flags["status_returned"][deducted] & (
+        returns[schema.LINE_TOTAL].to_numpy() > 0
+    )
     returns = returns.assign(
         **{
             schema.LINE_TOTAL: returns[schema.LINE_TOTAL].abs(),
-            schema.RETURNED_PURCHASE: returns[schema.LINE_TOTAL] > 0,
+            schema.RETURNED_PURCHASE: bought_back,
         }
     )
     return kept, returns, report
