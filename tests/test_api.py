@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import flask
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,9 +90,34 @@ def test_runs_bad_limit(client, limit):
 def test_summary(client, store, run_id):
     response = client.get(f"/api/runs/{run_id}/summary")
     assert response.status_code == 200
-    assert response.json == json.loads(json.dumps(store.summary(run_id)))
-    clusters = response.json["value_clusters"]
+    body = response.json
+    assert body == json.loads(json.dumps(store.summary(run_id)))
+    assert (body["run_id"], body["k"], body["customers"]) == (run_id, 2, 12)
+    # per value tier, no persona (personas are per tier x status)
+    clusters = body["value_clusters"]
+    assert [c["value_tier"] for c in clusters] == ["Low", "High"]
     assert [c["customers"] for c in clusters] == [6, 6]
+    assert all("persona" not in c for c in clusters)
+    # Low: 50..100 spent, median (70 + 80) / 2 = 75; High: median 7,500
+    assert [c["median_monetary"] for c in clusters] == [75.0, 7_500.0]
+    # per tier x status (tests/test_runs.py's tiny run): H1..H6 Active; L1..L3
+    # (one order, 300..320 days / the usual gap of 7 days) Lapsed; L4..L6 (two
+    # orders 100 days apart, 330..350 days / 100) Cooling
+    personas = [
+        (p["value_cluster"], p["status"], p["persona"], p["customers"])
+        for p in body["personas"]
+    ]
+    assert personas == [
+        (0, "Cooling", "Drifting", 3),
+        (0, "Lapsed", "Gone quiet", 3),
+        (1, "Active", "Stars", 6),
+    ]
+    # Stars: 5,000..10,000 of the 45,450 spent in all
+    assert body["personas"][2]["revenue_share"] == pytest.approx(45_000 / 45_450)
+    # the value x style cells, with their business label and no persona
+    grid = body["grid"]
+    assert sum(cell["customers"] for cell in grid) == 12
+    assert all("persona" not in cell and cell["grid_label"] for cell in grid)
 
 
 @pytest.mark.parametrize(
@@ -133,11 +159,16 @@ def test_score_one_customer_with_the_latest_run(client, run_id):
     # 7,000 -> H3's 7,000 (M 5); R5/F5 is Champions
     assert (body["r_score"], body["f_score"], body["m_score"]) == (5, 5, 5)
     assert body["rfm_segment"] == "Champions"
+    # status against the run's usual gap of 7 days: 5 / 7 = 0.7 gaps, Active;
+    # persona of the (High, Active) group
+    assert (body["status"], body["persona"]) == ("Active", "Stars")
     assert "purchase_style" not in body and "style_reason" not in body
     low = _post(client, {**LOW, "run_id": run_id}).json
     assert (low["value_cluster"], low["value_tier"]) == (0, "Low")
     assert (low["r_score"], low["f_score"], low["m_score"]) == (1, 1, 1)
     assert low["rfm_segment"] == "Hibernating"
+    # 320 / 7 = 45.7 gaps: Lapsed, the (Low, Lapsed) group's persona
+    assert (low["status"], low["persona"]) == ("Lapsed", "Gone quiet")
 
 
 def test_score_agrees_with_the_library(client, tiny_seg):
@@ -186,13 +217,30 @@ def test_batch_in_order_with_ids_and_styles(client, run_id):
 
 def test_batch_of_every_tiny_customer_matches_the_run(client, tiny_seg):
     customers = tiny_seg.customers
-    records = customers[[schema.CUSTOMER_ID, *schema.BEHAVIOUR_COLUMNS]].assign(
-        recency_days=customers[schema.RECENCY_DAYS]
-    )
-    response = _post(client, {"customers": records.to_dict(orient="records")})
+    columns = [schema.CUSTOMER_ID, *schema.RFM_COLUMNS, *schema.BEHAVIOUR_COLUMNS]
+    records = customers[columns].to_dict(orient="records")
+    response = _post(client, {"customers": records})
+    assert response.status_code == 200
     results = pd.DataFrame(response.json["results"])
-    for column in (schema.CUSTOMER_ID, schema.VALUE_CLUSTER, schema.PERSONA):
-        assert results[column].tolist() == customers[column].tolist()
+    for column in (
+        schema.CUSTOMER_ID,
+        schema.VALUE_CLUSTER,
+        schema.VALUE_TIER,
+        schema.RFM_SEGMENT,
+        schema.PURCHASE_STYLE,
+        schema.STYLE_REASON,
+    ):
+        assert results[column].tolist() == customers[column].tolist(), column
+    # The API knows no customer's own rhythm (no tenure): each is held to the
+    # run's usual gap of 7 days. H1..H6 (2..7 days) stay Active (Stars), and
+    # L1..L6 (300..350 days, > 4 x 7) are Lapsed (Gone quiet), though in the run
+    # L4..L6 are Cooling by their own 100-day rhythm (Drifting).
+    assert (
+        customers[schema.PERSONA].tolist()
+        == ["Stars"] * 6 + ["Gone quiet"] * 3 + ["Drifting"] * 3
+    )
+    assert results[schema.CUSTOMER_STATUS].tolist() == ["Active"] * 6 + ["Lapsed"] * 6
+    assert results[schema.PERSONA].tolist() == ["Stars"] * 6 + ["Gone quiet"] * 6
 
 
 def test_empty_batch(client):
@@ -242,7 +290,17 @@ BAD = [
     ({**HIGH, "recency_days": -1}, 400, "recency_days must be >= 0, got -1"),
     ({**HIGH, "return_rate": 0.1}, 400, "give all behaviour fields or none; missing"),
     ({**HIGH, **BEHAVIOUR, "return_rate": -0.5}, 400, "return_rate must be >= 0"),
-    ({**HIGH, **BEHAVIOUR, "max_line_quantity": "9"}, 400, "must be a number"),
+    (
+        {**HIGH, **BEHAVIOUR, "order_value_cv": "9"},
+        400,
+        "order_value_cv must be a number, got '9'",
+    ),
+    (
+        {**HIGH, "avg_line_quantity": 3.0, "return_rate": 0.0},
+        400,
+        "give all behaviour fields or none; missing: largest_order_ratio, "
+        "order_value_cv",
+    ),
     ({**HIGH, "run_id": 5}, 400, "run_id must be a string, got 5"),
     ({"customers": {"a": 1}}, 400, "customers must be a list of objects"),
     ({"customers": [HIGH, 3]}, 400, "customers[1] must be an object"),
@@ -266,6 +324,14 @@ def test_bad_input_is_a_json_error(client, body, status, fragment):
     assert response.status_code == status
     assert response.is_json
     assert fragment in response.json["error"]
+
+
+def test_fields_outside_the_api_are_ignored(client):
+    # the features purchase style does not read are not API fields
+    extra = {"max_line_quantity": "9", "distinct_products": None}
+    response = _post(client, {**HIGH, **BEHAVIOUR, **extra})
+    assert response.status_code == 200
+    assert response.json == _post(client, {**HIGH, **BEHAVIOUR}).json
 
 
 def test_form_content_type_is_read_as_json(client):
@@ -313,7 +379,31 @@ def test_real_batch_reproduces_every_customer(retail_run):
     for column in (
         schema.CUSTOMER_ID,
         schema.VALUE_CLUSTER,
-        schema.PERSONA,
         schema.PURCHASE_STYLE,
+        schema.STYLE_REASON,
     ):
         assert results[column].tolist() == customers[column].tolist(), column
+    # The API holds every customer to the usual gap of a one-order customer
+    # (it is given no tenure), computed here by plain pandas as DESIGN 6 says:
+    # the median first-to-last gap of the repeat customers, at least 7 days.
+    repeat = customers[customers[schema.FREQUENCY] > 1]
+    gaps = (repeat[schema.TENURE_DAYS] - repeat[schema.RECENCY_DAYS]) / (
+        repeat[schema.FREQUENCY] - 1
+    )
+    gap = max(gaps.median(), 7.0)
+    late = customers[schema.RECENCY_DAYS] / gap
+    status = np.where(late <= 2, "Active", np.where(late <= 4, "Cooling", "Lapsed"))
+    assert results[schema.CUSTOMER_STATUS].tolist() == status.tolist()
+    # one-order customers have that gap in the run too: the same status
+    one = (customers[schema.FREQUENCY] == 1).to_numpy()
+    assert (status[one] == customers[schema.CUSTOMER_STATUS].to_numpy()[one]).all()
+    # the persona is the run's persona of the customer's tier x that status
+    names = seg.personas[schema.PERSONA].to_dict()
+    tiers = customers[schema.VALUE_TIER].tolist()
+    expected = [
+        names.get((cluster, s), f"{tier} · {s}")
+        for cluster, s, tier in zip(
+            customers[schema.VALUE_CLUSTER], status, tiers, strict=True
+        )
+    ]
+    assert results[schema.PERSONA].tolist() == expected

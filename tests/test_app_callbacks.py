@@ -21,7 +21,7 @@ from app import create_app, ids, storage
 from app.callbacks import download, errors, panels, selection, upload
 from app.figures import scatter_points
 from segmentation import pipeline, schema
-from segmentation.errors import SegmentationError
+from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
 from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
@@ -124,12 +124,38 @@ def test_sample_button_loads_the_sample(dataset):
 @pytest.mark.parametrize(
     ("payload", "name"),
     [
-        (b"this is not, a retail\nexport at all\n", "bad.csv"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "bad.csv"),  # not text at all
         (b"", "empty.csv"),
     ],
 )
 def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload, name):
-    with pytest.raises(SegmentationError) as expected:
+    with pytest.raises(InputFileError) as expected:
+        segmentation.prepare(payload, filename=name)
+    assert name in str(expected.value)
+    result = triggered(
+        f"{ids.UPLOAD}.contents",
+        upload.load_dataset,
+        lambda _: None,
+        data_url(payload),
+        None,
+        None,
+        name,
+        [],
+        [],
+        None,
+    )
+    stored, message, is_open, status, _fields, style, pending = result
+    assert stored is upload.no_update  # the previous dataset id stays
+    assert is_open and message == str(expected.value)
+    assert status.startswith("Failed")
+    assert style == upload.HIDDEN and pending is None  # no mapping question
+
+
+def test_text_without_the_needed_columns_asks_which_column_is_which(dataset):
+    # A readable table whose headers name no column the engine needs is a
+    # question for the user, not an error: the engine raises ColumnMappingError
+    payload, name = b"this is not, a retail\nexport at all\n", "bad.csv"
+    with pytest.raises(ColumnMappingError):
         segmentation.prepare(payload, filename=name)
     result = triggered(
         f"{ids.UPLOAD}.contents",
@@ -143,10 +169,12 @@ def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
         [],
         None,
     )
-    stored, message, is_open, status = result[:4]
+    stored, message, is_open, status, fields, style, pending = result
     assert stored is upload.no_update  # the previous dataset id stays
-    assert is_open and message == str(expected.value)
-    assert status.startswith("Failed")
+    assert not is_open and message is None  # the red alert stays closed
+    assert status == "Which column is which? Choose the columns of bad.csv below."
+    assert style == upload.SHOWN and "this is not" in str(fields)  # its headers
+    assert pending == {"id": storage.content_id(payload), "filename": name}
 
 
 def test_damaged_upload_names_the_file(dataset):
@@ -190,8 +218,11 @@ def test_unmatched_columns_ask_for_a_mapping_then_apply_it(dataset):
         [],
         None,
     )
-    stored, message, is_open, _status, fields, style, pending = asked
-    assert stored is upload.no_update and is_open and "customer_id" in message
+    stored, message, is_open, status, fields, style, pending = asked
+    assert stored is upload.no_update
+    # a question, not an error: the alert stays closed, the status asks
+    assert not is_open and message is None and "Which column is which?" in status
+    assert "shop.csv" in status
     assert style == upload.SHOWN and "Cust Code" in str(fields)
     assert pending == {"id": storage.content_id(data), "filename": "shop.csv"}
     choice_ids = [ids.mapping_choice(c) for c in ("customer_id",)]
@@ -225,7 +256,13 @@ def test_k_change_gives_four_tiers(dataset):
     assert len(grid.data[0].y) == 4
     assert len({t.meta["tier"] for t in scatter.data if t.meta}) == 4
     assert len(heat.data[0].y) == 4
+    # one card per value tier, highest first, listing its tier x status personas
     assert len(cards) == 4
+    personas = panels.current_segmentation(dataset, 4, ANOMALY_PCT).personas
+    for cluster, card in zip([3, 2, 1, 0], cards, strict=True):
+        assert card.id == ids.persona_card(cluster)
+        names = personas.loc[cluster, schema.PERSONA]
+        assert all(name in text_of(card) for name in names)
 
 
 def test_grid_counts_match_the_engine(dataset, reference):
@@ -510,9 +547,27 @@ def test_run_report_download_holds_what_reproduces_the_run(dataset, reference, s
     clusters = report["value_clusters"]
     assert [c["value_tier"] for c in clusters] == names.tolist()
     assert [c["customers"] for c in clusters] == sizes.tolist()
-    assert len(report["personas"]) == len(result.personas)
+    assert all("persona" not in c for c in clusters)  # personas: tier x status
+    # one persona per value tier x status group, counted by plain pandas
+    groups = result.customers.groupby([schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS])
+    first = groups[schema.PERSONA].first()
+    assert groups[schema.PERSONA].unique().map(len).eq(1).all()  # one per group
+    personas = report["personas"]
+    assert [(p["value_cluster"], p["status"]) for p in personas] == list(first.index)
+    assert [p["persona"] for p in personas] == first.tolist()
+    assert [p["customers"] for p in personas] == groups.size().tolist()
     assert sum(cell["customers"] for cell in report["grid"]) == len(result.customers)
-    assert report["diagnostics"]["recommended_k"] == prepared.diagnostics.recommended_k
+    assert all("persona" not in cell for cell in report["grid"])
+    # the k sweep: its table with stability, the votes and the majority's k
+    diagnostics = report["diagnostics"]
+    assert diagnostics["recommended_k"] == prepared.diagnostics.recommended_k
+    table = pd.DataFrame(diagnostics["table"]).set_index("k")
+    pd.testing.assert_frame_equal(table, prepared.diagnostics.table, check_names=False)
+    assert "stability" in table.columns
+    votes = diagnostics["votes"]
+    assert votes == prepared.diagnostics.votes
+    tally = pd.Series(list(votes.values())).value_counts()
+    assert tally[diagnostics["recommended_k"]] == tally.max()  # a majority's k
 
 
 def test_receipt_and_diagnostics(dataset, reference):
@@ -521,7 +576,10 @@ def test_receipt_and_diagnostics(dataset, reference):
     assert f"{prepared.report.rows_in:,}" in str(receipt)
     assert title.endswith(segmentation.SAMPLE_NAME) or "mine.csv" in title
     fig, rule = panels.render_diagnostics(dataset, 5)
-    assert len(fig.data) == 4
+    # inertia, silhouette, Davies–Bouldin, Calinski–Harabasz and stability
+    assert len(fig.data) == 5
+    stability = prepared.diagnostics.table["stability"]
+    assert list(fig.data[4].y) == stability.tolist()
     assert "Chosen k = 5" in rule
     assert str(prepared.diagnostics.recommended_k) in rule
     patch, rule = panels.move_chosen_k(7, dataset)  # a k change: a few bytes

@@ -35,15 +35,21 @@ GRID_LABELS = {
 
 
 def synthetic_customers(rows=ROWS) -> pd.DataFrame:
-    """All OUTPUT_COLUMNS, 3 tiers Low/Mid/High, styles Regular/Bulk/Anomaly."""
+    """All OUTPUT_COLUMNS, 3 tiers Low/Mid/High, styles Regular/Bulk/Anomaly.
+
+    Statuses cycle Active, Cooling, Lapsed; the figures do not read them.
+    """
     ids, cluster, tier, style, freq, money = map(list, zip(*rows, strict=True))
     n = len(ids)
+    status = (["Active", "Cooling", "Lapsed"] * n)[:n]
     frame = pd.DataFrame(
         {
             schema.CUSTOMER_ID: ids,
             schema.RECENCY_DAYS: np.arange(n) * 10 + 1,
             schema.FREQUENCY: freq,
             schema.MONETARY: money,
+            schema.GROSS_MONETARY: money,
+            schema.RETURNED_VALUE: np.zeros(n),
             schema.TENURE_DAYS: np.arange(n) * 20 + 30,
             schema.AVG_ORDER_VALUE: np.array(money) / np.array(freq),
             schema.AVG_ITEMS_PER_ORDER: np.linspace(5, 50, n),
@@ -51,13 +57,19 @@ def synthetic_customers(rows=ROWS) -> pd.DataFrame:
             schema.MAX_LINE_QUANTITY: np.linspace(2, 100, n),
             schema.DISTINCT_PRODUCTS: np.arange(n) + 1,
             schema.RETURN_RATE: np.zeros(n),
+            schema.LARGEST_ORDER_RATIO: np.ones(n),
+            schema.ORDER_VALUE_CV: np.zeros(n),
             schema.R_SCORE: (np.arange(n) % 5) + 1,
             schema.F_SCORE: (np.arange(n) % 5) + 1,
             schema.M_SCORE: (np.arange(n) % 5) + 1,
             schema.RFM_SEGMENT: ["Hibernating"] * n,
             schema.VALUE_CLUSTER: cluster,
             schema.VALUE_TIER: tier,
-            schema.PERSONA: [f"Persona {c}" for c in cluster],
+            schema.CUSTOMER_STATUS: status,
+            # personas name a value tier x status group
+            schema.PERSONA: [
+                f"Persona {c} · {s}" for c, s in zip(cluster, status, strict=True)
+            ],
             schema.PURCHASE_STYLE: style,
             schema.STYLE_REASON: ["" if s == "Regular" else "why" for s in style],
             schema.SEGMENT: [f"{t} · {s}" for t, s in zip(tier, style, strict=True)],

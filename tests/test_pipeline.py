@@ -18,6 +18,7 @@ from segmentation import (
     schema,
 )
 from segmentation.__main__ import main
+from segmentation.models import STATUSES
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +63,57 @@ def test_every_k_from_2_to_10_gives_k_ordered_tiers(sample, k):
     customers = result.customers
     assert tuple(customers.columns) == schema.OUTPUT_COLUMNS
     assert sorted(customers[schema.VALUE_CLUSTER].unique()) == list(range(k))
-    medians = customers.groupby(schema.VALUE_CLUSTER)[schema.MONETARY].median()
-    assert medians.is_monotonic_increasing
+    # DESIGN 6, by plain pandas: a higher tier never has a lower median monetary
+    # or median frequency
+    medians = customers.groupby(schema.VALUE_CLUSTER)[
+        [schema.MONETARY, schema.FREQUENCY]
+    ].median()
+    assert medians[schema.MONETARY].is_monotonic_increasing
+    assert medians[schema.MONETARY].is_unique
+    assert medians[schema.FREQUENCY].is_monotonic_increasing
+    assert result.value_model.monotone_
     assert customers[schema.VALUE_TIER].nunique() == k
-    assert result.personas["persona"].is_unique
+    # one persona per value tier x status group that has customers
+    groups = customers.groupby([schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]).size()
+    personas = result.personas
+    assert personas.index.names == [schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]
+    assert personas.index.is_unique
+    assert sorted(personas.index) == sorted(groups.index)
+    assert personas["customers"].reindex(groups.index).tolist() == groups.tolist()
+    keys = pd.MultiIndex.from_frame(
+        customers[[schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]]
+    )
+    named = personas[schema.PERSONA].reindex(keys).to_numpy()
+    assert (customers[schema.PERSONA].to_numpy() == named).all()
+    # a group no rule of segmentation.personas names is "<tier> · <status>"
+    generic = personas[schema.PERSONA].str.contains(" · ")
+    expected = personas[schema.VALUE_TIER] + " · " + personas.index.get_level_values(1)
+    assert (personas.loc[generic, schema.PERSONA] == expected[generic]).all()
+
+
+def _status_by_hand(features: pd.DataFrame) -> pd.Series:
+    """DESIGN 6 / RecencyStatus, in plain pandas: recency against the own rhythm.
+
+    Usual gap = (tenure - recency) / (orders - 1) for a repeat customer; for one
+    order, the median gap of the repeat customers; never below 7 days. Active up
+    to 2 usual gaps since the last order, Cooling up to 4, Lapsed beyond.
+    """
+    orders = features[schema.FREQUENCY]
+    span = features[schema.TENURE_DAYS] - features[schema.RECENCY_DAYS]
+    own = (span / (orders - 1)).where(orders > 1)
+    gap = own.fillna(own.dropna().median()).clip(lower=7)
+    late = features[schema.RECENCY_DAYS] / gap
+    return pd.Series(
+        np.where(late <= 2, "Active", np.where(late <= 4, "Cooling", "Lapsed")),
+        index=features.index,
+    )
+
+
+def test_every_customer_has_the_status_of_their_own_rhythm(sample):
+    customers = segmentation.segment(sample, 3).customers
+    expected = _status_by_hand(sample.features)
+    assert customers[schema.CUSTOMER_STATUS].tolist() == expected.tolist()
+    assert set(expected) == set(STATUSES)  # the sample has all three
 
 
 def test_same_data_same_k_same_seed_gives_identical_labels(sample):
@@ -104,6 +152,18 @@ def test_scoring_reproduces_the_labels_of_the_run(sample):
     assert (
         scored[schema.PURCHASE_STYLE] == result.customers[schema.PURCHASE_STYLE]
     ).all()
+    # A scored customer's rhythm is unknown: the run's usual gap of a one-order
+    # customer is used, so the one-order customers get the run's status back ...
+    one = (features[schema.FREQUENCY] == 1).to_numpy()
+    assert one.sum() > 100
+    run_status = result.customers[schema.CUSTOMER_STATUS].to_numpy()
+    assert (scored[schema.CUSTOMER_STATUS].to_numpy()[one] == run_status[one]).all()
+    # ... and every scored persona is the run's persona of its tier x status
+    keys = pd.MultiIndex.from_arrays(
+        [scored[schema.VALUE_CLUSTER], scored[schema.CUSTOMER_STATUS]]
+    )
+    expected = result.personas[schema.PERSONA].reindex(keys).to_numpy()
+    assert (scored[schema.PERSONA].to_numpy() == expected).all()
 
 
 @pytest.mark.parametrize(

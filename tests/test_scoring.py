@@ -15,13 +15,12 @@ from segmentation.scoring import BEHAVIOUR_FIELDS, REQUIRED_FIELDS, validate_cus
 from tests.test_runs import tiny_prepared
 
 RFM = {"recency_days": 5, "frequency": 25, "monetary": 7_000}
+# the purchase-style fields (schema.BEHAVIOUR_COLUMNS)
 BEHAVIOUR = {
-    "avg_order_value": 280.0,
-    "avg_items_per_order": 12.0,
     "avg_line_quantity": 3.0,
-    "max_line_quantity": 9,
-    "distinct_products": 8,
     "return_rate": 0.0,
+    "largest_order_ratio": 1.5,
+    "order_value_cv": 0.25,
 }
 FULL = {**RFM, **BEHAVIOUR}
 LABELS = {"recency_days": "recency (days)"}
@@ -33,9 +32,8 @@ BAD = [
     ({"frequency": 1}, "customers[1]: missing field(s): recency_days, monetary"),
     (
         {**RFM, "return_rate": 0.1},
-        "customers[1]: give all behaviour fields or none; missing: avg_order_value, "
-        "avg_items_per_order, avg_line_quantity, max_line_quantity, "
-        "distinct_products",
+        "customers[1]: give all behaviour fields or none; missing: avg_line_quantity, "
+        "largest_order_ratio, order_value_cv",
     ),
     (
         {k: v for k, v in FULL.items() if k != "avg_line_quantity"},
@@ -82,8 +80,12 @@ BAD = [
     ),
     ({**FULL, "return_rate": -0.5}, "customers[1]: return_rate must be >= 0, got -0.5"),
     (
-        {**FULL, "max_line_quantity": "9"},
-        "customers[1]: max_line_quantity must be a number, got '9'",
+        {**FULL, "order_value_cv": "9"},
+        "customers[1]: order_value_cv must be a number, got '9'",
+    ),
+    (
+        {**FULL, "largest_order_ratio": math.inf},
+        "customers[1]: largest_order_ratio must be a finite number, got inf",
     ),
     (3, "customers[1] must be an object with the customer's fields, got 3"),
     (
@@ -143,14 +145,13 @@ BAD_TABLES = [
         "customers[1]: frequency must be a finite number, got nan",
     ),
     (
-        pd.DataFrame([FULL, {**FULL, "distinct_products": np.nan}]),
-        "customers[1]: distinct_products must be a finite number, got nan",
+        pd.DataFrame([FULL, {**FULL, "largest_order_ratio": np.nan}]),
+        "customers[1]: largest_order_ratio must be a finite number, got nan",
     ),
     (
         pd.DataFrame([{**RFM, "return_rate": 0.0}]),
-        "customers[0]: give all behaviour fields or none; missing: avg_order_value, "
-        "avg_items_per_order, avg_line_quantity, max_line_quantity, "
-        "distinct_products",
+        "customers[0]: give all behaviour fields or none; missing: avg_line_quantity, "
+        "largest_order_ratio, order_value_cv",
     ),
     (
         pd.DataFrame([{"recency_days": 1, "monetary": 2}]),
@@ -177,6 +178,28 @@ def test_a_mixed_batch_becomes_one_float_table():
     assert checked.index.tolist() == [0, 1, 2]
     assert checked.loc[1].to_dict() == {k: float(v) for k, v in FULL.items()}
     assert checked.loc[[0, 2], list(BEHAVIOUR_FIELDS)].isna().all(axis=None)
+
+
+def test_the_behaviour_fields_are_the_purchase_style_columns():
+    assert REQUIRED_FIELDS == ("recency_days", "frequency", "monetary")
+    assert BEHAVIOUR_FIELDS == (
+        "avg_line_quantity",
+        "return_rate",
+        "largest_order_ratio",
+        "order_value_cv",
+    )
+
+
+def test_other_fields_are_ignored():
+    # the features purchase style does not read (and ids) are not checked
+    extra = {
+        "customer_id": "c",
+        "max_line_quantity": "9",
+        "distinct_products": None,
+        "avg_order_value": -1,
+    }
+    checked = validate_customers([{**FULL, **extra}])
+    assert checked.loc[0].to_dict() == {k: float(v) for k, v in FULL.items()}
 
 
 def test_without_behaviour_fields_only_the_required_columns():
@@ -213,6 +236,53 @@ def test_misuse_is_a_programming_error():
 @pytest.fixture(scope="module")
 def tiny_seg():
     return segmentation.segment(tiny_prepared(), 2, seed=0, anomaly_share=0.1)
+
+
+def test_score_gives_a_status_and_the_persona_of_tier_x_status(tiny_seg):
+    # The tiny run (tests/test_runs.py), k=2: Low = L1..L6, High = H1..H6.
+    # Usual gaps: H1..H6 100 days / 19..29 gaps = 5.3..3.4 days, floored to 7;
+    # L4..L6 100 days / 1 gap = 100. A one-order customer's gap is the median of
+    # these nine, 4.76, floored to 7 days; a scored customer's rhythm is unknown,
+    # so they get that one: 7 days. Active <= 2 gaps, Cooling <= 4, Lapsed beyond.
+    # The run's groups: (High, Active) H1..H6 [R 5, F 5: Stars]; (Low, Lapsed)
+    # L1..L3 [300..320 days / 7 > 4; R 1: Gone quiet]; (Low, Cooling) L4..L6
+    # [330..350 / 100 = 3.3..3.5; R 1, F 1: Drifting].
+    assert tiny_seg.status_model.population_gap_days_ == 7.0
+    assert tiny_seg.personas[schema.PERSONA].to_dict() == {
+        (0, "Cooling"): "Drifting",
+        (0, "Lapsed"): "Gone quiet",
+        (1, "Active"): "Stars",
+    }
+    records = [
+        RFM,  # High; 5 / 7 = 0.7 gaps: Active
+        {**RFM, "recency_days": 20},  # High; 20 / 7 = 2.9: Cooling, no such group
+        {"recency_days": 320, "frequency": 1, "monetary": 60.5},  # Low; 45.7: Lapsed
+        {"recency_days": 25, "frequency": 2, "monetary": 80.0},  # Low; 3.6: Cooling
+    ]
+    scored = segmentation.score(tiny_seg, records)
+    assert list(scored.columns) == [
+        schema.VALUE_CLUSTER,
+        schema.VALUE_TIER,
+        schema.CUSTOMER_STATUS,
+        schema.PERSONA,
+        schema.R_SCORE,
+        schema.F_SCORE,
+        schema.M_SCORE,
+        schema.RFM_SEGMENT,
+    ]
+    assert scored[schema.VALUE_TIER].tolist() == ["High", "High", "Low", "Low"]
+    assert scored[schema.CUSTOMER_STATUS].tolist() == [
+        "Active",
+        "Cooling",
+        "Lapsed",
+        "Cooling",
+    ]
+    assert scored[schema.PERSONA].tolist() == [
+        "Stars",
+        "High · Cooling",
+        "Gone quiet",
+        "Drifting",
+    ]
 
 
 def test_score_a_mixed_batch_styles_only_who_gives_behaviour(tiny_seg):
