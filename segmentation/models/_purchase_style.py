@@ -69,8 +69,9 @@ def _fmt(value: float, column: str = "") -> str:
 class PurchaseStyle(BaseEstimator):
     """Purchase style: Regular, Bulk or Anomaly, with a reason in words.
 
-    Steps of :meth:`fit`: (1) Anomaly = the ``anomaly_share`` of customers that an
-    ``IsolationForest`` (Liu, Ting & Zhou 2008) on standardised ``log1p`` of
+    Steps of :meth:`fit`: (1) Anomaly = at most the ``anomaly_share`` of
+    customers that an ``IsolationForest`` (Liu, Ting & Zhou 2008) on robust
+    z-scores of ``log1p`` of
     ``schema.ANOMALY_COLUMNS`` isolates most easily: the return rate, the
     largest order against the customer's own median order, and the spread of
     their order values, all scale-free, so that buying big is never enough
@@ -88,8 +89,8 @@ class PurchaseStyle(BaseEstimator):
     Parameters
     ----------
     anomaly_share : float, default=0.02
-        Expected share of anomalies, 0 < share <= 0.5 (IsolationForest
-        ``contamination``).
+        Largest share of Anomaly customers, 0 < share <= 0.5: overall, and
+        within every spend bin (see ``cell_threshold_``).
     bulk_factor : float, default=4.0
         Bulk threshold as a multiple of the median units per line, > 1.
     random_state : int, default=0
@@ -124,9 +125,10 @@ class PurchaseStyle(BaseEstimator):
         Anomaly: the ``anomaly_share`` quantile of the bin's fitted customers
         (of everyone, ``everyone_threshold_``, for a bin of fewer than
         :data:`MIN_BAND_CUSTOMERS`), made non-increasing over the bins by
-        isotonic regression, so that it never rises with spend, then shifted
-        by one amount so that ``anomaly_share`` of the fitted customers are
-        Anomaly.
+        isotonic regression, so that it never rises with spend, and never above
+        ``everyone_threshold_`` (the ``anomaly_share`` quantile of all fitted
+        customers): at most ``anomaly_share`` of them are Anomaly, and no more
+        than that among the big spenders.
     styles_ : pandas.Series of str
         Purchase style per fitted customer, indexed like X.
     reasons_ : pandas.Series of str
@@ -212,16 +214,16 @@ class PurchaseStyle(BaseEstimator):
         bands = order_band(data[schema.FREQUENCY])
         self.band_center_, self.band_scale_ = _robust_by_band(logs, bands)
         self.band_medians_ = _medians_by_band(data[list(self.anomaly_features_)], bands)
-        # 2. The forest scores how easily each customer is isolated; the
-        #    anomaly_share most isolated of each band are Anomaly, so a band of
-        #    many-order customers (big accounts) is not flagged more often.
+        # 2. The forest scores how easily each customer is isolated: at most the
+        #    anomaly_share most isolated customers are Anomaly.
         z = self._peer_z(data).to_numpy()
         self.forest_ = IsolationForest(random_state=self.random_state).fit(z)
         scores = self.forest_.score_samples(z)
         everyone = np.quantile(scores, share)
-        #    The share is taken among customers of similar spend (bins of
-        #    VALUE_BIN_CUSTOMERS by monetary; DESIGN section 6: being big is never
-        #    enough): the biggest customers are not flagged more often.
+        #    Among customers of similar spend (bins of VALUE_BIN_CUSTOMERS by
+        #    monetary) no more than that share either (DESIGN section 6: being
+        #    big is never enough): the biggest customers are not flagged more
+        #    often than the rest.
         bins = max(len(data) // VALUE_BIN_CUSTOMERS, 1)
         self.value_edges_ = np.unique(
             np.quantile(data[schema.MONETARY], np.linspace(0, 1, bins + 1))
@@ -235,18 +237,19 @@ class PurchaseStyle(BaseEstimator):
                 for cell in range(len(self.value_edges_) + 1)
             }
         )
-        #    A bigger customer is never held to a stricter standard than a
-        #    smaller one: the thresholds are made non-increasing in spend by
-        #    isotonic regression (weighted by bin size), so multiplying a
-        #    customer's every amount by 10 cannot make them an Anomaly.
+        #    A bigger customer is never flagged more easily than a smaller one:
+        #    the bins' thresholds are made non-increasing in spend by isotonic
+        #    regression (weighted by bin size) and capped by everyone's, so
+        #    multiplying a customer's every amount by 10 cannot make them an
+        #    Anomaly.
         sizes = np.bincount(cells, minlength=len(quantiles))
         isotonic = IsotonicRegression(increasing=False).fit(
             quantiles.index, quantiles.to_numpy(), sample_weight=np.maximum(sizes, 1)
         )
         smooth = isotonic.predict(quantiles.index)
-        # One shift for every bin keeps the order and flags anomaly_share overall.
-        shift = np.quantile(scores - smooth[cells], share)
-        self.cell_threshold_ = pd.Series(smooth + shift, index=quantiles.index)
+        self.cell_threshold_ = pd.Series(
+            np.minimum(smooth, everyone), index=quantiles.index
+        )
         self.everyone_threshold_ = float(everyone)
         # 3. Bulk: units per line against the median customer.
         self.medians_ = data.median()
