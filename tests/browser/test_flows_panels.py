@@ -78,11 +78,12 @@ def test_persona_card_click_selects_its_cluster(page, screenshots):
     _, total = pages.summary_counts(page)
     cards = f"#{ids.PERSONA_CARDS} .persona-card"
     card = page.find_elements(By.CSS_SELECTOR, cards)[0]
-    tier = card.text.splitlines()[0]  # e.g. "HIGH" (shown upper-case)
-    persona = card.text.splitlines()[1]
+    heading = card.text.splitlines()[0]  # e.g. "HIGH VALUE" (shown upper-case)
+    tier = heading.removesuffix(" VALUE")
     size = card_sizes([card.text])[0]
     card.click()
-    pages.wait_text(page, ids.SELECTION_SUMMARY, re.escape(f"({persona})"))
+    # the summary names the tier: "value cluster 2 (High value)"
+    pages.wait_text(page, ids.SELECTION_SUMMARY, "(?i)" + re.escape(f"({heading})"))
     pages.wait_idle(page)
     shot(page, screenshots, "3_persona_card_selected")
     assert pages.summary_counts(page) == (size, total)
