@@ -33,7 +33,7 @@ from segmentation.models._inputs import (
 from segmentation.personas import tier_names
 from segmentation.settings import DEFAULT_K, DEFAULT_SEED
 
-__all__ = ["ORDER_TRIES", "ValueTiers"]
+__all__ = ["ORDER_TRIES", "EqualBands", "ValueTiers"]
 
 
 def _check_enough(X: pd.DataFrame, k: int) -> None:
@@ -81,14 +81,42 @@ def _ranked(values: pd.DataFrame, raw: np.ndarray) -> tuple[np.ndarray, bool]:
     return order, monotone
 
 
+class EqualBands(ClusterMixin, BaseEstimator):
+    """k bands of equal size along one axis (the last fallback of the tiers).
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of bands.
+    """
+
+    def __init__(self, n_clusters: int = DEFAULT_K):
+        self.n_clusters = n_clusters
+
+    def fit(self, X, y=None):
+        """Learn the band edges: the k-quantiles of the one column of X."""
+        axis = np.asarray(X, dtype=float).ravel()
+        self.edges_ = np.quantile(axis, np.linspace(0, 1, self.n_clusters + 1))[1:-1]
+        self.labels_ = self.predict(X)
+        return self
+
+    def predict(self, X):
+        """Return each row's band, 0..k-1 (ascending along the axis)."""
+        check_is_fitted(self, "edges_")
+        return np.searchsorted(self.edges_, np.asarray(X, dtype=float).ravel())
+
+
 def _fit(values: pd.DataFrame, k: int, seed: int, n_init: int, method: str):
     """Fit one partition; return (pipeline, raw labels, order, monotone) or None."""
     steps = log_scaler().steps
-    if method == "value_score":  # one axis: bands of the summed z-scores
+    if method != "kmeans":  # one axis: the summed z-scores
         steps = [*steps, ("value_score", FunctionTransformer(_value_score))]
-    pipeline = Pipeline(
-        [*steps, ("kmeans", KMeans(k, random_state=seed, n_init=n_init))]
+    last = (
+        EqualBands(k)
+        if method == "equal_bands"
+        else KMeans(k, random_state=seed, n_init=n_init)
     )
+    pipeline = Pipeline([*steps, ("kmeans", last)])
     with threadpool_limits(KMEANS_THREADS), warnings.catch_warnings():
         if method == "value_score":  # distinct customers may share a score
             warnings.simplefilter("error", ConvergenceWarning)
@@ -96,6 +124,8 @@ def _fit(values: pd.DataFrame, k: int, seed: int, n_init: int, method: str):
             raw = pipeline.fit_predict(values)
         except ConvergenceWarning:
             return None
+    if len(np.unique(raw)) < k:  # equal bands of tied scores may merge
+        return None
     return (pipeline, raw, *_ranked(values, raw))
 
 
@@ -126,10 +156,10 @@ class ValueTiers(ClusterMixin, BaseEstimator):
         never has a lower median monetary or median frequency: when the k-means
         partition of ``random_state`` breaks that order, the next seeds are tried
         (up to :data:`ORDER_TRIES`), then k-means on one axis, the sum of the
-        two standardised features (bands of value); the first that keeps the
-        order is used.
-    method_ : {"kmeans", "value_score"}
-        Which of the two clusterings was kept.
+        two standardised features (bands of value), then k bands of equal size
+        along that axis; the first that keeps the order is used.
+    method_ : {"kmeans", "value_score", "equal_bands"}
+        Which of the three clusterings was kept.
     seed_used_ : int
         The k-means seed of the partition kept.
     monotone_ : bool
@@ -181,6 +211,7 @@ class ValueTiers(ClusterMixin, BaseEstimator):
         for method, seed in [
             *(("kmeans", s) for s in seeds),
             ("value_score", seeds[0]),
+            ("equal_bands", seeds[0]),
         ]:
             fit = _fit(values, k, seed, self.n_init, method)
             if fit is None:  # one axis cannot hold k distinct groups here
