@@ -296,7 +296,11 @@ def clean_transactions(
     is_return = bucket == REASONS.index(LineReason.RETURN)
     deducted = is_return & ~flags["non_product_code"]
     if dedupe:  # a return line repeated whole is deducted once, as purchases count
-        repeated = _exact_duplicates(lines, deducted, row_hash)["among"]
+        rows = np.flatnonzero(deducted)
+        among = np.ones(len(rows), dtype=bool)
+        hashes = None if row_hash is None else np.asarray(row_hash)[rows]
+        repeated = np.zeros(len(lines), dtype=bool)
+        repeated[rows] = _exact_duplicates(lines.iloc[rows], among, hashes)["among"]
         deducted &= ~repeated
         if repeated.any():
             report.rules[0] += (
