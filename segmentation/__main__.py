@@ -33,7 +33,7 @@ from segmentation.errors import (
     EmptyResultError,
     SegmentationError,
 )
-from segmentation.io import COMMAND_LINE_LIMITS, WORKBOOK_EXTENSIONS
+from segmentation.io import COMMAND_LINE_LIMITS
 from segmentation.runs import RunStore
 
 EXIT_OK = 0
@@ -187,10 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _progress(started: float, quiet: bool = False):
     def report(step: str, fraction: float) -> None:
+        if step.startswith(PARSING_SHEET):
+            # A workbook's sheet parses for seconds without the GIL: import the
+            # models meanwhile (a CSV parses too fast for this to pay).
+            _warm_imports.start()
         if not quiet:
             print(f"[{time.perf_counter() - started:6.2f}s] {step}", file=sys.stderr)
 
     return report
+
+
+#: The reader's progress step before a workbook sheet's parse.
+PARSING_SHEET = "Parsing sheet"
 
 
 def _source(args: argparse.Namespace) -> tuple[bytes | Path, str]:
@@ -240,10 +248,6 @@ def run(args: argparse.Namespace) -> None:
     """Run the recipe for parsed arguments; raise SegmentationError on bad input."""
     progress = _progress(time.perf_counter(), args.quiet)
     source, name = _source(args)
-    if isinstance(source, Path) and source.suffix.lower() in WORKBOOK_EXTENSIONS:
-        # A workbook parses for seconds without the GIL: import the models
-        # meanwhile (a CSV parses too fast for this to pay).
-        _warm_imports.start()
     prepared = pipeline.prepare(
         source,
         filename=name,

@@ -45,6 +45,11 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[str, float], None]
 
 
+def _within(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
+    """Return a sub-step's progress as the part ``start..end`` of the whole."""
+    return lambda step, fraction: progress(step, start + (end - start) * fraction)
+
+
 def _report(progress: ProgressCallback | None, step: str, fraction: float) -> None:
     if progress is not None:
         progress(step, fraction)
@@ -115,6 +120,7 @@ def prepare(
         limits=limits,
         day_first=day_first,
         columns=columns,
+        progress=None if progress is None else _within(progress, 0.0, 0.45),
     )
     _report(progress, "Cleaning lines", 0.45)
     kept, returns, report = clean_transactions(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -89,8 +89,9 @@ def _headers(sheet) -> list[str]:
 class _Reader:
     """fastexcel reader with the sheet-level limits applied before conversion."""
 
-    def __init__(self, data: bytes, name: str, limits) -> None:
+    def __init__(self, data: bytes, name: str, limits, progress=None) -> None:
         self.name, self.limits, self.rows_so_far = name, limits, 0
+        self.progress = progress
         try:
             self.book = fastexcel.read_excel(data)
             self.sheet_names = list(self.book.sheet_names)
@@ -98,6 +99,9 @@ class _Reader:
             raise InputFileError(f"{name} cannot be read as a workbook: {exc}") from exc
 
     def load(self, idx: int, header_row: int | None, n_rows: int | None = None):
+        if n_rows is None and self.progress is not None:  # a whole-sheet parse
+            sheet = self.sheet_names[idx]
+            self.progress(f"Parsing sheet {sheet!r}", idx / len(self.sheet_names))
         try:
             sheet = self.book.load_sheet(
                 idx,
@@ -171,6 +175,7 @@ def read_workbook(
     limits,
     overrides: Mapping[str, str] | None,
     columns: Sequence[str] | str | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> RawWorkbook:
     """Read the data sheets of a workbook as raw frames (file's own headers).
 
@@ -187,6 +192,9 @@ def read_workbook(
     columns : sequence of str, or str, optional
         For sheets without a header row: one canonical name per column; every
         non-empty sheet of that width is read from its first row.
+    progress : callable, optional
+        ``progress(step, fraction)`` before each whole-sheet parse (the long
+        part of reading a workbook), fraction 0..1 over the sheets.
 
     Returns
     -------
@@ -207,7 +215,7 @@ def read_workbook(
         first non-empty sheet's headers); the first sheet's first row is data
         and ``columns`` is not given; ``columns`` does not fit.
     """
-    reader = _Reader(data, name, limits)
+    reader = _Reader(data, name, limits, progress)
     is_zip = data[:4] == b"PK\x03\x04"
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:

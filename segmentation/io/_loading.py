@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,6 +221,7 @@ def load_transactions(
     limits: Limits = DEFAULT_LIMITS,
     day_first: bool | None = None,
     columns: Sequence[str] | str | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> LoadedTable:
     """Read a CSV or Excel export into canonical typed invoice lines.
 
@@ -251,6 +252,10 @@ def load_transactions(
         ``""`` or ``"-"`` skips a column; a string is split at commas). The
         first line is then data. Without it, such a file is refused with a
         :class:`ColumnMappingError` that says so.
+    progress : callable, optional
+        ``progress(step, fraction)``, step in plain words, fraction 0..1 of the
+        read: called before each whole-sheet parse of a workbook (seconds on a
+        large sheet; the reader releases the GIL meanwhile).
 
     Returns
     -------
@@ -292,7 +297,7 @@ def load_transactions(
     else:
         if ext not in WORKBOOK_EXTENSIONS:
             notes.append(f"{name} is an Excel workbook; read as {file_format}")
-        book = read_workbook(data, name, limits, mapping, columns)
+        book = read_workbook(data, name, limits, mapping, columns, progress)
         parts = [(s.frame, s.mapping, s.pad_widths) for s in book.sheets]
         headers, skipped = book.headers, book.sheets_skipped
         sheets_read = [s.name for s in book.sheets]
