@@ -73,9 +73,12 @@ def test_same_point_is_not_sent_again(dataset):
 @pytest.mark.parametrize(
     ("values", "fragment"),
     [
-        ((None, 3, 500), "missing field(s): recency (days)"),
-        ((30, None, 500), "missing field(s): frequency"),
-        ((30, 3, ""), "missing field(s): monetary"),
+        (
+            (None, 3, 500),
+            "Enter a recency (days) (a number ≥ 0) to score the customer.",
+        ),
+        ((30, None, 500), "Enter a frequency (a number ≥ 0) to score the customer."),
+        ((30, 3, ""), "Enter a monetary (a number ≥ 0) to score the customer."),
         ((-1, 3, 500), "recency (days) must be >= 0, got -1"),
         ((30, -2, 500), "frequency must be >= 0, got -2"),
         ((30, 3, -0.01), "monetary must be >= 0, got -0.01"),

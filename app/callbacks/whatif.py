@@ -49,13 +49,17 @@ def parse_whatif(recency, frequency, monetary) -> dict | str:
     Returns
     -------
     dict of str to float or str
-        ``schema.RFM_COLUMNS`` -> value; or, when an input is empty, not a
-        number (text that parses as one is fine), not finite or negative, the
-        message of :func:`segmentation.scoring.validate_customers` naming the
-        input by its label (e.g. ``frequency must be >= 0, got -2``).
+        ``schema.RFM_COLUMNS`` -> value; or, when an input is empty, a prompt
+        for it; when one is not a number (text that parses as one is fine),
+        not finite or negative, the message of
+        :func:`segmentation.scoring.validate_customers` naming the input by its
+        label (e.g. ``frequency must be >= 0, got -2``).
     """
     values = zip(schema.RFM_COLUMNS, (recency, frequency, monetary), strict=True)
     given = {c: v for c, v in values if not (v is None or str(v).strip() == "")}
+    empty = [c for c in schema.RFM_COLUMNS if c not in given]
+    if empty:  # a field being typed in: ask for it rather than report an error
+        return f"Enter a {LABELS[empty[0]]} (a number ≥ 0) to score the customer."
     try:
         checked = validate_customers(
             [given], where=None, labels=LABELS, text_numbers=True
