@@ -162,6 +162,15 @@ def prepare(
         sheets_read=list(loaded.sheets_read),
         sheets_skipped=list(loaded.sheets_skipped),
         notes=[*loaded.notes, *([warning] if warning else [])],
+        read_settings={
+            "day_first": day_first,
+            "drop_duplicates": drop_duplicates,
+            "columns": None
+            if columns is None
+            else [c.strip() for c in columns.split(",")]
+            if isinstance(columns, str)
+            else list(columns),
+        },
     )
 
 

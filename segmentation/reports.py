@@ -164,7 +164,8 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
     Returns
     -------
     dict
-        Keys ``input`` (file, sha256, format, sheets, notes), ``mapping``,
+        Keys ``input`` (file, sha256, format, sheets, notes, and ``read``: the
+        reading settings day_first, drop_duplicates and columns), ``mapping``,
         ``cleaning`` (the CleaningReport), ``as_of``, ``settings`` (k, seed,
         anomaly_share), ``diagnostics``, ``stability``, ``customers``,
         ``value_clusters`` (one row per value tier), ``personas`` (one row per
@@ -187,6 +188,7 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
             "sheets_read": prepared.sheets_read,
             "sheets_skipped": prepared.sheets_skipped,
             "notes": prepared.notes,
+            "read": prepared.read_settings,
         },
         "mapping": prepared.mapping,
         "cleaning": prepared.report.to_dict(),

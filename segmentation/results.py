@@ -45,6 +45,10 @@ class PreparedData:
         The k = 2..10 sweep (``table``, ``recommended_k``, ``rule``).
     sheets_read, sheets_skipped, notes : list of str
         Workbook sheets, and every assumption made while reading.
+    read_settings : dict or None
+        How the file was read, to read it again the same way: ``day_first``
+        (None = decided from the data), ``drop_duplicates``, ``columns`` (for a
+        file without a header row). None in data prepared before it existed.
     """
 
     source_name: str
@@ -58,6 +62,7 @@ class PreparedData:
     sheets_read: list[str] = field(default_factory=list)
     sheets_skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    read_settings: dict | None = None
 
 
 @dataclass

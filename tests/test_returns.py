@@ -281,3 +281,26 @@ def test_a_return_line_repeated_whole_is_deducted_once():
     assert features.loc["A", "monetary"] == 16.0
     assert report.counts["return"] == 2  # both lines are in the receipt
     assert "1 repeated return lines deducted once" in report.rules[0]
+
+
+def test_the_run_report_says_how_the_file_was_read(tmp_path):
+    import segmentation
+    from segmentation.reports import run_report
+
+    path = tmp_path / "lines.csv"
+    rows = ["InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice"] + [
+        f"{i},{c},03/0{d}/2011,1,{p}"
+        for i, (c, d, p) in enumerate(
+            [("A", 1, 2.0), ("A", 2, 3.0), ("B", 3, 4.0), ("C", 4, 9.0)]
+        )
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    prepared = segmentation.prepare(
+        path, day_first=True, drop_duplicates=False, diagnostics=False
+    )
+    report = run_report(prepared, segmentation.segment(prepared, 2))
+    assert report["input"]["read"] == {
+        "day_first": True,
+        "drop_duplicates": False,
+        "columns": None,
+    }
