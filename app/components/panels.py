@@ -51,36 +51,33 @@ def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.G
     )
 
 
-def grid_panel() -> dbc.Card:
-    """Value tier × purchase style grid with its customers/revenue toggle."""
-    toggle = dbc.RadioItems(
-        id=ids.GRID_METRIC,
+def _metric_toggle(component_id: str) -> dbc.RadioItems:
+    """Return a grid's customers / revenue switch."""
+    return dbc.RadioItems(
+        id=component_id,
         value=GRID_METRICS[0],
         inline=True,
         options=[{"label": m, "value": m} for m in GRID_METRICS],
         className="small",
     )
+
+
+def grid_panel() -> dbc.Card:
+    """Value tier × purchase style grid with its customers/revenue toggle."""
     return panel(
         "Value × style",
         graph(ids.VALUE_STYLE_GRID, 360),
-        extra=toggle,
+        extra=_metric_toggle(ids.GRID_METRIC),
         info=glossary.GRID_NOTE,
     )
 
 
 def rf_grid_panel() -> dbc.Card:
     """R score × F score grid with its 10 RFM segments (click a cell to select)."""
-    toggle = dbc.RadioItems(
-        id=ids.RF_GRID_METRIC,
-        value=GRID_METRICS[0],
-        inline=True,
-        options=[{"label": m, "value": m} for m in GRID_METRICS],
-        className="small",
-    )
     return panel(
         "RFM segments",
         graph(ids.RF_GRID, 420),
-        extra=toggle,
+        extra=_metric_toggle(ids.RF_GRID_METRIC),
         info=glossary.RF_GRID_NOTE,
     )
 

@@ -21,6 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: the independent reference
+import exports_reference as ref  # noqa: E402
+
 OUT = HERE / "exports"
 SOURCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail_I.csv"
 UCI = [
@@ -33,19 +36,8 @@ UCI = [
     "CustomerID",
     "Country",
 ]
-NON_PRODUCT = {
-    "POST",
-    "DOT",
-    "M",
-    "C2",
-    "D",
-    "S",
-    "BANK CHARGES",
-    "AMAZONFEE",
-    "CRUK",
-    "PADS",
-    "B",
-}
+#: The data README's non-product codes: the reference's list, one place.
+NON_PRODUCT = ref.NON_PRODUCT_CODES
 
 # ----------------------------------------------------------------- the picks
 # Real UCI customer ids per file (all their lines), and a few real invoices.
@@ -731,9 +723,6 @@ def build_uci_returns(src: pd.DataFrame) -> dict:
 # ----------------------------------------------------------------- checks
 def check_overlaps() -> dict[str, int]:
     """No data line meets two conditions (other than a footer); return counts."""
-    sys.path.insert(0, str(HERE.parent))
-    import exports_reference as ref
-
     out = {}
     for name, loader in ref.LOADERS.items():
         tidy = loader()
