@@ -652,7 +652,12 @@ def test_the_most_irregular_big_spenders_are_anomalies(behaviour):
         list(schema.VALUE_FEATURES) + list(schema.BEHAVIOUR_COLUMNS)
     ]
     assert data[schema.MONETARY].nlargest(2).index.tolist() == ["spike25", "spike20"]
+    # Both are in the top spend bin: 992 customers // 50 = 19 bins of 52 or 53,
+    # of which at most floor(0.02 x 53) = 1 is an Anomaly at 2 % (the larger
+    # spike) and floor(0.05 x 52) = 2 at 5 % (both).
     styles = models.PurchaseStyle().fit(data).styles_
+    assert styles[["spike20", "spike25"]].tolist() == [schema.REGULAR, schema.ANOMALY]
+    styles = models.PurchaseStyle(0.05).fit(data).styles_
     assert (styles[["spike20", "spike25"]] == schema.ANOMALY).all()
 
 

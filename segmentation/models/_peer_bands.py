@@ -15,11 +15,13 @@ import pandas as pd
 from scipy.stats import median_abs_deviation
 
 #: Order-count bands: customers are compared with those of about as many
-#: orders (1, 2, 3-4, 5-8, 9-16, 17 or more).
-ORDER_BAND_EDGES: tuple[int, ...] = (1, 2, 3, 5, 9, 17)
+#: orders (1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65 or more): the more orders, the
+#: more room for one far above the customer's median.
+ORDER_BAND_EDGES: tuple[int, ...] = (1, 2, 3, 5, 9, 17, 33, 65)
 #: Customers per spend bin (by monetary) in which the anomaly share is taken.
 VALUE_BIN_CUSTOMERS = 50
-#: A band with fewer customers borrows the centre and scale of everyone.
+#: A band with fewer customers is pooled with its nearest bands (fewer orders
+#: first) until the pool has this many (everyone, if the file has fewer).
 MIN_BAND_CUSTOMERS = 20
 
 
@@ -30,18 +32,33 @@ def order_band(frequency: pd.Series) -> np.ndarray:
     return np.clip(band, 0, len(edges) - 1)
 
 
+def peer_pool(bands: np.ndarray, band: int) -> np.ndarray:
+    """Return the customers a band is judged against (a boolean mask).
+
+    The band itself when it holds :data:`MIN_BAND_CUSTOMERS`; else pooled with
+    its nearest neighbours, the band of fewer orders first at equal distance
+    (the one-order band can only grow upwards, the top band downwards), until
+    the pool holds that many; everyone when the whole file has fewer.
+    """
+    low = high = band
+    pool = bands == band
+    top = len(ORDER_BAND_EDGES) - 1
+    while pool.sum() < MIN_BAND_CUSTOMERS and (low > 0 or high < top):
+        if low > 0 and (high == top or band - low <= high - band):
+            low -= 1
+        else:
+            high += 1
+        pool = (bands >= low) & (bands <= high)
+    return pool
+
+
 def _robust_by_band(
     logs: pd.DataFrame, bands: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Median and robust scale of each column per band (everyone's where thin)."""
-    center_all, scale_all = _robust(logs)
+    """Median and robust scale of each column per band (its pool where thin)."""
     centers, scales = {}, {}
     for band in range(len(ORDER_BAND_EDGES)):
-        rows = logs[bands == band]
-        enough = len(rows) >= MIN_BAND_CUSTOMERS
-        centers[band], scales[band] = (
-            _robust(rows) if enough else (center_all, scale_all)
-        )
+        centers[band], scales[band] = _robust(logs[peer_pool(bands, band)])
     return pd.DataFrame(centers).T, pd.DataFrame(scales).T
 
 
@@ -53,13 +70,9 @@ def _robust(logs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _medians_by_band(data: pd.DataFrame, bands: np.ndarray) -> pd.DataFrame:
-    everyone = data.median()
+    """Median of each column (raw units) over each band's pool."""
     rows = {
-        band: (
-            data[bands == band].median()
-            if (bands == band).sum() >= MIN_BAND_CUSTOMERS
-            else everyone
-        )
+        band: data[peer_pool(bands, band)].median()
         for band in range(len(ORDER_BAND_EDGES))
     }
     return pd.DataFrame(rows).T

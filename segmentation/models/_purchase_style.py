@@ -56,6 +56,18 @@ REASON_PHRASES: dict[str, str] = {
 }
 
 
+def _at_most(scores: np.ndarray, share: float) -> float:
+    """Return the score below which at most ``floor(share * n)`` of n customers lie.
+
+    The forest score of the ``floor(share * n) + 1``-th most isolated customer:
+    ``score < threshold`` flags at most ``floor(share * n)`` of the ``n``
+    (fewer on ties), so a share of 2 % flags nobody among 49 customers, one
+    among 50 to 99.
+    """
+    flagged = int(np.floor(share * len(scores) + 1e-9))
+    return float(np.sort(scores)[flagged])
+
+
 def _fmt(value: float, column: str = "") -> str:
     if column in (schema.RETURN_RATE, schema.ORDER_VALUE_CV):
         return f"{100 * value:.0f}%"
@@ -70,8 +82,8 @@ class PurchaseStyle(BaseEstimator):
     """Purchase style: Regular, Bulk or Anomaly, with a reason in words.
 
     Steps of :meth:`fit`: (1) Anomaly = at most the ``anomaly_share`` of
-    customers that an ``IsolationForest`` (Liu, Ting & Zhou 2008) on robust
-    z-scores of ``log1p`` of
+    customers (rounded down) that an ``IsolationForest`` (Liu, Ting & Zhou
+    2008) on robust z-scores of ``log1p`` of
     ``schema.ANOMALY_COLUMNS`` isolates most easily: the return rate, the
     largest order against the customer's own median order, and the spread of
     their order values, all scale-free, so that buying big is never enough
@@ -89,8 +101,9 @@ class PurchaseStyle(BaseEstimator):
     Parameters
     ----------
     anomaly_share : float, default=0.02
-        Largest share of Anomaly customers, 0 < share <= 0.5: overall, and
-        within every spend bin (see ``cell_threshold_``).
+        Largest share of Anomaly customers, 0 < share <= 0.5, rounded down to
+        whole customers: overall, and within the top spend bin (see
+        ``cell_threshold_``).
     bulk_factor : float, default=4.0
         Bulk threshold as a multiple of the median units per line, > 1.
     random_state : int, default=0
@@ -122,13 +135,18 @@ class PurchaseStyle(BaseEstimator):
         fitted customers each).
     cell_threshold_ : pandas.Series
         Per spend bin (ascending), the forest score below which a customer is
-        Anomaly: the ``anomaly_share`` quantile of the bin's fitted customers
-        (of everyone, ``everyone_threshold_``, for a bin of fewer than
-        :data:`MIN_BAND_CUSTOMERS`), made non-increasing over the bins by
-        isotonic regression, so that it never rises with spend, and never above
-        ``everyone_threshold_`` (the ``anomaly_share`` quantile of all fitted
-        customers): at most ``anomaly_share`` of them are Anomaly, and no more
-        than that among the big spenders.
+        Anomaly: each bin's own threshold flags at most ``floor(anomaly_share x
+        its customers)`` of them (:func:`_at_most`; everyone's threshold for a
+        bin of fewer than :data:`MIN_BAND_CUSTOMERS`), made non-increasing over
+        the bins by isotonic regression (weighted by bin size), so that it
+        never rises with spend, and never above ``everyone_threshold_``. At
+        most ``floor(anomaly_share x n)`` customers are Anomaly, and the top
+        spend bin's threshold is never above its own: the biggest spenders are
+        flagged at most at the anomaly share.
+    everyone_threshold_ : float
+        The threshold that flags at most ``floor(anomaly_share x n)`` of the
+        ``n`` fitted customers (nobody in a file of fewer than
+        ``1 / anomaly_share``, e.g. 50 customers at 2 %).
     styles_ : pandas.Series of str
         Purchase style per fitted customer, indexed like X.
     reasons_ : pandas.Series of str
@@ -219,7 +237,7 @@ class PurchaseStyle(BaseEstimator):
         z = self._peer_z(data).to_numpy()
         self.forest_ = IsolationForest(random_state=self.random_state).fit(z)
         scores = self.forest_.score_samples(z)
-        everyone = np.quantile(scores, share)
+        everyone = _at_most(scores, share)
         #    Among customers of similar spend (bins of VALUE_BIN_CUSTOMERS by
         #    monetary) no more than that share either (DESIGN section 6: being
         #    big is never enough): the biggest customers are not flagged more
@@ -229,26 +247,27 @@ class PurchaseStyle(BaseEstimator):
             np.quantile(data[schema.MONETARY], np.linspace(0, 1, bins + 1))
         )[1:-1]
         cells = self._peer_cell(data)
-        quantiles = pd.Series(
-            {
-                cell: np.quantile(scores[cells == cell], share)
+        own = np.array(
+            [
+                _at_most(scores[cells == cell], share)
                 if (cells == cell).sum() >= MIN_BAND_CUSTOMERS
                 else everyone
                 for cell in range(len(self.value_edges_) + 1)
-            }
+            ]
         )
         #    A bigger customer is never flagged more easily than a smaller one:
         #    the bins' thresholds are made non-increasing in spend by isotonic
         #    regression (weighted by bin size) and capped by everyone's, so
         #    multiplying a customer's every amount by 10 cannot make them an
-        #    Anomaly.
-        sizes = np.bincount(cells, minlength=len(quantiles))
+        #    Anomaly. The fit of the top bin is never above its own threshold,
+        #    so the biggest spenders are flagged at most at the anomaly share.
+        sizes = np.bincount(cells, minlength=len(own))
         isotonic = IsotonicRegression(increasing=False).fit(
-            quantiles.index, quantiles.to_numpy(), sample_weight=np.maximum(sizes, 1)
+            np.arange(len(own)), own, sample_weight=np.maximum(sizes, 1)
         )
-        smooth = isotonic.predict(quantiles.index)
         self.cell_threshold_ = pd.Series(
-            np.minimum(smooth, everyone), index=quantiles.index
+            np.minimum(isotonic.predict(np.arange(len(own))), everyone),
+            index=range(len(own)),
         )
         self.everyone_threshold_ = float(everyone)
         # 3. Bulk: units per line against the median customer.
@@ -268,6 +287,14 @@ class PurchaseStyle(BaseEstimator):
         """Each customer's spend bin (the cell the anomaly share is taken in)."""
         return np.searchsorted(self.value_edges_, data[schema.MONETARY].to_numpy(float))
 
+    def _band(self, frequency: pd.Series) -> np.ndarray:
+        """Order band of each customer, within the bands this model was fitted on.
+
+        A model saved when the top band was 17 or more orders has 6 bands:
+        customers of more orders fall in its top one, as they did then.
+        """
+        return np.minimum(order_band(frequency), len(self.band_center_) - 1)
+
     def _peer_z(self, data: pd.DataFrame) -> pd.DataFrame:
         """Robust z-scores of each irregularity within the customer's order band.
 
@@ -275,7 +302,7 @@ class PurchaseStyle(BaseEstimator):
         returns, steadier orders) scores 0, not a negative outlier.
         """
         logs = np.log1p(data[list(self.anomaly_features_)])
-        bands = order_band(data[schema.FREQUENCY])
+        bands = self._band(data[schema.FREQUENCY])
         center = self.band_center_.reindex(bands).to_numpy()
         scale = self.band_scale_.reindex(bands).to_numpy()
         return ((logs - center) / scale).clip(lower=0.0)
@@ -360,7 +387,7 @@ class PurchaseStyle(BaseEstimator):
             chosen.append(ranked.index[1])
         if hasattr(self, "band_medians_"):
             peers = self.band_medians_.loc[
-                order_band(pd.Series([row[schema.FREQUENCY]]))[0]
+                self._band(pd.Series([row[schema.FREQUENCY]]))[0]
             ]
         else:
             peers = self.medians_
