@@ -3,7 +3,9 @@
 * :func:`tier_names` – ordered names of the ``k`` value tiers ("Low", "Mid", "High").
 * :func:`name_personas` – a persona per value tier x status group (Stars, Can't
   lose them, ...), named by :data:`PERSONA_RULES` on the group's own median R and
-  F scores, with a one-line description and a recommended action.
+  F scores, with a one-line description and a recommended action; at k >= 4,
+  where several middle tiers fit the same rules, a middle tier's persona carries
+  its tier ("Fading · Upper mid"), so every group shown has its own name.
 * :func:`tier_position` and :func:`grid_label` – the business label of each
   value × purchase-style cell ("Key accounts", "Investigate", ...), kept in
   :mod:`segmentation._grid_labels` and importable from here.
@@ -36,6 +38,7 @@ __all__ = [
     "TIER_LADDER",
     "TIER_NAMES",
     "TIER_POSITIONS",
+    "TIER_QUALIFIER",
     "PersonaRule",
     "grid_label",
     "name_personas",
@@ -294,7 +297,10 @@ def name_personas(
     -------
     pandas.DataFrame
         One row per non-empty group, index (value_cluster, status); columns
-        value_tier, persona, description (with the group's medians), action,
+        value_tier, persona (unique: at k >= 4, where several middle tiers
+        fit the same rules, a middle tier's persona is followed by its tier,
+        "Regulars · Upper mid"; a group no rule fits is "<tier> · <status>"),
+        description (with the group's medians), action,
         customers, revenue_share (0..1), median_r_score, median_f_score,
         median_recency_days, median_frequency, median_monetary.
 
@@ -318,7 +324,7 @@ def name_personas(
         median_monetary=(schema.MONETARY, "median"),
     )
     total = customers[schema.MONETARY].sum()
-    rows = []
+    rows, rules_used = [], []
     for (cluster, status), group in table.iterrows():
         tier = tiers[cluster]
         rule = persona_for(
@@ -334,7 +340,8 @@ def name_personas(
                 GENERIC_ACTION,
             )
         else:
-            name, base, action = rule.name, rule.description, rule.action
+            name, base, action = rule.name, _tier_words(rule, tier), rule.action
+        rules_used.append(rule)
         rows.append(
             {
                 schema.VALUE_TIER: tier,
@@ -344,8 +351,30 @@ def name_personas(
             }
         )
     named = pd.DataFrame(rows, index=table.index)
+    # At k >= 4 several middle tiers fit the same rules: a middle tier's
+    # persona then carries its tier ("Regulars · Upper mid"), every one of
+    # them, so no two groups shown share a name and a tier reads the same way
+    # in every status.
+    if k >= 4:
+        middle = [rule is not None and rule.position == "middle" for rule in rules_used]
+        named.loc[middle, schema.PERSONA] = (
+            named.loc[middle, schema.PERSONA]
+            + TIER_QUALIFIER
+            + named.loc[middle, schema.VALUE_TIER]
+        )
     share = table["revenue"] / total if total > 0 else table["revenue"] * 0.0
     return named.join(table.drop(columns="revenue").assign(revenue_share=share))
+
+
+#: Between a persona that several tiers fit and the tier that tells them apart.
+TIER_QUALIFIER = " · "
+
+
+def _tier_words(rule: PersonaRule, tier: str) -> str:
+    """Return the rule's description, "Mid value" naming the tier (k >= 4)."""
+    if rule.position == "middle" and tier != "Mid":
+        return rule.description.replace("Mid value", f"{tier} value", 1)
+    return rule.description
 
 
 _GROUP_COLUMNS = (

@@ -11,7 +11,13 @@ from segmentation import schema
 from segmentation.features import RFM_SEGMENT_NAMES
 from segmentation.models import RecencyStatus, ValueTiers
 from segmentation.models._status import MIN_GAP_DAYS
-from segmentation.personas import PERSONA_RULES, PERSONAS, persona_for
+from segmentation.personas import (
+    PERSONA_RULES,
+    PERSONAS,
+    persona_for,
+    tier_names,
+    tier_position,
+)
 
 
 # Status ------------------------------------------------------------------------------
@@ -116,27 +122,95 @@ def test_higher_tiers_never_have_lower_median_value(retail_run, k):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("k", [3, 4])
-def test_every_persona_agrees_with_its_own_medians(retail_run, k):
+@pytest.mark.parametrize("k", range(2, 11))
+def test_every_persona_is_its_own_and_agrees_with_its_medians(retail_prepared, k):
+    """k = 2..10 on Online Retail I: one name per tier x status group, each true
+    to the group's medians (computed here with plain pandas), none of the RF grid."""
     import segmentation
 
-    result = segmentation.segment(retail_run, k)
-    customers = result.customers
+    result = segmentation.segment(retail_prepared, k)
+    customers, personas = result.customers, result.personas
     assert customers[schema.CUSTOMER_STATUS].isin(["Active", "Cooling", "Lapsed"]).all()
+    # every group shown is distinguishable: no two share a persona name
+    assert personas[schema.PERSONA].is_unique
+    assert not set(personas[schema.PERSONA]) & set(RFM_SEGMENT_NAMES)
     rules = {rule.name: rule for rule in PERSONA_RULES}
+    tiers = tier_names(k)
     for (cluster, status), group in customers.groupby(
         [schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS]
     ):
         name = group[schema.PERSONA].iloc[0]
         assert (group[schema.PERSONA] == name).all()
-        if name in rules:  # else the neutral "<tier> · <status>"
-            rule = rules[name]
+        assert personas.loc[(cluster, status), schema.PERSONA] == name
+        tier = tiers[cluster]
+        base, _, qualifier = name.partition(" · ")
+        if base in rules:
+            rule = rules[base]
+            # a middle tier's persona carries its tier from k = 4 on
+            middle = 0 < cluster < k - 1
+            assert qualifier == (tier if middle and k >= 4 else "")
+            assert rule.position == tier_position(cluster, k)
             assert rule.status == status
             assert rule.holds(
                 group[schema.R_SCORE].median(), group[schema.F_SCORE].median()
             ), (name, cluster, status)
-        else:
-            assert name == f"{group[schema.VALUE_TIER].iloc[0]} · {status}"
+        else:  # no rule fits: the neutral "<tier> · <status>"
+            assert name == f"{tier} · {status}"
+
+
+# fmt: off
+#: k = 4 (Low, Mid, High, Top): both middle tiers fit the same rules
+FOUR_TIERS = [
+    # cluster, status,  r, f, recency, orders, spend
+    (0, "Active",  3, 1,  40,  1,   20.0),
+    (1, "Active",  4, 2,  30,  2,  300.0),  # middle, R 4, F 2 -> Rising buyers
+    (1, "Lapsed",  1, 2, 300,  2,  250.0),  # middle, R 1 -> Fading
+    (2, "Active",  4, 3,  25,  4,  900.0),  # middle, R 4, F 3 -> Regulars
+    (2, "Lapsed",  2, 3, 280,  4,  800.0),  # middle, R 2 -> Fading
+    (3, "Active",  5, 5,   3, 20, 5000.0),  # top, R 5, F 5 -> Stars
+]
+# fmt: on
+
+
+def test_middle_tiers_that_fit_the_same_rule_are_told_apart_by_their_tier():
+    from segmentation.personas import name_personas
+
+    rows = pd.DataFrame(
+        FOUR_TIERS,
+        columns=[
+            schema.VALUE_CLUSTER,
+            schema.CUSTOMER_STATUS,
+            schema.R_SCORE,
+            schema.F_SCORE,
+            schema.RECENCY_DAYS,
+            schema.FREQUENCY,
+            schema.MONETARY,
+        ],
+    )
+    named = name_personas(rows, 4, tier_names(4))
+    assert named[schema.PERSONA].to_dict() == {
+        (0, "Active"): "First-timers",
+        (1, "Active"): "Rising buyers · Mid",
+        (1, "Lapsed"): "Fading · Mid",
+        (2, "Active"): "Regulars · High",
+        (2, "Lapsed"): "Fading · High",
+        (3, "Active"): "Stars",
+    }
+    # the description names the tier too, with the group's own medians
+    assert named.loc[(2, "Lapsed"), "description"] == (
+        "High value, no order for a long while: median 280 days since the last "
+        "order, 4 orders, 800 spent"
+    )
+    # at k = 3 the one middle tier needs no qualifier
+    three = rows[rows[schema.VALUE_CLUSTER] != 2]
+    three = three.replace({schema.VALUE_CLUSTER: {3: 2}})
+    named = name_personas(three, 3, tier_names(3))
+    assert named[schema.PERSONA].tolist() == [
+        "First-timers",
+        "Rising buyers",
+        "Fading",
+        "Stars",
+    ]
 
 
 # Purchase style: Anomaly means irregular ---------------------------------------
