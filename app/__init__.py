@@ -34,19 +34,19 @@ def create_app(data_dir: str | os.PathLike | None = None):
     Returns
     -------
     dash.Dash
-        With layout, callbacks, a ``DiskcacheManager`` for background jobs (in
-        ``<data_dir>/jobs``) and the app-level ``on_error`` handler; ``.server`` is
-        the Flask app for gunicorn, with the JSON API (:mod:`app.api`) under
-        ``/api``, its saved runs in ``data_dir``.
+        With layout, callbacks, a :class:`app.jobs.JobManager` for background
+        jobs (in ``<data_dir>/jobs``, files 0600) and the app-level
+        ``on_error`` handler; ``.server`` is the Flask app for gunicorn, with
+        the JSON API (:mod:`app.api`) under ``/api``, its saved runs in
+        ``data_dir``.
     """
     import dash
-    import diskcache
 
     from app import storage
     from app.api import register_api
     from app.callbacks import register_callbacks
     from app.callbacks.errors import handle_callback_error
-    from app.jobs import import_models, start_jobs_from_a_clean_process
+    from app.jobs import JobManager, import_models, start_jobs_from_a_clean_process
     from app.layout import serve_layout
     from segmentation.runs import RunStore
 
@@ -55,12 +55,12 @@ def create_app(data_dir: str | os.PathLike | None = None):
     directory = storage.data_dir(data_dir)
     storage.configure(directory)
     start_jobs_from_a_clean_process(directory)
-    jobs = diskcache.Cache(str(directory / "jobs"))
+    jobs = storage.private_cache(directory / "jobs")
     app = dash.Dash(
         __name__,
         title=TITLE,
         assets_folder=str(ASSETS),
-        background_callback_manager=dash.DiskcacheManager(jobs),
+        background_callback_manager=JobManager(jobs, directory),
         on_error=handle_callback_error,
     )
     app.layout = serve_layout

@@ -5,20 +5,25 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
 ``GET /api/health``
     ``{"status": "ok", "version": ...}``.
 ``GET /api/runs?limit=20``
-    Recent saved runs, newest first: id, file, created, k, customers.
+    Recent saved runs, newest first: id, file, created, k, customers. A damaged
+    run (its ``report.json`` or ``model.pkl`` missing or unusable) is listed
+    with ``damaged``: the reason in words (and None for what it cannot say).
+``GET /api/runs/<run_id>``
+    One run's row as listed (404 unknown, 409 damaged).
 ``GET /api/runs/<run_id>/summary``
-    Value clusters and value × style cells of a run (404 for an unknown run).
+    Value clusters and value × style cells of a run (404 unknown, 409 damaged).
 ``POST /api/segment``
     One customer ``{"run_id"?, "recency_days", "frequency", "monetary", ...}``
     or a batch ``{"run_id"?, "customers": [{...}, ...]}`` scored with a saved
-    run's models (the newest run when ``run_id`` is left out). Behaviour fields
-    (``schema.BEHAVIOUR_COLUMNS``), all or none, add ``purchase_style`` and
-    ``style_reason``; a ``customer_id`` is echoed back. The fields are checked by
-    :func:`segmentation.scoring.validate_customers` (a batch record is named
-    ``customers[i]`` in messages).
+    run's models (the newest run that is not damaged when ``run_id`` is left
+    out). Behaviour fields (``schema.BEHAVIOUR_COLUMNS``), all or none, add
+    ``purchase_style`` and ``style_reason``; a ``customer_id`` is echoed back.
+    The fields are checked by :func:`segmentation.scoring.validate_customers`
+    (a batch record is named ``customers[i]`` in messages).
 
 Status codes: 400 bad JSON or field (missing, not a number, negative, NaN or
-infinite); 404 unknown run or no run saved; 405 wrong method; 413 body over
+infinite); 404 unknown run or no run saved; 405 wrong method; 409 a damaged
+run (the message says what is damaged); 413 body over
 :data:`MAX_BODY_BYTES` or more than :data:`MAX_BATCH_RECORDS` customers.
 """
 
@@ -37,7 +42,7 @@ import segmentation
 from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.reports import json_scalar
-from segmentation.runs import RunNotFoundError, RunStore
+from segmentation.runs import DamagedRunError, RunNotFoundError, RunStore
 from segmentation.scoring import REQUIRED_FIELDS, validate_customers
 
 #: Largest request body read by the API, in bytes (a full batch fits).
@@ -139,7 +144,11 @@ def register_api(
         if not re.fullmatch(r"[0-9]{1,4}", text) or not 1 <= int(text) <= MAX_LIST:
             raise ApiError(400, f"limit must be a whole number 1..{MAX_LIST}")
         listed = store().list(limit=int(text))
-        return {"runs": [{k: run[k] for k in _LIST_KEYS} for run in listed]}
+        return {"runs": [_listed(run) for run in listed]}
+
+    @api.get("/runs/<run_id>")
+    def run(run_id: str):
+        return _listed(store().entry(run_id))
 
     @api.get("/runs/<run_id>/summary")
     def summary(run_id: str):
@@ -166,6 +175,9 @@ def register_api(
         RunNotFoundError, lambda e: _json_error(ApiError(404, str(e)))
     )
     api.register_error_handler(
+        DamagedRunError, lambda e: _json_error(ApiError(409, str(e)))
+    )
+    api.register_error_handler(
         SegmentationError, lambda e: _json_error(ApiError(400, str(e)))
     )
     api.register_error_handler(Exception, _internal_error)
@@ -173,6 +185,14 @@ def register_api(
     for error in (NotFound, MethodNotAllowed):
         _json_under_api(server, error)
     return server
+
+
+def _listed(run: dict) -> dict:
+    """Return a run's row as the API lists it (``damaged`` only when it is)."""
+    row = {k: run[k] for k in _LIST_KEYS}
+    if run.get("damaged"):
+        row["damaged"] = run["damaged"]
+    return row
 
 
 def _batch(store: RunStore, run_id: str, body: dict) -> dict:

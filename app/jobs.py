@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from pathlib import Path
+
+import dash
 
 #: The engine's model modules (scikit-learn, ~1.3 s to import). The engine imports
 #: them on first use; the server imports them at start so that the first k change
@@ -55,3 +58,139 @@ def start_jobs_from_a_clean_process(directory: Path) -> None:
     os.environ[storage.ENV_DATA_DIR] = str(directory)
     multiprocess.set_forkserver_preload(JOB_PRELOAD)
     multiprocess.set_start_method("forkserver", force=True)
+
+
+#: Seconds a job's record (its pid and start time) is kept in the job cache.
+JOB_RECORD_SECONDS = 24 * 3600
+
+
+def _job_record_key(pid: int) -> tuple:
+    return ("segmentation-job", int(pid))
+
+
+class JobManager(dash.DiskcacheManager):
+    """Dash's ``DiskcacheManager``, with answers about a job that agree.
+
+    Dash asks two questions when a page polls a job: "is its result there?"
+    (:meth:`get_result`) and then "is it still running?" (:meth:`job_running`).
+    A job that writes its result and exits between the two questions looked
+    cancelled: the page stopped polling and the result was lost (3 times in
+    ~100 under load). Here the second answer is decided with the first: the
+    job's state is read *before* its result, so a job seen stopped has written
+    everything it will write, and a job seen running is polled again.
+
+    A job that stopped without a result (killed, or a server restart) is told
+    apart from a full or read-only data folder: in that case the poll answers
+    with the fault, naming the folder (:func:`app.storage.write_fault`), which
+    the page's ``on_error`` handler shows.
+
+    Jobs are known by their pid *and* start time (kept in the job cache), so
+    a pid reused by another process after a restart is never taken for a job,
+    and never killed by a cancel.
+
+    Parameters
+    ----------
+    cache : diskcache.Cache
+        Where results, progress and the job records live.
+    data_dir : pathlib.Path
+        The data folder checked when a job ends without a result.
+    """
+
+    def __init__(self, cache, data_dir: Path):
+        super().__init__(cache)
+        self.data_dir = Path(data_dir)
+        self._decided = threading.local()
+
+    # which process is one of our jobs ----------------------------------------
+    def call_job_fn(self, key, job_fn, args, context):
+        """Start the job (Dash's way); record its pid and start time."""
+        import psutil
+
+        pid = super().call_job_fn(key, job_fn, args, context)
+        try:
+            started = psutil.Process(pid).create_time()
+        except psutil.NoSuchProcess:
+            started = None  # already finished: nothing to kill, ever
+        self.handle.set(_job_record_key(pid), started, expire=JOB_RECORD_SECONDS)
+        return pid
+
+    def _process(self, job):
+        """Return the job's ``psutil.Process`` if it still runs, else None."""
+        import psutil
+
+        if job is None:
+            return None
+        try:
+            pid = int(job)
+        except (TypeError, ValueError):
+            return None
+        started = self.handle.get(_job_record_key(pid))
+        if started is None:
+            return None
+        try:
+            process = psutil.Process(pid)
+            if abs(process.create_time() - started) > 0.01:
+                return None  # the pid now belongs to another process
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.NoSuchProcess:
+            return None
+        return process
+
+    def job_running(self, job):
+        """Whether the job runs: as decided by the last :meth:`get_result`, if any."""
+        decided = getattr(self._decided, "jobs", {})
+        if job is not None and str(job) in decided:
+            return decided.pop(str(job))
+        return self._process(job) is not None
+
+    def terminate_job(self, job):
+        """Kill the job and its children, only if ``job`` is one of our jobs."""
+        import psutil
+
+        with self.handle.transact():
+            process = self._process(job)
+            if process is None:
+                return
+            try:
+                children = process.children(recursive=True)
+            except psutil.NoSuchProcess:
+                children = []
+            for proc in [*children, process]:
+                try:
+                    proc.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            try:
+                process.wait(1)
+            except (psutil.TimeoutExpired, psutil.NoSuchProcess):
+                pass
+
+    # results -------------------------------------------------------------------
+    def get_result(self, key, job):
+        """Return the job's result, deciding at once whether it still runs.
+
+        The job's state is read first: a job seen stopped has written its
+        result (if it wrote one), so reading the result after never misses
+        it. A job that stopped without a result answers with the data
+        folder's fault, if it has one.
+        """
+        running = self._process(job) is not None
+        result = super().get_result(key, job)
+        if not hasattr(self._decided, "jobs"):
+            self._decided.jobs = {}
+        if job is not None:
+            self._decided.jobs[str(job)] = running and result is self.UNDEFINED
+        if result is self.UNDEFINED and not running:
+            from app import storage
+
+            fault = storage.write_fault(self.data_dir)
+            if fault is not None:
+                return {
+                    "background_callback_error": {
+                        "msg": fault,
+                        "tb": f"{storage.DataFolderError.__module__}."
+                        f"{storage.DataFolderError.__name__}: {fault}",
+                    }
+                }
+        return result

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import ids
 from app.components import assumptions, controls, panels, runs, whatif
+
+#: A store holding a fresh random token per page load. Every background callback
+#: takes it as a ``State``: Dash keys a job's result by the callback's inputs,
+#: so without it two pages asking the same (the sample at first load, the same
+#: file) shared one key and the first to poll took the other's result.
+PAGE_TOKEN = "page-token"
 
 
 def serve_layout() -> dbc.Container:
@@ -17,6 +25,7 @@ def serve_layout() -> dbc.Container:
     (``ids.SELECTION_STORE``), and an upload waiting for a column mapping
     (``ids.PENDING_STORE``), and the name of the file the running job loads
     (``ids.JOB_STORE``); k and the style sensitivity live in their sliders.
+    Each call (each page load) gets its own :data:`PAGE_TOKEN`.
     """
     header = html.Header(
         [
@@ -62,6 +71,7 @@ def serve_layout() -> dbc.Container:
             dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
             dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
             dcc.Store(id=ids.WARM_STORE, storage_type="memory"),
+            dcc.Store(id=PAGE_TOKEN, data=uuid.uuid4().hex, storage_type="memory"),
             header,
             alert,
             dbc.Row(

@@ -8,6 +8,22 @@ Location
     The environment variable ``SEGMENTATION_DATA_DIR``; when unset, ``data/`` at
     the project root (git-ignored). The store uses ``<dir>/store``; the background
     callback manager uses ``<dir>/jobs``.
+Privacy
+    The folder is created ``0700`` (a looser existing folder is tightened at
+    start) and every file the store and the job cache write is ``0600``:
+    uploads, results and the job-signing secret are the users' and the
+    server's only (:func:`make_private`, :func:`private_cache`).
+Faults
+    A folder that cannot be written fails the start with a message naming it
+    (:func:`configure`); a write that fails later (disk full, read-only, no
+    permission) raises :class:`DataFolderError` naming the path
+    (:func:`write_fault` tells what is wrong with the folder).
+Refused uploads
+    An upload is stored only once the engine accepted it (or asks for its
+    column mapping): a file refused by a limit or as unreadable never enters the
+    store, so it evicts nothing (:meth:`Store.ingest`). Eviction removes the
+    oldest *stored* entries; a dataset a page shows can still be evicted by
+    enough newer accepted uploads, and the page then says to upload it again.
 Size
     ``size_limit`` bytes (default 2 GiB, env ``SEGMENTATION_STORE_BYTES``); after
     each write, the oldest stored entries are evicted one by one until the store
@@ -31,9 +47,14 @@ answer one k change share one :func:`segmentation.segmentation.segment` call.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import os
+import sqlite3
+import stat
+import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -43,7 +64,7 @@ import diskcache
 
 import segmentation
 from segmentation import runs, settings
-from segmentation.errors import SegmentationError
+from segmentation.errors import ColumnMappingError, SegmentationError
 from segmentation.results import PreparedData, Segmentation
 
 if TYPE_CHECKING:
@@ -58,6 +79,155 @@ DEFAULT_SIZE_LIMIT = 2 * 1024**3
 EVICTION_POLICY = "least-recently-stored"
 MEMORY_ITEMS = 8
 SEED = settings.DEFAULT_SEED
+
+
+#: Modes of the data folder (and every folder the app makes in it) and its files.
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+#: errno -> what the user is told about a write that failed with it.
+_FAULTS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the folder is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+#: SQLite's messages (no errno) -> the same words.
+_SQLITE_FAULTS = {
+    "database or disk is full": "the disk is full",
+    "readonly database": "the folder is read-only",
+    "unable to open database file": "permission denied",
+    "disk i/o error": "the disk failed to write",
+}
+
+
+class DataFolderError(SegmentationError):
+    """The data folder cannot be written: the disk is full, read-only, or locked.
+
+    The message names the path and the cause, e.g. ``Cannot write to
+    /srv/data/store: the disk is full``; ``details["path"]`` is the path.
+    """
+
+
+def fault_of(err: BaseException) -> str | None:
+    """Return what is wrong in words when ``err`` is a failed write, else None.
+
+    Parameters
+    ----------
+    err : BaseException
+        An ``OSError`` (by errno) or a ``sqlite3.OperationalError`` (by message).
+
+    Returns
+    -------
+    str or None
+        E.g. "the disk is full", "the folder is read-only", "permission denied".
+    """
+    if isinstance(err, OSError):
+        return _FAULTS.get(err.errno)
+    if isinstance(err, sqlite3.OperationalError):
+        text = str(err).lower()
+        return next((w for m, w in _SQLITE_FAULTS.items() if m in text), None)
+    return None
+
+
+def folder_error(err: BaseException, path) -> DataFolderError | None:
+    """Return a :class:`DataFolderError` naming ``path`` for a failed write, or None.
+
+    ``err.filename`` (an ``OSError``'s own path) is named when it has one.
+    """
+    fault = fault_of(err)
+    if fault is None:
+        return None
+    where = getattr(err, "filename", None) or path
+    return DataFolderError(f"Cannot write to {where}: {fault}", path=str(where))
+
+
+def write_fault(directory: str | os.PathLike) -> str | None:
+    """Try writing a small file in ``directory``; return the fault in words, or None.
+
+    Returns
+    -------
+    str or None
+        ``Cannot write to <directory>: <cause>`` when the folder cannot be
+        written (missing, full, read-only, no permission), None when it can.
+    """
+    try:
+        with tempfile.TemporaryFile(dir=directory) as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as err:
+        fault = fault_of(err) or (err.strerror or str(err)).lower()
+        return f"Cannot write to {directory}: {fault}"
+    return None
+
+
+def make_private(directory: str | os.PathLike) -> Path:
+    """Create ``directory`` (mode 0700), or take a looser one's group/other bits.
+
+    Raises
+    ------
+    DataFolderError
+        When the folder cannot be created or written (naming it and why).
+    """
+    path = Path(directory)
+    try:
+        path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(FOLDER_MODE)
+    except OSError as err:
+        raise folder_error(err, path) or DataFolderError(
+            f"Cannot use the data folder {path}: {err.strerror or err}", path=str(path)
+        ) from None
+    fault = write_fault(path)
+    if fault is not None:
+        raise DataFolderError(
+            f"{fault} (the data folder; set {ENV_DATA_DIR} to a writable folder)",
+            path=str(path),
+        )
+    return path
+
+
+def _chmod_files(directory: Path, pattern: str = "cache.db*") -> None:
+    for path in directory.glob(pattern):
+        with contextlib.suppress(OSError):
+            path.chmod(FILE_MODE)
+
+
+class _PrivateDisk(diskcache.Disk):
+    """diskcache's storage, writing each value file 0600."""
+
+    def store(self, value, read, key=diskcache.core.UNKNOWN):
+        """Store ``value`` as diskcache does; a file written for it is made 0600."""
+        size, mode, filename, db_value = super().store(value, read, key=key)
+        if filename:
+            os.chmod(os.path.join(self._directory, filename), FILE_MODE)
+        return size, mode, filename, db_value
+
+
+def private_cache(directory: str | os.PathLike, **settings) -> diskcache.Cache:
+    """Return a :class:`diskcache.Cache` in a 0700 folder, its files 0600.
+
+    Used for the background jobs' cache (results, progress and Dash's
+    job-signing secret). ``settings`` go to :class:`diskcache.Cache`; the disk
+    is a private one unless ``disk`` is given.
+
+    Raises
+    ------
+    DataFolderError
+        When the folder cannot be created or written.
+    """
+    path = make_private(directory)
+    settings.setdefault("disk", _PrivateDisk)
+    try:
+        cache = diskcache.Cache(str(path), **settings)
+    except (OSError, sqlite3.OperationalError) as err:
+        raise folder_error(err, path) or DataFolderError(
+            f"Cannot open the cache in {path}: {err}", path=str(path)
+        ) from None
+    _chmod_files(path)
+    return cache
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -95,12 +265,12 @@ def read_key(day_first: bool | None = None, drop_duplicates: bool = True) -> tup
     return (("day_first", day_first), ("drop_duplicates", bool(drop_duplicates)))
 
 
-class _RenamingDisk(diskcache.Disk):
+class _RenamingDisk(_PrivateDisk):
     """diskcache's storage, reading pickles that name classes by an older path.
 
     Entries written before the engine's modules moved (e.g.
     ``segmentation.pipeline.PreparedData``) unpickle through
-    :func:`segmentation.runs.load_pickle`, as saved runs do.
+    :func:`segmentation.runs.load_pickle`, as saved runs do. Files are 0600.
     """
 
     def fetch(self, mode, filename, value, read):
@@ -119,17 +289,22 @@ class Store:
     Parameters
     ----------
     directory : path-like
-        Where the cache lives (created when missing).
+        Where the cache lives (created 0700 when missing).
     size_limit : int, optional
         Bound in bytes; oldest entries are evicted beyond it.
+
+    Raises
+    ------
+    DataFolderError
+        When the folder cannot be created or written (naming it and why).
     """
 
     def __init__(self, directory: str | os.PathLike, size_limit: int | None = None):
         limit = size_limit or int(os.environ.get(ENV_SIZE_LIMIT, DEFAULT_SIZE_LIMIT))
         self.directory = Path(directory)
         self.size_limit = limit
-        self.cache = diskcache.Cache(
-            str(self.directory),
+        self.cache = private_cache(
+            self.directory,
             size_limit=limit,
             eviction_policy=EVICTION_POLICY,
             cull_limit=0,
@@ -146,6 +321,55 @@ class Store:
         key = ("upload", sha)
         if key not in self.cache:
             self._set(key, {"filename": filename, "data": data})
+        return sha
+
+    def accept_upload(
+        self,
+        data: bytes,
+        filename: str,
+        progress=None,
+        *,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
+    ) -> str:
+        """Prepare new bytes and store them only if the engine accepts them.
+
+        Bytes already stored are not read again. New bytes are prepared
+        first; they are stored (with their PreparedData) when that works, or
+        when the engine asks for their column mapping (the form needs them).
+        A file refused (a limit, an unreadable file, no customers) is never
+        written, so it evicts nothing.
+
+        Returns
+        -------
+        str
+            The dataset id (sha256).
+
+        Raises
+        ------
+        SegmentationError
+            From :func:`segmentation.prepare` (``ColumnMappingError`` after
+            storing the bytes).
+        """
+        sha = content_id(data)
+        if ("upload", sha) in self.cache:
+            return sha
+        try:
+            prepared = segmentation.prepare(
+                data,
+                filename=filename,
+                day_first=day_first,
+                drop_duplicates=drop_duplicates,
+                progress=progress,
+            )
+        except ColumnMappingError:
+            self.put_upload(data, filename)
+            raise
+        self.put_upload(data, filename)
+        read = read_key(day_first, drop_duplicates)
+        key = ("prepared", sha, _mapping_key(None), *read)
+        self._set(key, prepared)
+        self._keep(key, prepared)
         return sha
 
     def get_upload(self, sha: str) -> dict:
@@ -273,13 +497,23 @@ class Store:
         return {"id": sha, "filename": prepared.source_name, "mapping": mapping}
 
     def _set(self, key: tuple, value) -> None:
-        """Store ``value``, then evict the oldest other entries while over limit."""
-        self.cache.set(key, value)
-        while self.cache.volume() > self.size_limit:
-            oldest = next(iter(self.cache), None)  # rowid order: oldest first
-            if oldest is None or oldest == key:
-                break
-            self.cache.delete(oldest)
+        """Store ``value``, then evict the oldest other entries while over limit.
+
+        Raises
+        ------
+        DataFolderError
+            When the write fails for want of space or permission (names the
+            store's folder and the cause).
+        """
+        try:
+            self.cache.set(key, value)
+            while self.cache.volume() > self.size_limit:
+                oldest = next(iter(self.cache), None)  # rowid order: oldest first
+                if oldest is None or oldest == key:
+                    break
+                self.cache.delete(oldest)
+        except (OSError, sqlite3.OperationalError) as err:
+            raise folder_error(err, self.directory) or err from None
 
     # in-memory LRU ------------------------------------------------------------------
     def _remember(self, key: tuple):
@@ -303,9 +537,19 @@ _RUNS: RunStore | None = None
 
 
 def configure(directory: str | os.PathLike | None = None, size_limit=None) -> Store:
-    """Create the process-wide store in ``data_dir(directory)/store``."""
+    """Create the process-wide store in ``data_dir(directory)/store``.
+
+    The data folder is made private first (:func:`make_private`).
+
+    Raises
+    ------
+    DataFolderError
+        When the data folder cannot be created or written: the message names
+        the folder and the cause (read-only, full, permission denied).
+    """
     global _STORE
-    _STORE = Store(data_dir(directory) / "store", size_limit=size_limit)
+    root = make_private(data_dir(directory))
+    _STORE = Store(root / "store", size_limit=size_limit)
     return _STORE
 
 

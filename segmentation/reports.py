@@ -22,8 +22,21 @@ if TYPE_CHECKING:
     from segmentation.results import PreparedData, Segmentation
 
 #: A text cell starting with one of these is run as a formula by spreadsheets
-#: (OWASP "CSV injection"); such cells are prefixed with a single quote.
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: (OWASP "CSV injection"); such cells are prefixed with a single quote. The
+#: full-width forms (U+FF1D ＝, U+FF0B ＋, U+FF0D －, U+FF20 ＠) count too: some
+#: spreadsheets fold them to ASCII when they read a cell.
+FORMULA_PREFIXES: tuple[str, ...] = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",
+)
 _VERSIONED = ("pandas", "numpy", "scikit-learn", "kneed")
 
 
@@ -38,9 +51,9 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Same shape; in text columns, a cell starting with ``= + - @``, tab or
-        carriage return gets a leading ``'`` (e.g. ``=HYPERLINK(...)`` becomes
-        ``'=HYPERLINK(...)``).
+        Same shape; in text columns, a cell starting with ``= + - @``, their
+        full-width forms ``＝ ＋ － ＠``, tab or carriage return gets a leading
+        ``'`` (e.g. ``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``).
     """
     escaped = {}
     for column in frame.columns:

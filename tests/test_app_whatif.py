@@ -110,11 +110,13 @@ def test_scatter_draws_a_star_named_what_if(dataset):
     assert len(scatter.data) == len(plain.data)  # not a trace: a box never selects it
     (star,) = [a for a in scatter.layout.annotations if a.name == figures.WHATIF_NAME]
     assert (star.x, star.y, star.text) == (1.0, 3.0, "★")  # log10(10), log10(1000)
-    assert not [a for a in plain.layout.annotations if a.name == figures.WHATIF_NAME]
+    (hidden,) = [a for a in plain.layout.annotations if a.name == figures.WHATIF_NAME]
+    assert hidden.visible is False  # its place is kept for the what-if patch
 
 
 def test_zero_is_scored_but_not_drawn_on_log_axes(dataset, customers):
     text, point = whatif.score_whatif(0, 0, 0, dataset, 3, ANOMALY_PCT, None)
     assert f"value tier {tier_of_cluster(customers, 0)}," in text_of(text)
     fig = go.Figure(figures.customer_scatter(customers, whatif=point))
-    assert not [a for a in fig.layout.annotations if a.name == figures.WHATIF_NAME]
+    (hidden,) = [a for a in fig.layout.annotations if a.name == figures.WHATIF_NAME]
+    assert hidden.visible is False

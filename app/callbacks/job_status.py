@@ -6,8 +6,11 @@ then sets the status to the ``running`` "off" value, a fixed text
 say which file was being loaded: the first notes the file each job starts on
 (upload, mapping, the dataset on screen read again with other settings, or the
 sample at first load, as the job itself chooses); the
-second replaces the fixed text with one naming that file. A finished job sets
-its own status, which the second callback leaves alone.
+second replaces the fixed text with one naming that file, or, when the server
+went away while the job ran and came back without it (a restart;
+``assets/server_watch.js`` notes it and re-sends the page's requests once the
+server answers), says that the restart lost the job. A finished job sets its
+own status, which the second callback leaves alone.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ import segmentation
 from app import ids
 from app.callbacks.upload import READ_CONTROLS, STOPPED
 
+#: Said instead when the server went away while the job ran and came back
+#: without it (a restart): ``assets/server_watch.js`` notes it.
+RESTARTED_NAMED = (
+    "The server restarted and the job loading {name} was lost: choose the file "
+    "again. The panels still show the data loaded before."
+)
 #: "{name}" is replaced by the file's name.
 STOPPED_NAMED = (
     "Loading {name} stopped before it finished (cancelled, or the "
@@ -39,8 +48,13 @@ function(contents, sampleClicks, applyClicks, dates, dedupe, filename, pending,
 
 _STOPPED_JS = """
 function(result, name) {
-    if (result !== %(stopped)s || !name) { return dash_clientside.no_update; }
-    return %(named)s.replace("{name}", name);
+    if (result !== %(stopped)s) { return dash_clientside.no_update; }
+    const server = window.segmentationServer;
+    const restarted = Boolean(server && server.lostJob);
+    if (server) { server.lostJob = false; }
+    if (!name && !restarted) { return dash_clientside.no_update; }
+    const text = restarted ? %(restarted)s : %(named)s;
+    return text.replace("{name}", name || "the file");
 }
 """
 
@@ -67,7 +81,11 @@ def register_callbacks(app) -> None:
     )
     app.clientside_callback(
         _STOPPED_JS
-        % {"stopped": json.dumps(STOPPED), "named": json.dumps(STOPPED_NAMED)},
+        % {
+            "stopped": json.dumps(STOPPED),
+            "named": json.dumps(STOPPED_NAMED),
+            "restarted": json.dumps(RESTARTED_NAMED),
+        },
         Output(ids.RUN_RESULT, "children", allow_duplicate=True),
         Input(ids.RUN_RESULT, "children"),
         State(ids.JOB_STORE, "data"),

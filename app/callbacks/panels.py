@@ -13,6 +13,7 @@ from dash import Input, Output, State, no_update
 
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
+from app.callbacks.whatif import star_for
 from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
@@ -27,7 +28,9 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
     scatter is then left as it is: re-rendering it would make plotly drop the box
     and report an empty selection. Any other re-render drops an old box
     (``selectionrevision`` is new each time) and highlights the selection.
-    ``whatif`` (``{"frequency", "monetary"}``) is drawn as a star on the scatter.
+    ``whatif`` (``{"frequency", "monetary"}``, a State: the what-if callback
+    moves the star itself, by a patch) is drawn as a star on a rebuilt scatter,
+    if it belongs to this dataset.
     """
     seg = current_segmentation(dataset, k, percent)
     customers = seg.customers
@@ -42,7 +45,7 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None):
                 mask,
                 uirevision=f"{dataset['id']}-{k}",
                 selectionrevision=uuid.uuid4().hex,
-                whatif=whatif,
+                whatif=star_for(whatif, dataset),
             )
         )
     )
@@ -139,7 +142,7 @@ def register_callbacks(app) -> None:
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
         Input(ids.GRID_METRIC, "value"),
-        Input(ids.WHATIF_STORE, "data"),
+        State(ids.WHATIF_STORE, "data"),
     )(render_panels)
     app.callback(
         Output(ids.RF_GRID, "figure"),

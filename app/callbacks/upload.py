@@ -26,6 +26,7 @@ import segmentation
 from app import ids, storage, theme
 from app.components.controls import day_first_of
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
+from app.layout import PAGE_TOKEN
 from segmentation.errors import (
     ColumnMappingError,
     InputFileError,
@@ -63,17 +64,20 @@ def dataset_entry(sha: str, filename: str, mapping=None, **read) -> dict:
     return entry
 
 
-def prepare_stored(sha: str, filename: str, mapping=None, progress=None, **read):
+def prepare_stored(
+    sha: str, filename: str, mapping=None, progress=None, started=None, **read
+):
     """Prepare stored bytes (once per mapping and read settings).
 
-    Returns the dataset store (:func:`dataset_entry`) and a status line.
+    Returns the dataset store (:func:`dataset_entry`) and a status line
+    (its time counts from ``started``, a ``time.perf_counter()``, if given).
 
     Raises
     ------
     SegmentationError
         From ``segmentation.prepare`` when the file cannot be segmented.
     """
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     store = storage.get_store()
     prepared = store.prepared(sha, mapping, progress=progress, **read)
     if progress is not None:
@@ -91,12 +95,16 @@ def prepare_stored(sha: str, filename: str, mapping=None, progress=None, **read)
 def ingest(data: bytes, filename: str, progress=None, **read):
     """Store uploaded bytes, then :func:`prepare_stored` them.
 
-    A column mapping the user chose before for the same bytes is used again.
+    The bytes are stored only once the engine accepted them (or asks for
+    their columns): a refused file never enters the store
+    (:meth:`app.storage.Store.accept_upload`). A column mapping the user chose
+    before for the same bytes is used again.
     """
+    started = time.perf_counter()
     store = storage.get_store()
-    sha = store.put_upload(data, filename)
+    sha = store.accept_upload(data, filename, progress, **read)
     mapping = store.mapping_for(sha)
-    dataset, status = prepare_stored(sha, filename, mapping, progress, **read)
+    dataset, status = prepare_stored(sha, filename, mapping, progress, started, **read)
     return dataset, f"{status} {REMEMBERED}" if mapping else status
 
 
@@ -155,12 +163,15 @@ def load_dataset(
     date_order=None,
     remove_duplicates=True,
     dataset=None,
+    page=None,
 ):
     """Background job: upload, sample (also at first load), mapping or read settings.
 
     The dataset is read with the "Dates" choice (``date_order``) and the
     "Remove duplicate lines" switch; changing either reads the dataset on
-    screen (``dataset``) again.
+    screen (``dataset``) again. ``page`` is the page's token
+    (:data:`app.layout.PAGE_TOKEN`): unused here, it makes the job's result
+    key the page's own, so two pages sending the same file each get theirs.
     """
 
     def progress(step: str, fraction: float) -> None:
@@ -233,6 +244,7 @@ def register_callbacks(app) -> None:
             "choice_ids": State(ids.mapping_choice(ALL), "id"),
             "pending": State(ids.PENDING_STORE, "data"),
             "dataset": State(ids.DATASET_STORE, "data"),
+            "page": State(PAGE_TOKEN, "data"),
         },
         background=True,
         interval=500,

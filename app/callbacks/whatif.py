@@ -1,20 +1,25 @@
 """What-if: a hypothetical customer scored with the current segmentation.
 
-The inputs start at the dataset's medians. Valid values are scored with
-:func:`segmentation.score` (tier, persona, RFM segment) and their
-(frequency, monetary) point goes to ``ids.WHATIF_STORE``, which the panels
-callback draws as a star on the customer scatter.
+The inputs start at the dataset's medians, which are scored but not drawn: the
+star appears on the customer scatter once the user types a value. Valid values
+are scored with :func:`segmentation.score` (tier, persona, RFM segment); their
+(frequency, monetary) point goes to ``ids.WHATIF_STORE`` and the star is moved
+by a partial update of the scatter that touches only the star
+(:func:`app.figures.scatter.whatif_patch`), so that a box or lasso the user
+draws meanwhile survives. The panels callback reads the store (a State, not an
+Input) to draw the star when it rebuilds the scatter for another k or dataset.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, State, html, no_update
+from dash import Input, Output, State, ctx, html, no_update
 
 import segmentation
 from app import ids
 from app.callbacks.common import current_prepared, current_segmentation, dataset_id
 from app.components.whatif import whatif_result
+from app.figures.scatter import whatif_patch
 from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.scoring import validate_customers
@@ -69,10 +74,13 @@ def parse_whatif(recency, frequency, monetary) -> dict | str:
     return {c: float(checked.iloc[0][c]) for c in schema.RFM_COLUMNS}
 
 
-def score_whatif(recency, frequency, monetary, dataset, k, percent, shown):
+def score_whatif(recency, frequency, monetary, dataset, k, percent, shown, drawn=True):
     """Return the what-if answer in words and its point for the scatter.
 
     Invalid input gives a short message and no point, never an exception.
+    ``shown`` is the point on screen (``{"frequency", "monetary"}`` or None): an
+    unchanged point is ``no_update``. ``drawn`` says whether the answer may
+    speak of the star (False: it asks for a value to draw it).
     """
     dataset_id(dataset)  # no dataset yet: nothing to score against
     no_point = None if shown else no_update
@@ -86,9 +94,77 @@ def score_whatif(recency, frequency, monetary, dataset, k, percent, shown):
         return html.Div(str(err), className="text-danger"), no_point
     point = {"frequency": parsed[schema.FREQUENCY], "monetary": parsed[schema.MONETARY]}
     return (
-        whatif_result(scored, *parsed.values()),
+        whatif_result(scored, *parsed.values(), drawn=drawn),
         no_update if point == shown else point,
     )
+
+
+#: The three inputs' value props, as ``ctx.triggered_prop_ids`` names them.
+_FIELD_PROPS = frozenset(
+    f"{field}.value"
+    for field in (ids.WHATIF_RECENCY, ids.WHATIF_FREQUENCY, ids.WHATIF_MONETARY)
+)
+_DATASET_PROP = f"{ids.DATASET_STORE}.data"
+
+
+def update_whatif(recency, frequency, monetary, dataset, k, percent, shown):
+    """Answer the what-if inputs: the words, the stored point and the star's patch.
+
+    What triggered it decides whether the star is drawn:
+
+    * a new dataset (its medians just filled in): no star, and the answer asks
+      for a value;
+    * a value typed in one of the three inputs: the star is drawn (or removed
+      while an input is empty or invalid);
+    * k or the sensitivity: the star stays as it is (none before anything was
+      typed).
+
+    Returns
+    -------
+    answer : list or html.Div
+        As :func:`score_whatif`.
+    point : dict, None or no_update
+        For ``ids.WHATIF_STORE``: ``{"frequency", "monetary", "dataset"}`` (the
+        dataset's id: the panels draw the star only on that dataset), None to
+        remove the star, no_update when it does not move.
+    star : dash.Patch or no_update
+        For the scatter's figure: :func:`app.figures.scatter.whatif_patch`, which
+        assigns the star's two annotations and nothing else.
+    """
+    triggered = set(ctx.triggered_prop_ids)
+    new_data = _DATASET_PROP in triggered
+    drawn = not new_data and (bool(triggered & _FIELD_PROPS) or bool(shown))
+    on_screen = _xy(shown) if drawn else None
+    answer, point = score_whatif(
+        recency, frequency, monetary, dataset, k, percent, on_screen, drawn
+    )
+    if not drawn:
+        point = None if shown else no_update
+    elif isinstance(point, dict):
+        point = {**point, "dataset": dataset_id(dataset)}
+    star = no_update if point is no_update else whatif_patch(point)
+    return answer, point, star
+
+
+def star_for(stored: dict | None, dataset: dict | None) -> dict | None:
+    """Return the stored what-if point if it belongs to ``dataset``, else None.
+
+    For the panels callback, which reads ``ids.WHATIF_STORE`` when it rebuilds
+    the scatter: after a new dataset the store may still hold the old point
+    for a moment (its removal is on its way), and that star must not be drawn.
+    A point without a ``dataset`` key is drawn.
+    """
+    if not stored or not dataset:
+        return None
+    mine = stored.get("dataset", dataset.get("id")) == dataset.get("id")
+    return stored if mine else None
+
+
+def _xy(point: dict | None) -> dict | None:
+    """Return ``{"frequency", "monetary"}`` of a stored point (None stays None)."""
+    if not point:
+        return None
+    return {"frequency": point["frequency"], "monetary": point["monetary"]}
 
 
 def register_callbacks(app) -> None:
@@ -101,9 +177,11 @@ def register_callbacks(app) -> None:
     app.callback(
         Output(ids.WHATIF_RESULT, "children"),
         Output(ids.WHATIF_STORE, "data"),
+        Output(ids.CUSTOMER_SCATTER, "figure", allow_duplicate=True),
         *[Input(field, "value") for field in fields],
         Input(ids.DATASET_STORE, "data"),
         Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         State(ids.WHATIF_STORE, "data"),
-    )(score_whatif)
+        prevent_initial_call=True,
+    )(update_whatif)

@@ -70,12 +70,17 @@ def runs_list(entries: list[dict]) -> html.Div | html.Ol:
     Parameters
     ----------
     entries : list of dict
-        Rows of :meth:`segmentation.runs.RunStore.list`, newest first.
+        Rows of :meth:`segmentation.runs.RunStore.list`, newest first. A
+        damaged run (``damaged`` set) is shown as such, with its reason and
+        no Reopen button.
     """
     if not entries:
         return html.Div("No saved run yet.", className="small text-muted")
     rows = []
     for run in entries:
+        if run.get("damaged"):
+            rows.append(_damaged_row(run))
+            continue
         reopen = dbc.Button(
             "Reopen",
             id=ids.run_reopen(run["id"]),
@@ -116,3 +121,27 @@ def runs_list(entries: list[dict]) -> html.Div | html.Ol:
             )
         )
     return html.Ol(rows, className="runs-rows", style=_LIST_STYLE)
+
+
+def _damaged_row(run: dict) -> html.Li:
+    """Return the list row of a damaged run: its id, created, and what is wrong."""
+    return html.Li(
+        html.Div(
+            [
+                html.Div(
+                    f"Damaged run {run['id']}",
+                    className="run-file text-danger",
+                    style={"wordBreak": "break-all"},
+                ),
+                html.Div(
+                    f"{_created(run['created'])} · {run['damaged']}; it cannot "
+                    "be reopened or scored against",
+                    className="text-muted",
+                ),
+            ],
+            className="run-facts",
+        ),
+        className="run-row run-damaged small",
+        title=run["id"],
+        style=_ROW_STYLE,
+    )

@@ -60,7 +60,7 @@ def whatif_panel() -> dbc.Card:
 
 
 def whatif_result(
-    scored: dict, recency: float, frequency: float, monetary: float
+    scored: dict, recency: float, frequency: float, monetary: float, drawn=True
 ) -> list:
     """Return the scored customer in words.
 
@@ -71,6 +71,9 @@ def whatif_result(
         r_score, f_score, m_score, rfm_segment.
     recency, frequency, monetary : float
         What was scored (days, orders, the file's currency).
+    drawn : bool
+        Whether the star is on the scatter; False (the dataset's medians, not
+        yet changed): the last line asks for a value instead.
     """
     return [
         html.Div(
@@ -93,7 +96,10 @@ def whatif_result(
         ),
         html.Div(
             "Its purchase style needs the basket features; the star on the "
-            "scatter marks it.",
+            "scatter marks it."
+            if drawn
+            else "These are the dataset's medians; change a value to place the "
+            "customer as a star on the scatter.",
             className="text-muted",
         ),
     ]

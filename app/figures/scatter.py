@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from dash import Patch
 
 from app import theme
 from app.figures import scatter_points
@@ -17,6 +18,9 @@ from segmentation import schema
 
 #: Name of the what-if customer's marker on the scatter.
 WHATIF_NAME = "what-if"
+#: Positions in ``layout.annotations`` of the what-if star and its label: always
+#: there (hidden without a what-if), so that :func:`whatif_patch` can move them.
+WHATIF_SLOTS: tuple[int, int] = (0, 1)
 
 
 def customer_scatter(
@@ -39,7 +43,9 @@ def customer_scatter(
     keeps zoom and legend state while it is unchanged; ``selectionrevision``
     keeps the user's box or lasso: when it changes, plotly drops the box and
     reports an empty selection. ``whatif``
-    (``{"frequency", "monetary"}``) adds the what-if customer's star.
+    (``{"frequency", "monetary"}``) shows the what-if customer's star, in the
+    annotations :data:`WHATIF_SLOTS` (hidden without one; :func:`whatif_patch`
+    moves it without redrawing the points).
 
     The tier legend lists the tiers highest value first, as the grid's rows
     read from the top: one legend-only circle per tier (``legendrank`` = its
@@ -141,7 +147,7 @@ def customer_scatter(
         "uirevision": uirevision,
         "selectionrevision": selectionrevision,
         "annotations": [
-            *(_whatif_marker(whatif) if whatif else []),
+            *whatif_annotations(whatif),
             *_sample_note(len(customers), total),
         ],
         "meta": {"shown": len(customers), "total": total},
@@ -176,18 +182,36 @@ def _sample_note(shown: int, total: int) -> list[dict]:
     ]
 
 
-def _whatif_marker(whatif: dict) -> list[dict]:
-    """Return the annotations of a star named "what-if" (none off the axes).
+def whatif_annotations(whatif: dict | None) -> list[dict]:
+    """Return the what-if star and its label: the annotations :data:`WHATIF_SLOTS`.
 
     Annotations, not a trace: a box or lasso selects only customers' points
     (annotation positions on log axes are log10 values). The star is
     ``theme.WHATIF_COLOUR`` (no tier's colour) outlined in
     ``theme.WHATIF_OUTLINE`` (a text shadow on every side).
+
+    Parameters
+    ----------
+    whatif : dict or None
+        ``{"frequency": orders, "monetary": total spent}`` (other keys ignored);
+        None for no what-if customer.
+
+    Returns
+    -------
+    list of dict
+        Two annotations named ``WHATIF_NAME`` and ``WHATIF_NAME + "-label"``;
+        both ``visible: False`` without a what-if, or when a coordinate is not
+        positive (a log axis cannot show it).
     """
+    if not whatif or not (whatif["frequency"] > 0 and whatif["monetary"] > 0):
+        hidden = {"visible": False, "text": "", "x": 0, "y": 0, "showarrow": False}
+        return [
+            {**hidden, "name": WHATIF_NAME},
+            {**hidden, "name": f"{WHATIF_NAME}-label"},
+        ]
     frequency, monetary = whatif["frequency"], whatif["monetary"]
-    if not (frequency > 0 and monetary > 0):
-        return []  # not on log axes
     where = {
+        "visible": True,
         "x": float(np.log10(frequency)),
         "y": float(np.log10(monetary)),
         "xref": "x",
@@ -215,6 +239,25 @@ def _whatif_marker(whatif: dict) -> list[dict]:
             "font": {"size": 11, "color": theme.WHATIF_OUTLINE},
         },
     ]
+
+
+def whatif_patch(whatif: dict | None) -> Patch:
+    """Return a partial update of :func:`customer_scatter` that moves only the star.
+
+    It assigns the annotations :data:`WHATIF_SLOTS` and nothing else: the points,
+    their ``selectedpoints``, ``uirevision`` and ``selectionrevision`` are left as
+    they are, so the browser keeps a box or lasso the user is drawing (a whole
+    new figure would make plotly drop it).
+
+    Parameters
+    ----------
+    whatif : dict or None
+        As for :func:`whatif_annotations`; None hides the star.
+    """
+    patch = Patch()
+    for slot, annotation in zip(WHATIF_SLOTS, whatif_annotations(whatif), strict=True):
+        patch["layout"]["annotations"][slot] = annotation
+    return patch
 
 
 #: A 1 px outline around text: a CSS text-shadow on all eight sides.

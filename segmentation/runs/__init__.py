@@ -17,6 +17,12 @@ Layout
     have none and can still be scored). A run is written
     in a hidden temporary folder and renamed into place in one step, so a crash
     never leaves half a run.
+Damage
+    A run whose ``report.json`` or ``model.pkl`` is missing or unusable is
+    listed with ``damaged`` (the reason) and raises :class:`DamagedRunError`
+    when loaded; finding, saving and scoring the newest run pass it by.
+Privacy
+    Run files are written 0600 (the lock file too).
 Retention
     The newest ``max_runs`` runs are kept (default 50, environment variable
     ``SEGMENTATION_MAX_RUNS``); older ones are deleted on save.
@@ -32,6 +38,7 @@ saved by older layouts of the engine).
 from __future__ import annotations
 
 from segmentation.errors import NotReopenableError, RunNotFoundError
+from segmentation.runs._files import DamagedRunError
 from segmentation.runs._ids import (
     DEFAULT_DATA_DIR,
     ENV_DATA_DIR,
@@ -47,6 +54,7 @@ __all__ = [
     "ENV_DATA_DIR",
     "ENV_MAX_RUNS",
     "PREPARED_FILE",
+    "DamagedRunError",
     "NotReopenableError",
     "RunNotFoundError",
     "RunStore",

@@ -3,6 +3,12 @@
 Private to :mod:`segmentation.runs` (the layout is in its docstring). A run is
 written in a hidden temporary folder and renamed into place in one step; it is
 deleted by renaming it away first, so that no reader ever sees half a run.
+Files are written 0600 (a run holds customers' data).
+
+A run folder whose ``report.json`` is missing, not JSON or not a run report, or
+whose ``model.pkl`` is missing or unreadable, is *damaged* (a disk fault, or
+someone's hand): it is listed as such (:func:`read_entry`) and loading it raises
+:class:`DamagedRunError`; no other run is affected.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import re
 import shutil
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from segmentation import reports
@@ -31,7 +38,36 @@ from segmentation.runs._ids import (
 STALE_SECONDS = 3600
 TEMP_PREFIX = ".tmp-"
 #: What a pickle that cannot be read raises (bad bytes, or classes since renamed).
-_UNREADABLE = (pickle.UnpicklingError, EOFError, ImportError, AttributeError)
+_UNREADABLE = (
+    pickle.UnpicklingError,
+    EOFError,
+    ImportError,
+    AttributeError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+)
+#: Mode of every file of a run.
+FILE_MODE = 0o600
+
+
+class DamagedRunError(SegmentationError):
+    """A saved run's files are damaged: ``report.json`` or ``model.pkl`` unusable.
+
+    ``details``: ``run_id`` and ``reason`` (e.g. "report.json is not a run
+    report (no 'input')"). Made by :func:`damaged`. The API answers 409.
+    """
+
+
+def damaged(run_id: str, reason: str) -> DamagedRunError:
+    """Return the :class:`DamagedRunError` of run ``run_id``, for ``reason``."""
+    return DamagedRunError(
+        f"saved run {run_id} is damaged: {reason}; it cannot be used (delete its "
+        "folder, or save the run again)",
+        run_id=run_id,
+        reason=reason,
+    )
 
 
 def new_temp_folder(runs_dir: Path) -> Path:
@@ -48,14 +84,22 @@ def write_run_files(
 ) -> None:
     """Write ``customers.csv``, ``model.pkl`` and ``prepared.pkl`` into ``folder``."""
     csv = reports.customers_csv(segmentation.customers)
-    (folder / CUSTOMERS_FILE).write_text(csv, "utf-8")
+    with _private_file(folder / CUSTOMERS_FILE) as handle:
+        handle.write(csv.encode("utf-8"))
     _write_pickle(folder / MODEL_FILE, segmentation)
     _write_pickle(folder / PREPARED_FILE, prepared)
 
 
+def _private_file(path: Path):
+    """Open a new file for writing (binary), readable by its owner only (0600)."""
+    return os.fdopen(
+        os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb"
+    )
+
+
 def _write_pickle(path: Path, value: object) -> None:
     """Pickle ``value`` to ``path`` and flush it to disk (inside the temp folder)."""
-    with path.open("wb") as handle:
+    with _private_file(path) as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         handle.flush()
         os.fsync(handle.fileno())
@@ -81,7 +125,8 @@ def move_into_place(runs_dir: Path, temp: Path, base: str, metadata: dict) -> st
     for n in range(max(used, default=0) + 1, 10_000):
         run_id = base if n == 1 else f"{base}-{n}"
         report = json.dumps({"id": run_id, **metadata}, indent=2, default=str)
-        (temp / REPORT_FILE).write_text(report, "utf-8")
+        with _private_file(temp / REPORT_FILE) as handle:
+            handle.write(report.encode("utf-8"))
         try:
             temp.rename(runs_dir / run_id)
         except OSError:  # taken meanwhile by another process
@@ -110,15 +155,98 @@ def report_signature(folder: Path) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
-def read_entry(folder: Path) -> dict | None:
-    """Return the list row of the run in ``folder``; None when it is not a run.
+def _created_of(folder: Path) -> str:
+    """Return when a run was made: from its id (``YYYYmmddTHHMMSS-...``) or folder."""
+    try:
+        when = datetime.strptime(folder.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            when = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
+        except OSError:
+            when = datetime.fromtimestamp(0, UTC)
+    return when.isoformat(timespec="microseconds")
 
-    Keys as :meth:`segmentation.runs.RunStore.list` describes.
+
+def damaged_entry(folder: Path, reason: str) -> dict:
+    """Return the list row of a damaged run: its id, created, ``damaged`` reason.
+
+    The other keys of a row are None (``mapping`` is ``{}``), ``reopenable``
+    False.
+    """
+    return {
+        "id": folder.name,
+        "file": None,
+        "created": _created_of(folder),
+        "k": None,
+        "customers": None,
+        "sha256": None,
+        "source": None,
+        "anomaly_share": None,
+        "seed": None,
+        "mapping": {},
+        "reopenable": False,
+        "damaged": reason,
+    }
+
+
+def _report(folder: Path) -> dict:
+    """Return a run's ``report.json`` checked to be a run report.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder has no ``report.json`` (or is gone).
+    DamagedRunError
+        When it cannot be read, is not JSON, or lacks a field a run needs.
+    """
+    path = folder / REPORT_FILE
+    try:
+        report = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        reason = f"{REPORT_FILE} cannot be read ({err.strerror or err})"
+        raise damaged(folder.name, reason) from None
+    except ValueError as err:  # also UnicodeDecodeError
+        reason = f"{REPORT_FILE} is not valid JSON ({err})"
+        raise damaged(folder.name, reason) from None
+    try:
+        checks = (
+            report["input"]["file"],
+            report["input"]["sha256"],
+            report["created"],
+            report["as_of"],
+            int(report["settings"]["k"]),
+            int(report["settings"]["seed"]),
+            float(report["settings"]["anomaly_share"]),
+            int(report["customers"]),
+        )
+    except KeyError as err:
+        reason = f"{REPORT_FILE} is not a run report (no {err})"
+        raise damaged(folder.name, reason) from None
+    except (TypeError, ValueError) as err:
+        reason = f"{REPORT_FILE} is not a run report ({err})"
+        raise damaged(folder.name, reason) from None
+    del checks
+    return report
+
+
+def read_entry(folder: Path) -> dict | None:
+    """Return the list row of the run in ``folder``; None when it is gone.
+
+    Keys as :meth:`segmentation.runs.RunStore.list` describes; a damaged run
+    (:func:`damaged_entry`) has ``damaged``, the reason in words.
     """
     try:
-        report = json.loads((folder / REPORT_FILE).read_text())
-    except (OSError, ValueError):
-        return None  # being deleted, or not a run
+        report = _report(folder)
+    except FileNotFoundError:
+        if not folder.is_dir():
+            return None  # deleted meanwhile
+        return damaged_entry(folder, f"{REPORT_FILE} is missing")
+    except DamagedRunError as err:
+        return damaged_entry(folder, err.details["reason"])
+    if not (folder / MODEL_FILE).is_file():
+        return damaged_entry(folder, f"{MODEL_FILE} is missing")
     return {
         "id": folder.name,
         "file": report["input"]["file"],
@@ -140,19 +268,27 @@ def read_run(folder: Path, run_id: str) -> tuple[dict, Segmentation]:
     Raises
     ------
     RunNotFoundError
-        When either file is missing.
-    SegmentationError
-        When ``model.pkl`` cannot be read or does not hold a Segmentation.
+        When the run's folder is gone.
+    DamagedRunError
+        When ``report.json`` or ``model.pkl`` is missing, unreadable, or not
+        what a run holds.
     """
     try:
-        metadata = json.loads((folder / REPORT_FILE).read_text("utf-8"))
-        segmentation = _read_pickle(
-            folder / MODEL_FILE, run_id, "; segment the file again"
-        )
+        metadata = _report(folder)
     except FileNotFoundError:
-        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
+        raise damaged(run_id, f"{REPORT_FILE} is missing") from None
+    try:
+        segmentation = _read_pickle(folder / MODEL_FILE, run_id)
+    except FileNotFoundError:
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
+        raise damaged(run_id, f"{MODEL_FILE} is missing") from None
+    except SegmentationError as err:
+        raise damaged(run_id, err.details["reason"]) from None
     if not isinstance(segmentation, Segmentation):
-        raise SegmentationError(f"run {run_id}: {MODEL_FILE} is not a run")
+        raise damaged(run_id, f"{MODEL_FILE} does not hold a segmentation")
     return metadata, segmentation
 
 
@@ -162,14 +298,18 @@ def read_prepared(folder: Path, run_id: str) -> PreparedData:
     Raises
     ------
     RunNotFoundError
+        When the run's folder is gone.
+    DamagedRunError
         When the run has no ``report.json``.
     NotReopenableError
         The run was saved without ``prepared.pkl`` (an older version).
     SegmentationError
         When ``prepared.pkl`` cannot be read or does not hold PreparedData.
     """
-    if not (folder / REPORT_FILE).is_file():
+    if not folder.is_dir():
         raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+    if not (folder / REPORT_FILE).is_file():
+        raise damaged(run_id, f"{REPORT_FILE} is missing")
     try:
         prepared = _read_pickle(folder / PREPARED_FILE, run_id)
     except FileNotFoundError:
@@ -186,13 +326,22 @@ def read_prepared(folder: Path, run_id: str) -> PreparedData:
     return prepared
 
 
-def _read_pickle(path: Path, run_id: str, advice: str = "") -> object:
-    """Unpickle ``path``; FileNotFoundError is left to the caller."""
+def _read_pickle(path: Path, run_id: str) -> object:
+    """Unpickle ``path``; FileNotFoundError is left to the caller.
+
+    Raises
+    ------
+    SegmentationError
+        When the bytes cannot be unpickled (damaged, or saved by an
+        incompatible version); ``details["reason"]`` says which file and why.
+    """
     try:
         with path.open("rb") as handle:
             return _pickles.load(handle)
     except _UNREADABLE as err:
+        reason = f"{path.name} cannot be read ({type(err).__name__}: {err})"
         raise SegmentationError(
-            f"run {run_id}: {path.name} cannot be read ({err}){advice}",
+            f"run {run_id}: {reason}; segment the file again",
             run_id=run_id,
+            reason=reason,
         ) from None

@@ -16,7 +16,10 @@ from segmentation import reports
 from segmentation.errors import RunNotFoundError, SegmentationError
 from segmentation.results import PreparedData, Segmentation
 from segmentation.runs import _files as _run_files
+from segmentation.runs._files import DamagedRunError
 from segmentation.runs._ids import (
+    MODEL_FILE,
+    REPORT_FILE,
     RUN_ID_PATTERN,
     SOURCES,
     check_run_id,
@@ -24,7 +27,7 @@ from segmentation.runs._ids import (
     parse_max_runs,
 )
 
-__all__ = ["MEMORY_RUNS", "RunStore", "SavedRun"]
+__all__ = ["MEMORY_RUNS", "DamagedRunError", "RunStore", "SavedRun"]
 
 #: Loaded runs kept in memory per store (a run holds its customer table).
 MEMORY_RUNS = 8
@@ -163,7 +166,11 @@ class RunStore:
 
     def _save_lock(self) -> FileLock:
         """Return the lock every save holds, across threads and processes (a file)."""
-        return FileLock(self.root / SAVE_LOCK_FILE, timeout=SAVE_LOCK_SECONDS)
+        return FileLock(
+            self.root / SAVE_LOCK_FILE,
+            timeout=SAVE_LOCK_SECONDS,
+            mode=_run_files.FILE_MODE,
+        )
 
     def _save(self, prepared: PreparedData, segmentation: Segmentation, source) -> str:
         created = datetime.now(UTC)
@@ -197,7 +204,8 @@ class RunStore:
         with self._lock:
             cached = self._entries.get(run_id)
         if signature is not None and cached and cached[0] == signature:
-            return cached[1]
+            if cached[1].get("damaged") or (folder / MODEL_FILE).is_file():
+                return cached[1]
         entry = _run_files.read_entry(folder)
         if entry is not None:
             with self._lock:
@@ -227,7 +235,10 @@ class RunStore:
             Keys ``id``, ``file``, ``created`` (ISO 8601, UTC), ``k``,
             ``customers``, ``sha256``, ``source``, ``anomaly_share``, ``seed``,
             ``mapping`` (canonical column -> the file's header) and
-            ``reopenable`` (the run has ``prepared.pkl``).
+            ``reopenable`` (the run has ``prepared.pkl``). A damaged run (its
+            ``report.json`` or ``model.pkl`` missing or unusable) is listed
+            too, with ``damaged`` (the reason in words), its ``created`` from
+            its id, and None for what its report would have said.
         """
         return self._all_entries()[: max(int(limit), 0)]
 
@@ -252,6 +263,8 @@ class RunStore:
         """
         share = round(float(anomaly_share), 4)
         for entry in self._all_entries():
+            if entry.get("damaged"):
+                continue
             if (
                 entry["sha256"] == sha256
                 and entry["k"] == int(k)
@@ -263,9 +276,27 @@ class RunStore:
         return None
 
     def latest_id(self) -> str | None:
-        """Return the id of the newest run, or None when there is none."""
-        entries = self._all_entries()
-        return entries[0]["id"] if entries else None
+        """Return the id of the newest run that is not damaged, or None."""
+        usable = (e["id"] for e in self._all_entries() if not e.get("damaged"))
+        return next(usable, None)
+
+    def entry(self, run_id: str) -> dict:
+        """Return one run's list row (as :meth:`list` gives it).
+
+        Raises
+        ------
+        RunNotFoundError
+            For an unknown or invalid id.
+        DamagedRunError
+            When the run is damaged (the reason in the message).
+        """
+        folder = self.runs_dir / check_run_id(run_id)
+        entry = self._entry(run_id) if folder.is_dir() else None
+        if entry is None:
+            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+        if entry.get("damaged"):
+            raise _run_files.damaged(run_id, entry["damaged"])
+        return entry
 
     def load_prepared(self, run_id: str) -> PreparedData:
         """Return the PreparedData saved with a run (to show its panels again).
@@ -276,6 +307,8 @@ class RunStore:
             For an unknown or invalid id.
         NotReopenableError
             The run was saved without ``prepared.pkl`` (an older version).
+        DamagedRunError
+            When the run has no ``report.json``.
         SegmentationError
             When ``prepared.pkl`` cannot be read.
         """
@@ -301,15 +334,18 @@ class RunStore:
         ------
         RunNotFoundError
             For an unknown or invalid id.
-        SegmentationError
-            When ``model.pkl`` cannot be read (e.g. saved by an incompatible
-            version of the library); re-run the segmentation then.
+        DamagedRunError
+            When ``report.json`` or ``model.pkl`` is missing, damaged, or cannot
+            be read (e.g. saved by an incompatible version of the library);
+            re-run the segmentation then.
         """
         folder = self.runs_dir / check_run_id(run_id)
         signature = _run_files.report_signature(folder)
         if signature is None:
             with self._lock:
                 self._memory.pop(run_id, None)
+            if folder.is_dir():
+                raise _run_files.damaged(run_id, f"{REPORT_FILE} is missing")
             raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
         with self._lock:
             cached = self._memory.get(run_id)
@@ -345,6 +381,8 @@ class RunStore:
         ------
         RunNotFoundError
             For an unknown or invalid id.
+        DamagedRunError
+            When the run is damaged.
         """
         saved = self.load(run_id)
         return reports.run_summary(run_id, saved.metadata, saved.segmentation)
