@@ -25,6 +25,35 @@ FEATURE_HELP: dict[str, str] = {
     schema.TENURE_DAYS: "tenure: days since the first order",
 }
 
+#: The usual gaps after which a customer is Cooling, then Lapsed, and the
+#: shortest usual gap in days (the engine's ``RecencyStatus``, whose constants
+#: are private to it; a test checks these against them).
+STATUS_GAPS: tuple[float, float] = (2.0, 4.0)
+STATUS_MIN_GAP_DAYS = 7.0
+
+#: One short sentence per label column of the selected-customers table.
+LABEL_HELP: dict[str, str] = {
+    schema.CUSTOMER_ID: "customer id, as in the file",
+    schema.VALUE_TIER: (
+        "value tier: a group of customers by orders and total spent, ranked "
+        "from the lowest to the highest value"
+    ),
+    schema.CUSTOMER_STATUS: (
+        "status: days since the last order against the customer's usual gap "
+        "between orders (first to last order over the gaps; for one order, the "
+        "median usual gap of repeat customers; at least "
+        f"{STATUS_MIN_GAP_DAYS:g} days): Active up to "
+        f"{STATUS_GAPS[0]:g} usual gaps, Cooling up to {STATUS_GAPS[1]:g}, "
+        "Lapsed beyond"
+    ),
+    schema.PERSONA: "persona: named from its value tier × status group's medians",
+    schema.PURCHASE_STYLE: (
+        "purchase style: Regular, Bulk (typically buys in large quantities) or "
+        "Anomaly (irregular buying: returns, spikes, erratic order values)"
+    ),
+    schema.STYLE_REASON: "why a customer is Bulk or Anomaly",
+}
+
 #: Plain words for each k diagnostic (subplot hover and the help line).
 DIAGNOSTIC_HELP: dict[str, str] = {
     "inertia": (
@@ -66,7 +95,7 @@ PROFILE_NOTE = (
     "frequency = orders, monetary = total spent. Hover a cell for its meaning."
 )
 GRID_NOTE = (
-    "Value tier (k-means on recency, frequency and monetary) × purchase style "
+    "Value tier (groups by orders and total spent) × purchase style "
     "(Regular, Bulk = big baskets, Anomaly = unusual buying). Click a cell to "
     "select its customers; hover for the cell's business label."
 )
@@ -89,3 +118,12 @@ SCATTER_NOTE = (
 def feature_help(feature: str) -> str:
     """Return the plain-word meaning of a feature column (its name if unknown)."""
     return FEATURE_HELP.get(feature, feature.replace("_", " "))
+
+
+def column_help(column: str) -> str:
+    """Return the plain-word meaning of a customer column, feature or label.
+
+    Its name with spaces for a column neither :data:`FEATURE_HELP` nor
+    :data:`LABEL_HELP` knows.
+    """
+    return LABEL_HELP.get(column) or feature_help(column)

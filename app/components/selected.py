@@ -6,15 +6,17 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from app import selection, theme
+from app import glossary, selection, theme
 from segmentation import schema
 
 TABLE_ROWS = 25
+#: The table's columns; a persona names tier × status, so they come together.
 TABLE_COLUMNS: tuple[str, ...] = (
     schema.CUSTOMER_ID,
     schema.VALUE_TIER,
-    schema.PURCHASE_STYLE,
+    schema.CUSTOMER_STATUS,
     schema.PERSONA,
+    schema.PURCHASE_STYLE,
     schema.RECENCY_DAYS,
     schema.FREQUENCY,
     schema.MONETARY,
@@ -52,20 +54,45 @@ def table_data(
     return rows.nlargest(limit, schema.MONETARY)[list(TABLE_COLUMNS)]
 
 
+#: Numbers, right-aligned (class ``num``).
+_FORMATS = {
+    schema.RECENCY_DAYS: theme.fmt_int,
+    schema.FREQUENCY: theme.fmt_int,
+    schema.MONETARY: theme.fmt_money,
+}
+
+
 def selection_table(
     customers: pd.DataFrame, mask: pd.Series | None, limit: int = TABLE_ROWS
 ) -> dbc.Table:
-    """Return the first rows of the selection (highest monetary first) as a table."""
+    """Return the first rows of the selection (highest monetary first) as a table.
+
+    Each heading's hover text (``title``) is the column's meaning from
+    :data:`app.glossary.COLUMN_HELP` (e.g. how ``status`` is decided).
+    """
     rows = table_data(customers, mask, limit)
-    formats = {
-        schema.MONETARY: theme.fmt_money,
-        schema.FREQUENCY: theme.fmt_int,
-        schema.RECENCY_DAYS: theme.fmt_int,
-    }
-    head = html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in TABLE_COLUMNS]))
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(
+                    c.replace("_", " "),
+                    title=glossary.column_help(c),
+                    className="num" if c in _FORMATS else None,
+                )
+                for c in TABLE_COLUMNS
+            ]
+        )
+    )
     body = html.Tbody(
         [
-            html.Tr([html.Td(formats.get(c, str)(record[c])) for c in TABLE_COLUMNS])
+            html.Tr(
+                [
+                    html.Td(_FORMATS[c](record[c]), className="num")
+                    if c in _FORMATS
+                    else html.Td(str(record[c]))
+                    for c in TABLE_COLUMNS
+                ]
+            )
             for record in rows.to_dict("records")
         ]
     )
