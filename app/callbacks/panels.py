@@ -18,6 +18,7 @@ from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
+from app.layout import PAGE_TOKEN
 from app.selection import CLUSTER, SCATTER_KINDS, selection_mask
 
 
@@ -109,11 +110,12 @@ def recommended_k_button(dataset, k):
     return f"Use recommended k = {recommended}", k == recommended
 
 
-def segment_every_k(dataset, percent):
+def segment_every_k(dataset, percent, page=None):
     """Background job: segment the dataset for every k the slider offers.
 
     Runs after a dataset (or sensitivity) is shown, off the first panels' path,
-    so that moving the slider afterwards only reads the store.
+    so that moving the slider afterwards only reads the store. ``page`` (the
+    page's token, unused) keeps the job's result key the page's own.
     """
     return warm_every_k(dataset, percent, range(K_MIN, K_MAX + 1))
 
@@ -181,6 +183,7 @@ def register_callbacks(app) -> None:
         Output(ids.WARM_STORE, "data"),
         Input(ids.DATASET_STORE, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
+        State(PAGE_TOKEN, "data"),
         background=True,
         prevent_initial_call=True,
     )(segment_every_k)
