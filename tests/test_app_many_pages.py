@@ -27,10 +27,15 @@ PAGES = 10
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("many-pages-data")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data_dir):
     """``python -m app`` on a free port with a fresh data folder; its base URL."""
     port = free_port()
-    data = tmp_path_factory.mktemp("many-pages-data")
+    data = data_dir
     log = tmp_path_factory.mktemp("many-pages-log") / "server.log"
     env = {**os.environ, "PORT": str(port), "SEGMENTATION_DATA_DIR": str(data)}
     with log.open("wb") as out:
@@ -82,6 +87,16 @@ def test_ten_pages_sending_the_same_file_each_get_the_result(server, small_workb
         assert dataset["filename"] == small_workbook.name
         status = result["run-result"]["children"]
         assert status.startswith(f"Loaded {small_workbook.name}: ")
+
+
+def test_after_the_jobs_the_data_folder_is_private(server, data_dir, small_workbook):
+    assert _upload(server, small_workbook) is not None
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "jobs" for p in files)  # the job cache, secret
+    assert any(p.parent.name == "store" for p in files)
+    loose = {str(p): oct(p.stat().st_mode & 0o777) for p in files}
+    assert {p: m for p, m in loose.items() if int(m, 8) & 0o077} == {}
+    assert data_dir.stat().st_mode & 0o777 == 0o700
 
 
 def test_each_page_has_its_own_token(server):
