@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from segmentation import _warm_imports, pipeline, reports, schema, settings
-from segmentation._cli_receipt import _speak, mapping_error_message
+from segmentation._cli_receipt import _speak, lifetime_lines, mapping_error_message
 from segmentation.datasets import SAMPLE_NAME
 from segmentation.errors import (
     ColumnMappingError,
@@ -34,6 +34,7 @@ from segmentation.errors import (
     SegmentationError,
 )
 from segmentation.io import COMMAND_LINE_LIMITS
+from segmentation.lifetime import LifetimeSettings
 from segmentation.runs import RunStore
 
 EXIT_OK = 0
@@ -88,6 +89,18 @@ def _share(text: str) -> float:
             f"--anomaly-share must be in (0, 0.5], got {text!r}"
         )
     return share
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(
+            f"takes a whole number of days >= 1, got {text!r}"
+        )
+    return days
 
 
 #: What ``--columns`` accepts for a column to leave unused.
@@ -169,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of customers flagged as Anomaly "
         f"(default {settings.DEFAULT_ANOMALY_SHARE})",
     )
+    _add_lifetime_arguments(parser)
     parser.add_argument(
         "--save",
         action="store_true",
@@ -183,6 +197,50 @@ def build_parser() -> argparse.ArgumentParser:
         "or notes)",
     )
     return parser
+
+
+def _add_lifetime_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the lifetime models (DESIGN section 10)."""
+    defaults = LifetimeSettings()
+    group = parser.add_argument_group("customers over time (BG/NBD, Gamma-Gamma)")
+    group.add_argument(
+        "--no-lifetime",
+        action="store_true",
+        help="do not fit the lifetime models (no p_alive, expected orders, CLV)",
+    )
+    group.add_argument(
+        "--holdout-days",
+        type=_days,
+        metavar="N",
+        help="also fit on the history before as_of - N days and compare "
+        "predicted with actual orders in the last N days (report: "
+        "lifetime.holdout)",
+    )
+    group.add_argument(
+        "--orders-horizon-days",
+        type=_days,
+        default=defaults.orders_horizon_days,
+        metavar="N",
+        help="horizon of expected_orders_<N>d "
+        f"(default {defaults.orders_horizon_days})",
+    )
+    group.add_argument(
+        "--clv-horizon-days",
+        type=_days,
+        default=defaults.clv_horizon_days,
+        metavar="N",
+        help=f"horizon of clv_<N>d (default {defaults.clv_horizon_days})",
+    )
+
+
+def _lifetime_settings(args: argparse.Namespace) -> LifetimeSettings | None:
+    if args.no_lifetime:
+        return None
+    return LifetimeSettings(
+        orders_horizon_days=args.orders_horizon_days,
+        clv_horizon_days=args.clv_horizon_days,
+        holdout_days=args.holdout_days,
+    )
 
 
 def _progress(started: float, quiet: bool = False):
@@ -259,6 +317,7 @@ def run(args: argparse.Namespace) -> None:
         columns=args.columns,
         drop_duplicates=not args.keep_duplicates,
         progress=progress,
+        lifetime=_lifetime_settings(args),
     )
     progress(f"Segmenting {len(prepared.features):,} customers, k={args.k}", 0.9)
     result = pipeline.segment(
@@ -280,6 +339,8 @@ def run(args: argparse.Namespace) -> None:
             [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=False
         ).size()
         print(summary.to_string(), file=sys.stderr)
+        if prepared.lifetime is not None:
+            print("\n".join(lifetime_lines(prepared.lifetime.report)), file=sys.stderr)
         _speak(prepared.report.to_dict(), prepared.notes)
     if args.save:
         store = RunStore()

@@ -69,6 +69,54 @@ def _speak(cleaning: dict, notes: Sequence[str]) -> None:
     print("\n".join(lines), file=sys.stderr)
 
 
+def lifetime_lines(lifetime: dict) -> list[str]:
+    """Return what the lifetime models found, or why they were withheld.
+
+    Parameters
+    ----------
+    lifetime : dict
+        The run report's ``lifetime`` object
+        (:func:`segmentation.lifetime.fit_lifetime`).
+
+    Returns
+    -------
+    list of str
+        ``lifetime: ...`` lines: the fitted parameters (time in days), or
+        ``lifetime: no numbers: <reason>``; each note of the fit; the
+        holdout's predicted and actual orders when one was asked for (or why
+        there is no comparison). Printed before the receipt and its notes.
+    """
+    lines = []
+    if lifetime["withheld"]:
+        lines.append(f"lifetime: no numbers: {lifetime['withheld']}")
+    else:
+        g = lifetime["bgnbd"]
+        lines.append(
+            f"lifetime: BG/NBD r={g['r']:.3g} alpha={g['alpha']:.3g} "
+            f"a={g['a']:.3g} b={g['b']:.3g} ({lifetime['time_unit']}), "
+            f"{lifetime['data']['repeat_customers']:,} repeat customers"
+        )
+        gg = lifetime["gamma_gamma"]
+        if gg:
+            lines.append(
+                f"lifetime: Gamma-Gamma p={gg['p']:.3g} q={gg['q']:.3g} "
+                f"v={gg['v']:.4g}; CLV discounted "
+                f"{lifetime['monthly_discount_rate']:.2%} a month"
+            )
+    lines += [f"lifetime: {note}" for note in lifetime.get("notes", [])]
+    holdout = lifetime.get("holdout")
+    if holdout and holdout.get("withheld"):
+        lines.append(f"lifetime: no holdout comparison: {holdout['withheld']}")
+    elif holdout:
+        lines.append(
+            f"lifetime holdout: {holdout['predicted_orders']:,.0f} orders "
+            f"predicted, {holdout['actual_orders']:,} made by the "
+            f"{holdout['customers']:,} customers of before "
+            f"{holdout['calibration_end']} in the last {holdout['days']} days"
+        )
+    return lines
+
+
 #: How many of a file's headers a mapping error lists before "and N more".
 HEADERS_LISTED = 20
 

@@ -38,6 +38,7 @@ from segmentation.settings import (
 # The models (scikit-learn) are imported where they are used, so that reading a
 # file does not wait for them (the command line imports them in a thread meanwhile).
 if TYPE_CHECKING:
+    from segmentation.lifetime import LifetimeSettings
     from segmentation.models import PurchaseStyle
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
@@ -68,6 +69,7 @@ def prepare(
     columns: Sequence[str] | None = None,
     drop_duplicates: bool = True,
     progress: ProgressCallback | None = None,
+    lifetime: LifetimeSettings | None = None,
 ) -> PreparedData:
     """Read, clean and build customer features, then sweep k = 2..10.
 
@@ -100,6 +102,10 @@ def prepare(
         purchases (the receipt states the policy either way).
     progress : callable, optional
         ``progress(step, fraction)`` after each step.
+    lifetime : LifetimeSettings, optional
+        Also fit the lifetime models (BG/NBD, Gamma-Gamma; DESIGN section 10)
+        on the kept lines, with these horizons, guardrails and holdout:
+        ``PreparedData.lifetime``. None (default): not fitted.
 
     Returns
     -------
@@ -149,6 +155,12 @@ def prepare(
             k_values=range(K_MIN, min(K_MAX, len(features) - 1) + 1),
             random_state=seed,
         )
+    lifetime_result = None
+    if lifetime is not None:
+        _report(progress, "Fitting the lifetime models", 0.9)
+        from segmentation.lifetime import fit_lifetime
+
+        lifetime_result = fit_lifetime(kept, as_of_used, lifetime)
     _report(progress, "Done", 1.0)
     return PreparedData(
         source_name=loaded.source_name,
@@ -171,6 +183,7 @@ def prepare(
             if isinstance(columns, str)
             else list(columns),
         },
+        lifetime=lifetime_result,
     )
 
 
@@ -222,6 +235,7 @@ def segment(
     customers, personas = label_customers(
         features, value_model, style_model, status_model
     )
+    customers = with_lifetime(customers, getattr(prepared, "lifetime", None))
     return Segmentation(
         k=k,
         seed=seed,
@@ -233,7 +247,21 @@ def segment(
         score_tables=score_tables(features),
         stability=stability(features, k) if with_stability else None,
         status_model=status_model,
+        lifetime=getattr(prepared, "lifetime", None),
     )
+
+
+def with_lifetime(customers: pd.DataFrame, lifetime) -> pd.DataFrame:
+    """Add the lifetime columns (``p_alive``, ... NaN where withheld) by customer.
+
+    ``lifetime`` is a :class:`~segmentation.lifetime.LifetimeResult` or None
+    (then ``customers`` is returned unchanged).
+    """
+    if lifetime is None:
+        return customers
+    ids = customers[schema.CUSTOMER_ID].astype("str")
+    columns = lifetime.customers.reindex(ids.to_numpy())
+    return customers.assign(**{c: columns[c].to_numpy() for c in columns.columns})
 
 
 def fit_styles(

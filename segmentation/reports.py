@@ -78,12 +78,15 @@ def customers_csv(customers: pd.DataFrame) -> str:
     Returns
     -------
     str
-        UTF-8 text, header ``schema.OUTPUT_COLUMNS``, one row per customer:
+        UTF-8 text, header ``schema.OUTPUT_COLUMNS`` then the lifetime and
+        migration columns the run has (``p_alive``, ``expected_orders_90d``,
+        ``expected_spend_per_order``, ``clv_365d``, ...), one row per customer:
         money (``schema.MONEY_COLUMNS``) with two decimals, other numbers with
         up to 6 decimals, never in scientific notation; missing values empty;
         ids as the text the file had; formula-like cells escaped.
     """
-    table = escape_formulas(customers.loc[:, list(schema.OUTPUT_COLUMNS)])
+    extra = [c for c in customers.columns if schema.is_lifetime_column(str(c))]
+    table = escape_formulas(customers.loc[:, [*schema.OUTPUT_COLUMNS, *extra]])
     return _written_numbers(table).to_csv(index=False, lineterminator="\n")
 
 
@@ -94,7 +97,7 @@ def _written_numbers(table: pd.DataFrame) -> pd.DataFrame:
         values = table[column]
         if not pd.api.types.is_float_dtype(values):
             continue
-        if column in schema.MONEY_COLUMNS:
+        if schema.is_money_column(column):
             text = values.map(lambda v: f"{v:.2f}")
         else:
             text = values.map(lambda v: f"{v:.6f}".rstrip("0").rstrip("."))
@@ -182,7 +185,9 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         ``cleaning`` (the CleaningReport), ``as_of``, ``settings`` (k, seed,
         anomaly_share), ``diagnostics``, ``stability``, ``customers``,
         ``value_clusters`` (one row per value tier), ``personas`` (one row per
-        value tier x status group), ``grid``, ``versions``.
+        value tier x status group), ``grid``, ``versions``; ``lifetime``
+        (the lifetime models' report, see :func:`segmentation.lifetime.fit_lifetime`)
+        when the run fitted them.
     """
     diagnostics = None
     if prepared.diagnostics is not None:
@@ -218,7 +223,14 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         "personas": json_records(segmentation.personas.reset_index()),
         "grid": json_records(grid_summary(segmentation.customers)),
         "versions": _versions(),
+        **_lifetime_report(prepared),
     }
+
+
+def _lifetime_report(prepared: PreparedData) -> dict:
+    """``{"lifetime": ...}`` when the run fitted the lifetime models, else {}."""
+    lifetime = getattr(prepared, "lifetime", None)
+    return {} if lifetime is None else {"lifetime": lifetime.report}
 
 
 def json_scalar(value: object) -> object:

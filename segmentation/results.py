@@ -15,6 +15,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from segmentation.cleaning import CleaningReport
+    from segmentation.lifetime import LifetimeResult
     from segmentation.models import (
         KDiagnostics,
         PurchaseStyle,
@@ -49,6 +50,9 @@ class PreparedData:
         How the file was read, to read it again the same way: ``day_first``
         (None = decided from the data), ``drop_duplicates``, ``columns`` (for a
         file without a header row). None in data prepared before it existed.
+    lifetime : LifetimeResult or None
+        The lifetime models (BG/NBD, Gamma-Gamma) and each customer's
+        ``p_alive``, expected orders, spend per order and CLV, when asked for.
     """
 
     source_name: str
@@ -63,6 +67,7 @@ class PreparedData:
     sheets_skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     read_settings: dict | None = None
+    lifetime: LifetimeResult | None = None
 
 
 @dataclass
@@ -94,6 +99,8 @@ class Segmentation:
     status_model : RecencyStatus or None
         Active / Cooling / Lapsed from recency against each customer's rhythm
         (None in runs saved before statuses existed).
+    lifetime : LifetimeResult or None
+        The prepared data's lifetime models, to score new customers with them.
     """
 
     k: int
@@ -106,3 +113,4 @@ class Segmentation:
     score_tables: dict[str, pd.Series]
     stability: float | None = None
     status_model: RecencyStatus | None = None
+    lifetime: LifetimeResult | None = None

@@ -298,3 +298,44 @@ REGULAR = "Regular"
 BULK = "Bulk"
 ANOMALY = "Anomaly"
 PURCHASE_STYLES: tuple[str, ...] = (REGULAR, BULK, ANOMALY)
+
+# Customers over time (DESIGN section 10) ---------------------------------------
+#: Probability that the customer is still active at as_of (BG/NBD), 0..1.
+P_ALIVE = "p_alive"
+#: Expected spend per future order (Gamma-Gamma), the file's currency.
+EXPECTED_SPEND_PER_ORDER = "expected_spend_per_order"
+#: Tier and status of each customer at as_of - N days (migration).
+VALUE_TIER_BEFORE = "value_tier_before"
+STATUS_BEFORE = "status_before"
+
+
+def expected_orders_column(days: int) -> str:
+    """Return the column of expected orders in ``days`` days (expected_orders_90d)."""
+    return f"expected_orders_{int(days)}d"
+
+
+def clv_column(days: int) -> str:
+    """Return the column of discounted revenue over ``days`` days: ``clv_365d``."""
+    return f"clv_{int(days)}d"
+
+
+def is_lifetime_column(column: str) -> bool:
+    """Return True for a lifetime or migration column.
+
+    Those are written after :data:`OUTPUT_COLUMNS` when a run has them.
+    """
+    return column in (
+        P_ALIVE,
+        EXPECTED_SPEND_PER_ORDER,
+        VALUE_TIER_BEFORE,
+        STATUS_BEFORE,
+    ) or bool(re.fullmatch(r"(expected_orders|clv)_\d+d", column))
+
+
+def is_money_column(column: str) -> bool:
+    """Return True for a column in the file's currency (written with cents)."""
+    return (
+        column in MONEY_COLUMNS
+        or column == EXPECTED_SPEND_PER_ORDER
+        or bool(re.fullmatch(r"clv_\d+d", column))
+    )

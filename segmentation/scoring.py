@@ -35,6 +35,9 @@ REQUIRED_FIELDS: tuple[str, ...] = schema.RFM_COLUMNS
 BEHAVIOUR_FIELDS: tuple[str, ...] = tuple(
     c for c in schema.BEHAVIOUR_COLUMNS if c not in REQUIRED_FIELDS
 )
+#: Optional field for the lifetime models: with it (and a run that fitted them)
+#: a customer also gets p_alive, expected orders, spend per order and CLV.
+LIFETIME_FIELDS: tuple[str, ...] = (schema.TENURE_DAYS,)
 #: Longest shown value in a message (a longer one is cut, ending in "...").
 _SHOWN_CHARS = 60
 
@@ -66,7 +69,8 @@ def validate_customers(
     """Check new customers' fields; return them as a float table.
 
     Every record gives recency_days (days), frequency (orders) and monetary
-    (currency), and either all of :data:`BEHAVIOUR_FIELDS` or none of them. Each
+    (currency), and either all of :data:`BEHAVIOUR_FIELDS` or none of them;
+    optionally ``tenure_days`` (:data:`LIFETIME_FIELDS`, >= recency_days). Each
     given field is a real number (booleans refused), finite and >= 0. Other
     keys (e.g. ``customer_id``) are ignored. Records are checked in order and the
     first problem is raised.
@@ -95,7 +99,8 @@ def validate_customers(
     pandas.DataFrame of shape (n, 3) or (n, 3 + len(BEHAVIOUR_FIELDS))
         float64 columns :data:`REQUIRED_FIELDS`, then :data:`BEHAVIOUR_FIELDS`
         when at least one record gives them (NaN in the rows of records that give
-        none). Index as ``records`` for a DataFrame, else ``0..n-1``.
+        none), then ``tenure_days`` likewise. Index as ``records`` for a
+        DataFrame, else ``0..n-1``.
 
     Raises
     ------
@@ -123,11 +128,11 @@ def validate_customers(
         )
     if where is None and len(rows) > 1:
         raise ValueError(f"where=None names no record, but there are {len(rows)}")
-    names = {f: f for f in (*REQUIRED_FIELDS, *BEHAVIOUR_FIELDS)} | dict(labels or {})
-    values = {
-        f: np.full(len(rows), np.nan) for f in (*REQUIRED_FIELDS, *BEHAVIOUR_FIELDS)
-    }
+    every = (*REQUIRED_FIELDS, *BEHAVIOUR_FIELDS, *LIFETIME_FIELDS)
+    names = {f: f for f in every} | dict(labels or {})
+    values = {f: np.full(len(rows), np.nan) for f in every}
     styled = False
+    dated = False
     for i, record in enumerate(rows):
         position = None if where is None else i
         place = "the customer" if where is None else f"{where}[{i}]"
@@ -160,8 +165,28 @@ def validate_customers(
                 )
             values[field][i] = number
         styled = styled or bool(given)
+        dated = _check_tenure(record, i, values, names, text_numbers, fail) or dated
     columns = REQUIRED_FIELDS + (BEHAVIOUR_FIELDS if styled else ())
+    columns += LIFETIME_FIELDS if dated else ()
     return pd.DataFrame({c: values[c] for c in columns}, index=index)
+
+
+def _check_tenure(record, i, values, names, text_numbers, fail) -> bool:
+    """Check an optional tenure_days (a number >= recency_days); True if given."""
+    field = schema.TENURE_DAYS
+    if field not in record:
+        return False
+    number, rule = _as_number(record[field], text_numbers)
+    recency = values[schema.RECENCY_DAYS][i]
+    if rule is None and number < recency:
+        rule = f">= {names[schema.RECENCY_DAYS]} ({recency:g}: the first order "
+        rule += "is not after the last)"
+    if rule:
+        raise fail(
+            f"{names[field]} must be {rule}, got {_shown(record[field])}", field=field
+        )
+    values[field][i] = number
+    return True
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict]:
@@ -173,6 +198,11 @@ def _frame_records(frame: pd.DataFrame) -> list[dict]:
         for row in (r for r, drop in zip(rows, none_given, strict=True) if drop):
             for field in BEHAVIOUR_FIELDS:
                 del row[field]
+    for field in (f for f in LIFETIME_FIELDS if f in frame.columns):
+        tenure = frame[field].to_numpy()
+        for row, value in zip(rows, tenure, strict=True):
+            if not pd.isna(value):
+                row[field] = value
     return rows
 
 
@@ -285,7 +315,9 @@ def score(
     records : pandas.DataFrame of shape (n, m), or sequence of n mappings
         Each customer's recency_days (days), frequency (orders) and monetary
         (currency), and all of :data:`BEHAVIOUR_FIELDS` or none; a batch may mix
-        customers with and without them (see :func:`validate_customers`).
+        customers with and without them (see :func:`validate_customers`);
+        optionally ``tenure_days`` (days since the first order, >=
+        recency_days) for the lifetime columns.
 
     Returns
     -------
@@ -296,6 +328,11 @@ def score(
         m_score, rfm_segment; plus purchase_style and style_reason when at least one
         customer gives the behaviour fields (missing, NaN, for a customer who
         gives none). Index as ``records`` for a DataFrame, else ``0..n-1``.
+        When the run fitted the lifetime models, also its lifetime columns
+        (``p_alive``, ``expected_orders_90d``, ``expected_spend_per_order``,
+        ``clv_365d``, horizons as the run's), from the optional
+        ``tenure_days``: NaN for a customer who does not give it, and for every
+        customer when the run withheld them.
 
     Raises
     ------
@@ -333,4 +370,32 @@ def score(
         style = style.set_axis(np.flatnonzero(styled)).reindex(range(len(out)))
         for column in _STYLE_COLUMNS:
             out[column] = style[column].set_axis(out.index)
+    lifetime = getattr(segmentation, "lifetime", None)
+    if lifetime is not None:
+        scores = _lifetime_scores(lifetime, records)
+        out = out.assign(**{c: scores[c].to_numpy() for c in scores.columns})
     return out
+
+
+def _lifetime_scores(lifetime, records: pd.DataFrame) -> pd.DataFrame:
+    """Return the run's lifetime columns for new customers (NaN without tenure).
+
+    In the models' terms (days): ``x = frequency - 1`` repeat orders, ``t_x =
+    tenure_days - recency_days``, ``T = tenure_days``; the mean order value
+    ``monetary / frequency`` stands in for the mean of the repeat orders. A
+    customer without tenure_days, or with fewer than one order, gets NaN.
+    """
+    frequency = records[schema.FREQUENCY]
+    tenure = records.get(schema.TENURE_DAYS, pd.Series(np.nan, index=records.index))
+    known = tenure.notna() & (frequency >= 1)
+    summary = pd.DataFrame(
+        {
+            "x": np.floor(frequency.where(known, 1.0)) - 1,
+            "t_x": (tenure - records[schema.RECENCY_DAYS]).where(known, 0.0),
+            "T": tenure.where(known, 0.0),
+            "m_x": records[schema.MONETARY] / frequency.where(frequency > 0),
+        },
+        index=records.index,
+    )
+    scores = lifetime.predict(summary)
+    return scores.where(pd.DataFrame(dict.fromkeys(scores.columns, known)))
