@@ -26,7 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 from segmentation import _warm_imports, pipeline, reports, schema, settings
-from segmentation._cli_receipt import _speak, lifetime_lines, mapping_error_message
+from segmentation._cli_receipt import (
+    _speak,
+    lifetime_lines,
+    mapping_error_message,
+    method_lines,
+)
 from segmentation.datasets import SAMPLE_NAME
 from segmentation.errors import (
     ColumnMappingError,
@@ -132,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", nargs="?", help="the export: .csv, .xlsx, .xlsm, .xls")
     parser.add_argument("--sample", action="store_true", help="use the built-in sample")
     parser.add_argument("-k", type=_k, default=settings.DEFAULT_K, help="value tiers")
+    parser.add_argument(
+        "--method",
+        choices=settings.METHODS,
+        default=settings.DEFAULT_METHOD,
+        help="clustering of the value tiers (default kmeans); for hdbscan, k sets "
+        "the smallest group (n / 2k customers) and HDBSCAN finds the number of "
+        "tiers; all four are compared and the comparison printed",
+    )
     parser.add_argument("-o", "--output", type=Path, help="labelled customer CSV")
     parser.add_argument("--report", type=Path, help="run report (JSON)")
     parser.add_argument(
@@ -297,6 +310,7 @@ def empty_result_report(args: argparse.Namespace, error: EmptyResultError) -> di
             "seed": args.seed,
             "anomaly_share": args.anomaly_share,
         },
+        "method": args.method,
         "customers": 0,
         "error": str(error),
     }
@@ -326,7 +340,11 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed,
         anomaly_share=args.anomaly_share,
         with_stability=True,
+        method=args.method,
+        with_comparison=True,
     )
+    if not args.quiet:
+        print("\n".join(method_lines(result)), file=sys.stderr)
     if args.output:
         args.output.write_text(reports.customers_csv(result.customers), "utf-8")
         progress(f"Wrote {len(result.customers):,} customers to {args.output}", 1.0)

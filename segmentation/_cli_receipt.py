@@ -9,7 +9,9 @@ Private helper of :mod:`segmentation.__main__`:
 * :func:`mapping_error_message` – a mapping error in one line: the headers
   found and the ``--map`` option that fixes it.
 
-:func:`_speak` prints the receipt, then the notes and the cleaning rules.
+:func:`_speak` prints the receipt, then the notes and the cleaning rules;
+:func:`method_lines` says which clustering made the value tiers and how the four
+methods compare.
 """
 
 from __future__ import annotations
@@ -156,3 +158,59 @@ def mapping_error_message(error: ColumnMappingError) -> str:
     if example is not None:
         fix += f", e.g. --map {shlex.quote(f'{missing[0]}={example}')}"
     return f"{what} (headers found: {listed}); pass {fix}"
+
+
+def method_lines(result) -> list[str]:
+    """Return the clustering method of a run and the comparison of the four.
+
+    Parameters
+    ----------
+    result : Segmentation
+        A run of :func:`segmentation.pipeline.segment`; ``method_comparison``
+        may be None (then only the method line).
+
+    Returns
+    -------
+    list of str
+        ``method: <name> ...`` (with the fallback kept, Ward's sample or
+        HDBSCAN's sizes and Unclustered customers), then a table of the methods
+        (tiers, silhouette, Davies–Bouldin, Calinski–Harabasz, stability,
+        smallest group share, Unclustered share, fit seconds; the chosen one
+        marked ``*``) and ``recommended method: <name>: <rule>``.
+    """
+    model = result.value_model
+    kept = getattr(model, "method_", "kmeans")
+    info = getattr(model, "fit_info_", None) or {}
+    line = f"method: {result.method}, {len(model.tier_names_)} value tiers"
+    if kept != result.method:
+        line += f" (its partition broke the value order: kept the {kept} fallback)"
+    if info.get("sample_seed") is not None:
+        line += (
+            f"; Ward fitted on {info['fitted_on']:,} customers (seed "
+            f"{info['sample_seed']}), the others joined the nearest centroid"
+        )
+    if "min_cluster_size" in info:
+        line += (
+            f"; HDBSCAN min_cluster_size {info['min_cluster_size']:,} "
+            f"(k={result.k}: n/2k), min_samples {info['min_samples']}, "
+            f"{info['unclustered']:,} customers Unclustered"
+        )
+    lines = [line]
+    comparison = getattr(result, "method_comparison", None)
+    if comparison is None:
+        return lines
+    header = (
+        f"  {'method':<8} {'tiers':>5} {'silh':>6} {'DB':>6} {'CH':>9} "
+        f"{'stab':>6} {'min grp':>7} {'unclust':>7} {'fit s':>6}"
+    )
+    lines += [f"method comparison, k={comparison.k}:", header]
+    for method, row in comparison.table.iterrows():
+        mark = "*" if method == result.method else " "
+        lines.append(
+            f"{mark} {method:<8} {row['tiers']:>5} {row['silhouette']:>6.3f} "
+            f"{row['davies_bouldin']:>6.3f} {row['calinski_harabasz']:>9.1f} "
+            f"{row['stability']:>6.3f} {row['smallest_group_share']:>7.1%} "
+            f"{row['unclustered_share']:>7.1%} {row['fit_s']:>6.2f}"
+        )
+    lines.append(f"recommended method: {comparison.recommended}: {comparison.rule}")
+    return lines

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation import schema
+from segmentation.models._methods import UNCLUSTERED, UNCLUSTERED_LABEL
 from segmentation.models._purchase_style import PurchaseStyle
 from segmentation.models._status import RecencyStatus
 from segmentation.models._value_tiers import ValueTiers
@@ -51,24 +52,28 @@ def label_customers(
     """
     clusters = value_model.labels_
     k = len(value_model.tier_names_)
-    tier = np.asarray(value_model.tier_names_)[clusters]
+    # HDBSCAN's noise (-1) is its own group, "Unclustered", in every table.
+    tier = np.asarray([*value_model.tier_names_, UNCLUSTERED])[clusters]
     status = status_model.predict(features).to_numpy()
     style = style_model.styles_.to_numpy()
     grouped = features.assign(
         **{schema.VALUE_CLUSTER: clusters, schema.CUSTOMER_STATUS: status}
     )
-    personas = name_personas(grouped, k, value_model.tier_names_)
+    personas = _personas(grouped, k, value_model.tier_names_)
     persona = personas[schema.PERSONA].reindex(
         pd.MultiIndex.from_arrays([clusters, status])
     )
-    positions = np.asarray([tier_position(c, k) for c in range(k)])
+    positions = np.asarray([*(tier_position(c, k) for c in range(k)), UNCLUSTERED])
     cells = pd.DataFrame(
         {"tier": tier, "position": positions[clusters], "style": style}
     )
     # Name each distinct (tier, style) cell once, then spread to the customers.
     names = cells.drop_duplicates().assign(
         segment=lambda c: [segment_name(t, s) for t, s in zip(c.tier, c["style"])],
-        grid=lambda c: [grid_label(p, s) for p, s in zip(c.position, c["style"])],
+        grid=lambda c: [
+            UNCLUSTERED if p == UNCLUSTERED else grid_label(p, s)
+            for p, s in zip(c.position, c["style"])
+        ],
     )
     named = cells.merge(names, on=["tier", "position", "style"], how="left")
     labels = pd.DataFrame(
@@ -86,3 +91,54 @@ def label_customers(
     )
     customers = features.join(labels).reset_index()
     return customers.loc[:, list(schema.OUTPUT_COLUMNS)], personas
+
+
+#: What the persona table says of the Unclustered customers of an HDBSCAN run.
+UNCLUSTERED_DESCRIPTION = (
+    "HDBSCAN put these customers in no dense group of frequency and spend"
+)
+UNCLUSTERED_ACTION = "Look at them one by one: no tier's campaign was made for them"
+
+
+def _personas(grouped: pd.DataFrame, k: int, tiers: tuple[str, ...]) -> pd.DataFrame:
+    """Personas of the tiers, then one "Unclustered" row per status of the noise.
+
+    Revenue shares stay shares of every customer's spend, Unclustered included.
+    """
+    noise = grouped[schema.VALUE_CLUSTER].to_numpy() == UNCLUSTERED_LABEL
+    if not noise.any():
+        return name_personas(grouped, k, tiers)
+    total = grouped[schema.MONETARY].sum()
+    clustered = grouped[~noise]
+    personas = name_personas(clustered, k, tiers)
+    scale = clustered[schema.MONETARY].sum() / total if total > 0 else 0.0
+    personas["revenue_share"] = personas["revenue_share"] * scale
+    rows = grouped[noise].groupby(schema.CUSTOMER_STATUS, sort=True)
+    extra = rows.agg(
+        customers=(schema.MONETARY, "size"),
+        revenue=(schema.MONETARY, "sum"),
+        median_r_score=(schema.R_SCORE, "median"),
+        median_f_score=(schema.F_SCORE, "median"),
+        median_recency_days=(schema.RECENCY_DAYS, "median"),
+        median_frequency=(schema.FREQUENCY, "median"),
+        median_monetary=(schema.MONETARY, "median"),
+    )
+    extra = extra.assign(
+        **{
+            schema.VALUE_TIER: UNCLUSTERED,
+            schema.PERSONA: UNCLUSTERED,
+            "description": [
+                f"{UNCLUSTERED_DESCRIPTION} ({status}): median "
+                f"{row.median_recency_days:,.0f} days since the last order, "
+                f"{row.median_frequency:,.0f} orders, {row.median_monetary:,.0f} spent"
+                for status, row in extra.iterrows()
+            ],
+            "action": UNCLUSTERED_ACTION,
+            "revenue_share": extra["revenue"] / total if total > 0 else 0.0,
+        }
+    ).drop(columns="revenue")
+    extra.index = pd.MultiIndex.from_arrays(
+        [np.full(len(extra), UNCLUSTERED_LABEL), extra.index],
+        names=[schema.VALUE_CLUSTER, schema.CUSTOMER_STATUS],
+    )
+    return pd.concat([extra[personas.columns], personas])

@@ -30,6 +30,7 @@ from segmentation.scoring import score_tables
 from segmentation.settings import (
     DEFAULT_ANOMALY_SHARE,
     DEFAULT_K,
+    DEFAULT_METHOD,
     DEFAULT_SEED,
     K_MAX,
     K_MIN,
@@ -39,7 +40,7 @@ from segmentation.settings import (
 # file does not wait for them (the command line imports them in a thread meanwhile).
 if TYPE_CHECKING:
     from segmentation.lifetime import LifetimeSettings
-    from segmentation.models import PurchaseStyle
+    from segmentation.models import MethodComparison, PurchaseStyle
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
 #: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
@@ -195,6 +196,8 @@ def segment(
     anomaly_share: float = DEFAULT_ANOMALY_SHARE,
     with_stability: bool = False,
     style_model: PurchaseStyle | None = None,
+    method: str = DEFAULT_METHOD,
+    with_comparison: bool = False,
 ) -> Segmentation:
     """Fit value tiers for ``k`` and purchase styles; label every customer.
 
@@ -203,17 +206,26 @@ def segment(
     prepared : PreparedData
         Output of :func:`prepare`.
     k : int, default 3
-        Number of value tiers, 2..10.
+        Number of value tiers, 2..10 (for ``method="hdbscan"`` the size
+        control; HDBSCAN finds its own number of tiers).
     seed : int, default 0
-        Seed of k-means and of the anomaly forest.
+        Seed of the clustering and of the anomaly forest.
     anomaly_share : float, default 0.02
         Share of customers flagged as Anomaly.
     with_stability : bool, default False
-        Also compute the mean adjusted Rand index of ``k`` across seeds.
+        Also compute the stability of the tiers: for k-means the mean adjusted
+        Rand index across seeds (:func:`segmentation.models.stability`); for
+        the other methods across subsamples
+        (:func:`segmentation.models.subsample_stability`).
     style_model : PurchaseStyle, optional
         Purchase styles already fitted on ``prepared`` with ``anomaly_share`` and
         ``seed`` (:func:`fit_styles`): styles do not depend on k, so a caller
         that tries several k can fit them once.
+    method : {"kmeans", "gmm", "ward", "hdbscan"}, default "kmeans"
+        The clustering of the value tiers (:class:`segmentation.models.ValueTiers`).
+    with_comparison : bool, default False
+        Also compare the four methods for this k (:func:`compare`): seconds on
+        ~4,300 customers.
 
     Returns
     -------
@@ -221,14 +233,29 @@ def segment(
 
     Raises
     ------
+    SegmentationError
+        An unknown method.
     TooFewCustomersError
         Fewer customers than ``k``.
     """
     from segmentation.labelling import label_customers
-    from segmentation.models import RecencyStatus, ValueTiers, stability
+    from segmentation.models import (
+        RecencyStatus,
+        ValueTiers,
+        stability,
+        subsample_stability,
+    )
 
     features = prepared.features
-    value_model = ValueTiers(n_clusters=k, random_state=seed).fit(features)
+    value_model = ValueTiers(n_clusters=k, random_state=seed, method=method)
+    value_model.fit(features)
+    run_stability = None
+    if with_stability and method == "kmeans":
+        run_stability = stability(features, k)
+    elif with_stability:
+        run_stability = subsample_stability(
+            features, value_model.labels_, k, method, random_state=seed
+        )
     if style_model is None:
         style_model = fit_styles(prepared, anomaly_share=anomaly_share, seed=seed)
     status_model = RecencyStatus().fit(features)
@@ -245,8 +272,10 @@ def segment(
         value_model=value_model,
         style_model=style_model,
         score_tables=score_tables(features),
-        stability=stability(features, k) if with_stability else None,
+        stability=run_stability,
         status_model=status_model,
+        method=method,
+        method_comparison=compare(prepared, k, seed=seed) if with_comparison else None,
         lifetime=getattr(prepared, "lifetime", None),
     )
 
@@ -292,6 +321,33 @@ def fit_styles(
     return PurchaseStyle(anomaly_share=anomaly_share, random_state=seed).fit(
         prepared.features
     )
+
+
+def compare(
+    prepared: PreparedData, k: int = DEFAULT_K, *, seed: int = DEFAULT_SEED
+) -> MethodComparison:
+    """Compare k-means, Gaussian mixture, Ward and HDBSCAN for one k.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        Output of :func:`prepare`.
+    k : int, default 3
+        Number of value tiers, 2..10.
+    seed : int, default 0
+        Seed of every fit.
+
+    Returns
+    -------
+    MethodComparison
+        Each method's silhouette, Davies–Bouldin, Calinski–Harabasz, stability,
+        smallest group share, Unclustered share and fit time (s), and the
+        recommended method with its rule
+        (:func:`segmentation.models.compare_methods`).
+    """
+    from segmentation.models import compare_methods
+
+    return compare_methods(prepared.features, k, random_state=seed)
 
 
 #: Share of customers with a single order from which another customer-like column
@@ -351,6 +407,7 @@ def load_sample() -> bytes:
 __all__ = [
     "ONE_ORDER_WARNING_SHARE",
     "ProgressCallback",
+    "compare",
     "customer_key_warning",
     "fit_styles",
     "load_sample",

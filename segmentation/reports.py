@@ -172,6 +172,14 @@ def group_profile(
 def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
     """Return the JSON-ready run report: enough to reproduce the run.
 
+    The clustering of the value tiers is named by ``method`` ("kmeans", "gmm",
+    "ward" or "hdbscan"); ``method_fit`` says what its fit decided (the
+    clustering kept, a fallback included; the seed; the tiers found; Ward's
+    sample; HDBSCAN's group sizes and Unclustered customers; how a new customer
+    is scored); ``method_comparison`` holds the four methods compared for this k
+    (:meth:`segmentation.models.MethodComparison.to_dict`), or None when the run
+    did not compare them.
+
     Parameters
     ----------
     prepared : PreparedData
@@ -211,6 +219,7 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         "mapping": prepared.mapping,
         "cleaning": prepared.report.to_dict(),
         "as_of": prepared.as_of.date().isoformat(),
+        **_method_report(segmentation),
         "settings": {
             "k": segmentation.k,
             "seed": segmentation.seed,
@@ -231,6 +240,43 @@ def _lifetime_report(prepared: PreparedData) -> dict:
     """``{"lifetime": ...}`` when the run fitted the lifetime models, else {}."""
     lifetime = getattr(prepared, "lifetime", None)
     return {} if lifetime is None else {"lifetime": lifetime.report}
+
+
+#: How each method's tiers place a new customer (API scoring, the what-if).
+SCORED_BY = {
+    "kmeans": "nearest k-means centre",
+    "gmm": "the Gaussian mixture's most probable component (its own predict)",
+    "ward": "nearest tier centroid in the standardised log features",
+    "hdbscan": "nearest tier centroid in the standardised log features "
+    "(a new customer is never Unclustered)",
+    "value_score": "nearest k-means centre along the summed value score",
+    "equal_bands": "the equal-size band of the summed value score",
+}
+
+
+def _method_report(segmentation: Segmentation) -> dict:
+    """Return the run report's ``method``, ``method_fit`` and ``method_comparison``."""
+    model = segmentation.value_model
+    method = getattr(segmentation, "method", "kmeans")
+    kept = getattr(model, "method_", "kmeans")
+    labels = np.asarray(model.labels_)
+    comparison = getattr(segmentation, "method_comparison", None)
+    return {
+        "method": method,
+        "method_fit": {
+            "kept": kept,
+            "seed_used": json_scalar(getattr(model, "seed_used_", segmentation.seed)),
+            "monotone": bool(getattr(model, "monotone_", True)),
+            "tiers": len(model.tier_names_),
+            "unclustered": int((labels < 0).sum()),
+            **{
+                key: json_scalar(value)
+                for key, value in (getattr(model, "fit_info_", None) or {}).items()
+            },
+            "new_customers_scored_by": SCORED_BY.get(kept, kept),
+        },
+        "method_comparison": None if comparison is None else comparison.to_dict(),
+    }
 
 
 def json_scalar(value: object) -> object:
@@ -281,7 +327,9 @@ def run_summary(run_id: str, metadata: dict, segmentation: Segmentation) -> dict
     Returns
     -------
     dict
-        ``run_id``, ``file``, ``created``, ``as_of``, ``k``, ``customers``;
+        ``run_id``, ``file``, ``created``, ``as_of``, ``k``, ``method`` (the
+        clustering of the value tiers; "kmeans" for runs saved before methods
+        existed), ``customers``;
         ``value_clusters``: one dict per value cluster (value_cluster,
         value_tier, customers, revenue_share 0..1, median_recency_days,
         median_frequency, median_monetary); ``personas``: one dict per value
@@ -297,6 +345,7 @@ def run_summary(run_id: str, metadata: dict, segmentation: Segmentation) -> dict
         "created": meta["created"],
         "as_of": meta["as_of"],
         "k": seg.k,
+        "method": getattr(seg, "method", "kmeans"),
         "customers": len(seg.customers),
         "value_clusters": json_records(_cluster_table(seg)),
         "personas": json_records(seg.personas.reset_index()),

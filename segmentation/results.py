@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from segmentation.lifetime import LifetimeResult
     from segmentation.models import (
         KDiagnostics,
+        MethodComparison,
         PurchaseStyle,
         RecencyStatus,
         ValueTiers,
@@ -95,10 +96,16 @@ class Segmentation:
         For each of recency_days, frequency, monetary: the training values
         (sorted index) and the quintile score each got, to score new customers.
     stability : float or None
-        Mean adjusted Rand index of the chosen k across seeds.
+        Mean adjusted Rand index of the chosen k: across seeds for k-means,
+        across subsamples for the other methods.
     status_model : RecencyStatus or None
         Active / Cooling / Lapsed from recency against each customer's rhythm
         (None in runs saved before statuses existed).
+    method : str
+        The clustering method of the value tiers: "kmeans" (also for runs
+        saved before methods existed), "gmm", "ward" or "hdbscan".
+    method_comparison : MethodComparison or None
+        The four methods compared for this k, when it was asked for.
     lifetime : LifetimeResult or None
         The prepared data's lifetime models, to score new customers with them.
     """
@@ -113,4 +120,6 @@ class Segmentation:
     score_tables: dict[str, pd.Series]
     stability: float | None = None
     status_model: RecencyStatus | None = None
+    method: str = "kmeans"
+    method_comparison: MethodComparison | None = None
     lifetime: LifetimeResult | None = None

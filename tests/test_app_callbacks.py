@@ -527,7 +527,9 @@ def test_run_report_download_holds_what_reproduces_the_run(dataset, reference, s
     assert set(report) == {
         "input", "mapping", "cleaning", "as_of", "settings", "diagnostics",
         "stability", "customers", "value_clusters", "personas", "grid", "versions",
+        "method", "method_fit", "method_comparison",
     }  # fmt: skip
+    assert report["method"] == "kmeans" and report["method_fit"]["kept"] == "kmeans"
     # the file: the name it was uploaded under, the hash of its bytes
     assert report["input"]["file"] == "mine.csv"
     assert report["input"]["sha256"] == hashlib.sha256(sample).hexdigest()

@@ -1,7 +1,10 @@
-"""The two segmentations and the choice of k (DESIGN section 6).
+"""The two segmentations and the choice of k and method (DESIGN sections 6, 7).
 
-* :class:`ValueTiers` – k-means on standardised ``log1p`` frequency and monetary;
-  clusters renumbered 0..k-1 in ascending value.
+* :class:`ValueTiers` – k-means (or a Gaussian mixture, Ward, HDBSCAN) on
+  standardised ``log1p`` frequency and monetary; clusters renumbered 0..k-1 in
+  ascending value.
+* :func:`compare_methods` – the four methods side by side for one k, and the
+  recommended one (:class:`MethodComparison`).
 * :class:`PurchaseStyle` – Regular / Bulk / Anomaly, with a reason in words.
 * :class:`RecencyStatus` – Active / Cooling / Lapsed, from recency against each
   customer's own rhythm.
@@ -12,7 +15,8 @@ Input is the customer feature table of :func:`segmentation.features.customer_fea
 (index ``customer_id``); only the columns each model names are read. Each model
 lives in a private module (``_value_tiers``, ``_purchase_style`` with its
 order bands in ``_peer_bands``, ``_status``, ``_diagnostics`` with the vote for k
-in ``_k_choice`` and its fast measures in ``_cluster_scores``; ``_inputs`` holds
+in ``_k_choice`` and its fast measures in ``_cluster_scores``, ``_methods`` with
+the clustering methods and ``_method_comparison``; ``_inputs`` holds
 the input check and the feature scaling they share); the public names are these.
 """
 
@@ -20,6 +24,12 @@ from __future__ import annotations
 
 from segmentation.models._cluster_scores import silhouette_scores
 from segmentation.models._diagnostics import KDiagnostics, k_diagnostics, stability
+from segmentation.models._method_comparison import (
+    MethodComparison,
+    compare_methods,
+    subsample_stability,
+)
+from segmentation.models._methods import UNCLUSTERED, UNCLUSTERED_LABEL
 from segmentation.models._purchase_style import (
     PurchaseStyle,
 )
@@ -28,11 +38,16 @@ from segmentation.models._value_tiers import ValueTiers
 
 __all__ = [
     "STATUSES",
+    "UNCLUSTERED",
+    "UNCLUSTERED_LABEL",
     "KDiagnostics",
+    "MethodComparison",
     "PurchaseStyle",
     "RecencyStatus",
     "ValueTiers",
+    "compare_methods",
     "k_diagnostics",
     "silhouette_scores",
     "stability",
+    "subsample_stability",
 ]
