@@ -85,8 +85,10 @@ def test_every_k_from_2_to_10_gives_k_ordered_tiers(sample, k):
     )
     named = personas[schema.PERSONA].reindex(keys).to_numpy()
     assert (customers[schema.PERSONA].to_numpy() == named).all()
-    # a group no rule of segmentation.personas names is "<tier> · <status>"
-    generic = personas[schema.PERSONA].str.contains(" · ")
+    # a group no rule of segmentation.personas names is "<tier> · <status>"; a
+    # named middle-tier persona at k >= 4 is "<persona> · <tier>" instead
+    status = pd.Series(personas.index.get_level_values(1), index=personas.index)
+    generic = personas[schema.PERSONA].str.rsplit(" · ", n=1).str[-1] == status
     expected = personas[schema.VALUE_TIER] + " · " + personas.index.get_level_values(1)
     assert (personas.loc[generic, schema.PERSONA] == expected[generic]).all()
 
