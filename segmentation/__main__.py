@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, help="labelled customer CSV")
     parser.add_argument("--report", type=Path, help="run report (JSON)")
     parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="run report for people (HTML)"
+    )
+    parser.add_argument(
         "--map",
         type=_mapping_item,
         action="append",
@@ -352,6 +355,11 @@ def run(args: argparse.Namespace) -> None:
         report = reports.run_report(prepared, result)
         args.report.write_text(json.dumps(report, indent=2, default=str), "utf-8")
         progress(f"Wrote the run report to {args.report}", 1.0)
+    if args.html:
+        from segmentation.html_report import render_html_report  # Jinja2: on demand
+
+        args.html.write_text(render_html_report(prepared, result), "utf-8")
+        progress(f"Wrote the HTML report to {args.html}", 1.0)
     if not args.quiet:
         summary = result.customers.groupby(
             [schema.VALUE_TIER, schema.PURCHASE_STYLE], sort=False
