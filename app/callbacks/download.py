@@ -1,4 +1,8 @@
-"""Downloads: the labelled customer CSV (all or the selection) and the run report."""
+"""Downloads: the labelled customer CSV (all or the selection) and the run reports.
+
+The run report comes as JSON (to reproduce the run) and as a printable HTML page
+(for people). None of them saves the run.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 from dash import Input, Output, State, dcc
 
 import segmentation
-from app import ids
+from app import ids, theme
 from app.callbacks.common import current_prepared, current_segmentation
 from app.selection import selection_mask
 
@@ -38,18 +42,42 @@ def download_report(n_clicks, dataset, k, percent):
     (:func:`segmentation.models.stability`), computed on the click (a few tenths
     of a second) as the panels' segmentation leaves it out.
     """
-    from segmentation.models import stability  # scikit-learn: not at app import
-
-    prepared = current_prepared(dataset)
-    shown = current_segmentation(dataset, k, percent)
-    if shown.stability is None:
-        shown = replace(shown, stability=stability(prepared.features, shown.k))
+    prepared, shown = _reported_run(dataset, k, percent)
     report = segmentation.run_report(prepared, shown)
     return {
         "content": json.dumps(report, indent=2, default=str),
         "filename": f"{_stem(dataset)}_k{k}_run.json",
         "type": "application/json",
     }
+
+
+def download_html_report(n_clicks, dataset, k, percent):
+    """Return the printable HTML report of the current dataset and k.
+
+    The same run as :func:`download_report` (stability included), drawn by
+    :func:`segmentation.html_report.render_html_report` with the app's currency.
+    Nothing is saved: a download never saves a run by itself.
+    """
+    from segmentation.html_report import render_html_report  # Jinja2: on demand
+
+    prepared, shown = _reported_run(dataset, k, percent)
+    page = render_html_report(prepared, shown, currency=theme.CURRENCY)
+    return {
+        "content": page,
+        "filename": f"{_stem(dataset)}_k{k}_report.html",
+        "type": "text/html",
+    }
+
+
+def _reported_run(dataset, k, percent):
+    """Return the prepared data and the shown segmentation, with its stability."""
+    from segmentation.models import stability  # scikit-learn: not at app import
+
+    prepared = current_prepared(dataset)
+    shown = current_segmentation(dataset, k, percent)
+    if shown.stability is None:
+        shown = replace(shown, stability=stability(prepared.features, shown.k))
+    return prepared, shown
 
 
 def register_callbacks(app) -> None:
@@ -72,3 +100,11 @@ def register_callbacks(app) -> None:
         State(ids.ANOMALY_SLIDER, "value"),
         prevent_initial_call=True,
     )(download_report)
+    app.callback(
+        Output(ids.DOWNLOAD_HTML_REPORT, "data"),
+        Input(ids.HTML_REPORT_BUTTON, "n_clicks"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.K_SLIDER, "value"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        prevent_initial_call=True,
+    )(download_html_report)

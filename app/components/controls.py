@@ -158,7 +158,7 @@ def run_status() -> html.Div:
 
 
 def download_box() -> html.Div:
-    """Download of the labelled customer CSV (all or selection) and the run report."""
+    """Download of the labelled customer CSV (all or selection) and the reports."""
     return html.Div(
         [
             dbc.RadioItems(
@@ -186,8 +186,19 @@ def download_box() -> html.Div:
                 ],
                 className="mt-1 w-100",
             ),
+            dbc.Button(
+                "Download report (HTML)",
+                id=ids.HTML_REPORT_BUTTON,
+                title="A printable page of this run: receipt, tiers and personas, "
+                "grids, choosing k",
+                color="primary",
+                outline=True,
+                size="sm",
+                className="mt-1 w-100",
+            ),
             dcc.Download(id=ids.DOWNLOAD),
             dcc.Download(id=ids.DOWNLOAD_REPORT),
+            dcc.Download(id=ids.DOWNLOAD_HTML_REPORT),
         ]
     )
 
