@@ -48,6 +48,7 @@ def create_app(data_dir: str | os.PathLike | None = None):
     from app.callbacks.errors import handle_callback_error
     from app.jobs import JobManager, import_models, start_jobs_from_a_clean_process
     from app.layout import serve_layout
+    from app.upload_route import register_upload_route
     from segmentation.runs import RunStore
 
     import_models()
@@ -66,4 +67,5 @@ def create_app(data_dir: str | os.PathLike | None = None):
     app.layout = serve_layout
     register_callbacks(app)
     register_api(app.server, lambda: RunStore(directory))
+    register_upload_route(app.server)
     return app

@@ -63,7 +63,19 @@ WHATIF_FREQUENCY = "whatif-frequency"
 WHATIF_MONETARY = "whatif-monetary"
 WHATIF_RESULT = "whatif-result"
 
+#: "Cancel upload": stops a file on its way to the server.
+UPLOAD_CANCEL = "upload-cancel"
+
 # Browser-side stores (small: ids and choices only, never tables) ------------------
+#: The file assets/upload.js sent to ``POST /upload``: ``{"upload", "filename",
+#: "bytes", "sent"}``; a new value starts the loading job.
+UPLOADED_STORE = "uploaded-store"
+#: The page address's query (``view``, ``k``, ``sel``), read once at page load.
+URL_QUERY = "url-query"
+#: What the query opens: ``{"dataset", "k", "sel", "message"}`` (server-checked).
+VIEW_STORE = "view-store"
+#: The link token of the dataset on screen (written into the address).
+VIEW_LINK = "view-link"
 DATASET_STORE = "dataset-store"
 SELECTION_STORE = "selection-store"
 PENDING_STORE = "pending-store"

@@ -37,6 +37,9 @@ Keys
     ``("styles", sha256, mapping, anomaly_share, seed, *read)`` -> the fitted
     purchase styles (independent of k); ``("segmentation", sha256, mapping, k,
     anomaly_share, seed, *read)`` -> the pickled :class:`segmentation.Segmentation`.
+    ``("view", token)`` -> a link's dataset store and the browser it was made
+    on; ``("seen", sha256, browser)`` -> the browser had that dataset on screen
+    (:meth:`Store.mint_view`, :meth:`Store.open_view`); ``("link-secret",)``.
     ``read`` holds how the bytes were read (:func:`read_key`: the date order and
     the duplicate policy); it is empty for the defaults, so keys written before
     these settings existed still answer.
@@ -50,8 +53,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import hmac
 import io
+import json
 import os
+import secrets
 import sqlite3
 import stat
 import tempfile
@@ -381,6 +387,77 @@ class Store:
                 "uploaded); please upload the file again"
             )
         return entry
+
+    # links that reopen a view ------------------------------------------------------
+    def _link_secret(self) -> bytes:
+        """Return the store's secret for view links (made once, random)."""
+        self.cache.add(("link-secret",), secrets.token_bytes(32))
+        secret = self.cache.get(("link-secret",))
+        if secret is None:  # evicted between the two calls: make another
+            secret = secrets.token_bytes(32)
+            self._set(("link-secret",), secret)
+        return secret
+
+    def mint_view(self, dataset: dict, browser: str, public: bool = False) -> str:
+        """Return the link token of a dataset on one browser's screen.
+
+        Parameters
+        ----------
+        dataset : dict
+            The browser's dataset store (``id``, ``filename``, ``mapping``,
+            read settings).
+        browser : str
+            The browser's id (its cookie, :mod:`app.upload_route`).
+        public : bool, default False
+            True for the built-in sample: its link opens in any browser.
+
+        Returns
+        -------
+        str
+            32 hex digits, the same for the same browser and dataset; it does
+            not reveal the dataset id. The browser is also noted as one that
+            had the dataset (:meth:`open_view` lets it open other links to it).
+        """
+        text = json.dumps([browser, dataset], sort_keys=True).encode()
+        token = hmac.new(self._link_secret(), text, hashlib.sha256).hexdigest()[:32]
+        if ("view", token) not in self.cache:
+            self._set(
+                ("view", token),
+                {"dataset": dict(dataset), "browser": browser, "public": public},
+            )
+        if ("seen", dataset["id"], browser) not in self.cache:
+            self._set(("seen", dataset["id"], browser), True)
+        return token
+
+    def open_view(self, token: str, browser: str | None) -> dict:
+        """Return the dataset store a link token stands for, for this browser.
+
+        The link opens when the browser is the one it was made on, or one that
+        had the same dataset on screen, or when it is the built-in sample's.
+
+        Raises
+        ------
+        SegmentationError
+            When the token is unknown (never made, or evicted) or the browser
+            never had the dataset; the message says so without naming the
+            dataset.
+        """
+        view = self.cache.get(("view", str(token)))
+        if view is None:
+            raise SegmentationError(
+                "The link's dataset is no longer on the server (or the link is "
+                "damaged): please upload the file again."
+            )
+        dataset = view["dataset"]
+        mine = browser is not None and (
+            view["browser"] == browser or ("seen", dataset["id"], browser) in self.cache
+        )
+        if not (mine or view.get("public")):
+            raise SegmentationError(
+                "The link opens a dataset uploaded in another browser: it opens "
+                "only where that file was loaded. Upload the file here to see it."
+            )
+        return dict(dataset)
 
     # column mappings chosen by users ----------------------------------------------
     def remember_mapping(self, sha: str, mapping: dict[str, str]) -> None:

@@ -36,12 +36,15 @@ STOPPED_NAMED = (
 )
 
 _JOB_NAME_JS = """
-function(contents, sampleClicks, applyClicks, dates, dedupe, filename, pending,
+function(uploaded, sampleClicks, applyClicks, view, dates, dedupe, pending,
          dataset) {
     const trigger = dash_clientside.callback_context.triggered_id;
-    if (trigger === %(upload)s) { return filename || "the upload"; }
+    if (trigger === %(uploaded)s) {
+        return (uploaded && uploaded.filename) || "the upload";
+    }
     if (trigger === %(apply)s) { return (pending && pending.filename) || "the file"; }
     if (%(read)s.includes(trigger) && dataset) { return dataset.filename; }
+    if (trigger === %(view)s && view && view.dataset) { return view.dataset.filename; }
     return %(sample)s;
 }
 """
@@ -64,18 +67,19 @@ def register_callbacks(app) -> None:
     app.clientside_callback(
         _JOB_NAME_JS
         % {
-            "upload": json.dumps(ids.UPLOAD),
+            "uploaded": json.dumps(ids.UPLOADED_STORE),
             "apply": json.dumps(ids.MAPPING_APPLY),
+            "view": json.dumps(ids.VIEW_STORE),
             "read": json.dumps(list(READ_CONTROLS)),
             "sample": json.dumps(segmentation.SAMPLE_NAME),
         },
         Output(ids.JOB_STORE, "data"),
-        Input(ids.UPLOAD, "contents"),
+        Input(ids.UPLOADED_STORE, "data"),
         Input(ids.SAMPLE_BUTTON, "n_clicks"),
         Input(ids.MAPPING_APPLY, "n_clicks"),
+        Input(ids.VIEW_STORE, "data"),
         Input(ids.DATE_ORDER, "value"),
         Input(ids.DUPLICATES_SWITCH, "value"),
-        State(ids.UPLOAD, "filename"),
         State(ids.PENDING_STORE, "data"),
         State(ids.DATASET_STORE, "data"),
     )

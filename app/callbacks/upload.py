@@ -1,8 +1,13 @@
 """Upload, sample, column mapping or read settings -> PreparedData, in the background.
 
-The job reads, cleans, builds features and sweeps k (``segmentation.prepare``) in a
-separate process (``DiskcacheManager``), reporting progress; while it runs the
-upload, sample button, sliders, read settings and downloads are disabled and
+A chosen file travels to ``POST /upload`` as it is read (``assets/upload.js``,
+:mod:`app.upload_route`), with a progress bar in bytes; the route's answer (a
+staged upload's id) lands in ``ids.UPLOADED_STORE`` and starts the job here.
+At page load the job opens what the page's address names
+(:mod:`app.callbacks.view_url`), or the sample. The job reads, cleans, builds
+features and sweeps k (``segmentation.prepare``) in a separate process
+(``DiskcacheManager``), reporting progress; while it runs the upload, sample
+button, sliders, read settings and downloads are disabled and
 Cancel is shown. Bytes already prepared (same sha256, mapping and read settings)
 are not parsed again. When the engine cannot match the columns, the app asks
 "Which column is which?" (a question, not an error: the error alert stays
@@ -23,7 +28,8 @@ import time
 from dash import ALL, Input, Output, State, ctx, no_update
 
 import segmentation
-from app import ids, storage, theme
+from app import ids, storage, theme, upload_route
+from app.callbacks import view_url
 from app.components.controls import day_first_of
 from app.components.mapping import HIDDEN, chosen_mapping, mapping_fields
 from app.layout import PAGE_TOKEN
@@ -151,12 +157,66 @@ def asked(err: ColumnMappingError, waiting: dict, chosen=None) -> tuple:
 READ_CONTROLS = (ids.DUPLICATES_SWITCH, ids.DATE_ORDER)
 
 
+def progress_reporter(set_progress, name: str, size: int | None = None):
+    """Return the engine's ``progress(step, fraction)`` as the job's progress.
+
+    The bar shows the engine's fraction; the text names the step, the file
+    (with its size when known) and the seconds spent so far, e.g. ``Parsing
+    sheet 'Year 2010-2011' (online_retail_II.xlsx, 44.5 MB): 12 s``. Each
+    workbook sheet's parse is its own step (the engine reports them).
+    """
+    started = time.perf_counter()
+    what = name if size is None else f"{name}, {size / 2**20:.1f} MB"
+
+    def progress(step: str, fraction: float) -> None:
+        seconds = time.perf_counter() - started
+        set_progress((round(100 * fraction), f"{step} ({what}): {seconds:.0f} s"))
+
+    return progress
+
+
+def open_view(view: dict, progress=None, **read):
+    """Prepare the dataset a page's address names (:mod:`app.callbacks.view_url`).
+
+    Returns the dataset store and a status. The dataset is read as it was when
+    the link was made (its own read settings, not the controls').
+
+    Raises
+    ------
+    SegmentationError
+        When the dataset is no longer in the store (evicted).
+    """
+    entry = view["dataset"]
+    read = {
+        "day_first": entry.get("day_first"),
+        "drop_duplicates": entry.get("drop_duplicates", True),
+    }
+    dataset, status = prepare_stored(
+        entry["id"], entry["filename"], entry.get("mapping"), progress, **read
+    )
+    return dataset, f"Reopened from the page address: {status}"
+
+
+def load_sample(progress, read, said: str | None = None):
+    """Load the built-in sample; return the job's outputs.
+
+    ``said`` (why, e.g. a link that failed) opens the error alert and starts
+    the status.
+    """
+    dataset, status = ingest(
+        segmentation.load_sample(), segmentation.SAMPLE_NAME, progress, **read
+    )
+    if said:
+        return dataset, said, True, f"{said} {status}", None, HIDDEN, None
+    return dataset, None, False, status, None, HIDDEN, None
+
+
 def load_dataset(
     set_progress,
-    contents,
+    uploaded,
     sample_clicks,
     apply_clicks,
-    filename,
+    view,
     choices,
     choice_ids,
     pending,
@@ -165,43 +225,69 @@ def load_dataset(
     dataset=None,
     page=None,
 ):
-    """Background job: upload, sample (also at first load), mapping or read settings.
+    """Background job: an uploaded file, the sample, a mapping or read settings.
 
-    The dataset is read with the "Dates" choice (``date_order``) and the
-    "Remove duplicate lines" switch; changing either reads the dataset on
-    screen (``dataset``) again. ``page`` is the page's token
-    (:data:`app.layout.PAGE_TOKEN`): unused here, it makes the job's result
-    key the page's own, so two pages sending the same file each get theirs.
+    ``uploaded`` (``ids.UPLOADED_STORE``) names a file ``assets/upload.js``
+    sent to ``POST /upload``: the job takes it from the staging folder (only
+    for this page, ``page`` being the page's token :data:`app.layout.PAGE_TOKEN`)
+    and stores it only if the engine accepts it. ``view`` (``ids.VIEW_STORE``,
+    set once at page load) opens the dataset the page's address names, or the
+    sample when there is none; when the address's dataset cannot be opened the
+    page says why and shows the sample. The dataset is read with the "Dates"
+    choice (``date_order``) and the "Remove duplicate lines" switch; changing
+    either reads the dataset on screen (``dataset``) again. ``page`` also makes
+    the job's result key the page's own.
     """
-
-    def progress(step: str, fraction: float) -> None:
-        set_progress((round(100 * fraction), f"{step}…"))
-
-    trigger, name = ctx.triggered_id, filename or "upload"
+    trigger = ctx.triggered_id
+    name = (uploaded or {}).get("filename") or "upload"
     read = {
         "day_first": day_first_of(date_order),
         "drop_duplicates": remove_duplicates is not False,
     }
     chosen = chosen_mapping(choice_ids or [], choices or [])
+    data = None
     try:
         if trigger == ids.MAPPING_APPLY and pending:
             name = pending["filename"]
+            progress = progress_reporter(set_progress, name)
             dataset, status = apply_mapping(pending, chosen, progress, **read)
-        elif trigger == ids.UPLOAD and contents:
-            data = decode_contents(contents, name)
+        elif trigger == ids.UPLOADED_STORE and uploaded:
+            progress = progress_reporter(set_progress, name, uploaded.get("bytes"))
+            progress("Taking the uploaded file", 0.0)
+            data, meta = upload_route.staging().take(uploaded["upload"], page or "")
+            name = meta["filename"]
             dataset, status = ingest(data, name, progress, **read)
         elif trigger in READ_CONTROLS and dataset:
             name = dataset["filename"]
+            progress = progress_reporter(set_progress, name)
             dataset, status = read_again(dataset, progress, **read)
             return dataset, None, False, status, no_update, no_update, no_update
+        elif trigger == ids.VIEW_STORE and view and view.get("dataset"):
+            name = view["dataset"]["filename"]
+            progress = progress_reporter(set_progress, name)
+            try:
+                dataset, status = open_view(view, progress)
+            except SegmentationError as err:
+                if isinstance(err, ColumnMappingError):
+                    raise
+                sample = progress_reporter(set_progress, segmentation.SAMPLE_NAME)
+                return load_sample(sample, read, f"{err} Showing the sample instead.")
         else:
             name = segmentation.SAMPLE_NAME
-            data = segmentation.load_sample()
-            dataset, status = ingest(data, name, progress, **read)
+            progress = progress_reporter(set_progress, name)
+            said = (view or {}).get("message") if trigger == ids.VIEW_STORE else None
+            if said:
+                said = f"{said} Showing the sample instead."
+            return load_sample(progress, read, said)
     except ColumnMappingError as err:
         if trigger == ids.MAPPING_APPLY:
             return asked(err, pending, chosen)
-        sha = dataset["id"] if trigger in READ_CONTROLS else storage.content_id(data)
+        if trigger in READ_CONTROLS:
+            sha = dataset["id"]
+        elif data is not None:
+            sha = storage.content_id(data)
+        else:
+            sha = view["dataset"]["id"]
         return asked(err, {"id": sha, "filename": name})
     except SegmentationError as err:
         return no_update, str(err), True, f"Failed: {err}", None, HIDDEN, None
@@ -232,14 +318,14 @@ def register_callbacks(app) -> None:
             Output(ids.PENDING_STORE, "data"),
         ],
         inputs={
-            "contents": Input(ids.UPLOAD, "contents"),
+            "uploaded": Input(ids.UPLOADED_STORE, "data"),
             "sample_clicks": Input(ids.SAMPLE_BUTTON, "n_clicks"),
             "apply_clicks": Input(ids.MAPPING_APPLY, "n_clicks"),
+            "view": Input(ids.VIEW_STORE, "data"),
             "date_order": Input(ids.DATE_ORDER, "value"),
             "remove_duplicates": Input(ids.DUPLICATES_SWITCH, "value"),
         },
         state={
-            "filename": State(ids.UPLOAD, "filename"),
             "choices": State(ids.mapping_choice(ALL), "value"),
             "choice_ids": State(ids.mapping_choice(ALL), "id"),
             "pending": State(ids.PENDING_STORE, "data"),
@@ -261,4 +347,6 @@ def register_callbacks(app) -> None:
             (Output(ids.ERROR_ALERT, "is_open"), False, False),
         ],
         cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
+        prevent_initial_call=True,
     )(load_dataset)
+    view_url.register_callbacks(app)

@@ -7,12 +7,13 @@ from dash import dcc, html
 
 from app import ids
 from app.components.mapping import mapping_panel
+from app.upload_route import UPLOAD_LIMIT_BYTES, UPLOAD_PATH, limit_words
 from segmentation import settings
 
 ACCEPTED_EXTENSIONS = ".csv,.xlsx,.xls,.xlsm"
-#: Upload size accepted by the browser component (bytes); the engine enforces
-#: its own documented limits again on the server.
-MAX_UPLOAD_BYTES = 200 * 1024**2
+#: Upload size accepted (bytes): checked by the browser before sending, by
+#: ``POST /upload`` and by the engine (``segmentation.io.DEFAULT_LIMITS``).
+MAX_UPLOAD_BYTES = UPLOAD_LIMIT_BYTES
 K_MIN, K_MAX, K_DEFAULT = settings.K_MIN, settings.K_MAX, settings.DEFAULT_K
 ANOMALY_MIN_PCT, ANOMALY_MAX_PCT, ANOMALY_DEFAULT_PCT = 1, 10, 2
 DOWNLOAD_SCOPES = (("all", "All customers"), ("selection", "Selection only"))
@@ -36,22 +37,56 @@ def date_order_of(day_first: bool | None) -> str:
 
 
 def upload_box() -> html.Div:
-    """Drag-and-drop upload plus the "try the sample data" button."""
+    """Drag-and-drop upload, "Cancel upload", "try the sample data", and stores.
+
+    ``#upload`` is a ``dcc.Upload`` (its plain ``<input type=file>`` and the
+    drop zone), but its file never goes through it: ``assets/upload.js`` takes
+    the chosen or dropped file before the component reads it and sends it to
+    ``POST /upload`` as it is read (:mod:`app.upload_route`), with its progress
+    in bytes, and empties the input so that the same file can be chosen again.
+    The limit (``data-max-bytes``) is checked in the browser before a byte is
+    sent, and again by the route.
+    """
     return html.Div(
         [
-            dcc.Upload(
-                id=ids.UPLOAD,
-                accept=ACCEPTED_EXTENSIONS,
-                max_size=MAX_UPLOAD_BYTES,
-                className="upload-box",
-                className_active="upload-box active",
-                children=html.Div(
-                    [
-                        "Drop a retail export here or ",
-                        html.A("choose a file"),
-                        html.Div(".csv .xlsx .xls .xlsm", className="hint"),
-                    ]
+            html.Div(
+                dcc.Upload(
+                    id=ids.UPLOAD,
+                    accept=ACCEPTED_EXTENSIONS,
+                    className="upload-box",
+                    className_active="upload-box active",
+                    children=html.Div(
+                        [
+                            "Drop a retail export here or ",
+                            html.A("choose a file"),
+                            html.Div(
+                                f".csv .xlsx .xls .xlsm, up to {limit_words()}",
+                                className="hint",
+                            ),
+                        ]
+                    ),
                 ),
+                className="upload-target",
+                **{"data-max-bytes": str(MAX_UPLOAD_BYTES), "data-path": UPLOAD_PATH},
+            ),
+            # what was sent, and the page address's view (app.callbacks.view_url)
+            *[
+                dcc.Store(id=store)
+                for store in (
+                    ids.UPLOADED_STORE,
+                    ids.URL_QUERY,
+                    ids.VIEW_STORE,
+                    ids.VIEW_LINK,
+                )
+            ],
+            dbc.Button(
+                "Cancel upload",
+                id=ids.UPLOAD_CANCEL,
+                color="danger",
+                size="sm",
+                outline=True,
+                className="mt-1",
+                style={"display": "none"},
             ),
             dbc.Button(
                 "Try the sample data",
