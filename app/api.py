@@ -12,6 +12,11 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
     One run's row as listed (404 unknown, 409 damaged).
 ``GET /api/runs/<run_id>/summary``
     Value clusters and value × style cells of a run (404 unknown, 409 damaged).
+``GET /api/runs/<run_id>/migration``
+    The run report's ``migration`` with ``run_id``: tiers and statuses at
+    ``as_of - N days`` and the moves (:func:`segmentation.migration.migrate`;
+    404 unknown, or a run made without a migration, with how to make one; 409
+    damaged).
 ``POST /api/segment``
     One customer ``{"run_id"?, "recency_days", "frequency", "monetary", ...}``
     or a batch ``{"run_id"?, "customers": [{...}, ...]}`` scored with a saved
@@ -153,6 +158,19 @@ def register_api(
     @api.get("/runs/<run_id>/summary")
     def summary(run_id: str):
         return store().summary(run_id)
+
+    @api.get("/runs/<run_id>/migration")
+    def migration(run_id: str):
+        store().entry(run_id)  # 404 unknown, 409 damaged (files checked now)
+        moves = store().load(run_id).metadata.get("migration")
+        if moves is None:
+            raise ApiError(
+                404,
+                f"saved run {run_id} has no migration: it was made without "
+                "comparing dates; run it again with --compare-days N (the command "
+                "line) to have one",
+            )
+        return {"run_id": run_id, **moves}
 
     @api.post("/segment")
     def segment():

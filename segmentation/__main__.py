@@ -31,6 +31,7 @@ from segmentation._cli_receipt import (
     lifetime_lines,
     mapping_error_message,
     method_lines,
+    migration_lines,
 )
 from segmentation.datasets import SAMPLE_NAME
 from segmentation.errors import (
@@ -200,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_lifetime_arguments(parser)
     parser.add_argument(
+        "--compare-days",
+        type=_days,
+        metavar="N",
+        help="also place every customer at as_of - N days with the same fitted "
+        "tiers and status (columns value_tier_before, status_before; report: "
+        "migration, the moves between the two dates)",
+    )
+    parser.add_argument(
         "--save",
         action="store_true",
         help="save the run under $SEGMENTATION_DATA_DIR/runs (default ./data) "
@@ -335,6 +344,7 @@ def run(args: argparse.Namespace) -> None:
         drop_duplicates=not args.keep_duplicates,
         progress=progress,
         lifetime=_lifetime_settings(args),
+        compare_days=args.compare_days,
     )
     progress(f"Segmenting {len(prepared.features):,} customers, k={args.k}", 0.9)
     result = pipeline.segment(
@@ -367,6 +377,8 @@ def run(args: argparse.Namespace) -> None:
         print(summary.to_string(), file=sys.stderr)
         if prepared.lifetime is not None:
             print("\n".join(lifetime_lines(prepared.lifetime.report)), file=sys.stderr)
+        if result.migration is not None:
+            print("\n".join(migration_lines(result.migration.report)), file=sys.stderr)
         _speak(prepared.report.to_dict(), prepared.notes)
     if args.save:
         store = RunStore()

@@ -11,7 +11,8 @@ Private helper of :mod:`segmentation.__main__`:
 
 :func:`_speak` prints the receipt, then the notes and the cleaning rules;
 :func:`method_lines` says which clustering made the value tiers and how the four
-methods compare.
+methods compare; :func:`migration_lines` what moved between the two dates of
+``--compare-days``.
 """
 
 from __future__ import annotations
@@ -116,6 +117,50 @@ def lifetime_lines(lifetime: dict) -> list[str]:
             f"{holdout['customers']:,} customers of before "
             f"{holdout['calibration_end']} in the last {holdout['days']} days"
         )
+    return lines
+
+
+def migration_lines(migration: dict) -> list[str]:
+    """Return what changed between the two dates of a migration.
+
+    Parameters
+    ----------
+    migration : dict
+        The run report's ``migration`` object
+        (:func:`segmentation.migration.migrate`).
+
+    Returns
+    -------
+    list of str
+        ``migration: ...`` lines: the two dates and the customers at each; the
+        customers and revenue (monetary at as_of) that came in, moved up, stayed
+        and moved down a value tier (and moved to or from Unclustered, when
+        any did); the same for status (up = more current); then one indented
+        line per value tier move between different tiers.
+    """
+    m = migration
+    lines = [
+        f"migration: {m['compared_as_of']} ({m['days']} days before) -> "
+        f"{m['as_of']}: {m['customers_before']:,} customers then, "
+        f"{m['customers']:,} now ({m['new_customers']:,} new); revenue = "
+        "monetary at as_of"
+    ]
+    for what, key in (
+        ("value tier", "tier_directions"),
+        ("status", "status_directions"),
+    ):
+        parts = [
+            f"{d} {v['customers']:,} ({v['revenue']:,.2f})"
+            for d, v in m[key].items()
+            if v["customers"] or d != "unranked"
+        ]
+        lines.append(f"migration: {what}: " + ", ".join(parts))
+    lines += [
+        f"  {move['from']} -> {move['to']}: {move['customers']:,} "
+        f"customer{'' if move['customers'] == 1 else 's'}, {move['revenue']:,.2f}"
+        for move in m["moves"]
+        if move["from"] != move["to"]
+    ]
     return lines
 
 

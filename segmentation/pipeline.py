@@ -71,6 +71,7 @@ def prepare(
     drop_duplicates: bool = True,
     progress: ProgressCallback | None = None,
     lifetime: LifetimeSettings | None = None,
+    compare_days: int | None = None,
 ) -> PreparedData:
     """Read, clean and build customer features, then sweep k = 2..10.
 
@@ -107,6 +108,11 @@ def prepare(
         Also fit the lifetime models (BG/NBD, Gamma-Gamma; DESIGN section 10)
         on the kept lines, with these horizons, guardrails and holdout:
         ``PreparedData.lifetime``. None (default): not fitted.
+    compare_days : int, optional
+        N >= 1: also build the customer features at ``as_of - N days`` from the
+        kept and return lines dated before it (``PreparedData.earlier``), so
+        that :func:`segment` places every customer there with its fitted
+        models (:mod:`segmentation.migration`). None (default): no migration.
 
     Returns
     -------
@@ -162,6 +168,12 @@ def prepare(
         from segmentation.lifetime import fit_lifetime
 
         lifetime_result = fit_lifetime(kept, as_of_used, lifetime)
+    earlier = None
+    if compare_days is not None:
+        _report(progress, f"Customers {compare_days} days earlier", 0.95)
+        from segmentation.migration import earlier_features
+
+        earlier = earlier_features(kept, returns, as_of_used, compare_days)
     _report(progress, "Done", 1.0)
     return PreparedData(
         source_name=loaded.source_name,
@@ -185,6 +197,7 @@ def prepare(
             else list(columns),
         },
         lifetime=lifetime_result,
+        earlier=earlier,
     )
 
 
@@ -230,6 +243,9 @@ def segment(
     Returns
     -------
     Segmentation
+        With ``migration`` (and the columns ``value_tier_before``,
+        ``status_before``) when ``prepared.earlier`` holds the features of an
+        earlier date (``prepare(..., compare_days=N)``).
 
     Raises
     ------
@@ -263,6 +279,11 @@ def segment(
         features, value_model, style_model, status_model
     )
     customers = with_lifetime(customers, getattr(prepared, "lifetime", None))
+    moved = migration(prepared, customers, value_model, status_model)
+    if moved is not None:
+        from segmentation.migration import with_migration
+
+        customers = with_migration(customers, moved)
     return Segmentation(
         k=k,
         seed=seed,
@@ -277,6 +298,7 @@ def segment(
         method=method,
         method_comparison=compare(prepared, k, seed=seed) if with_comparison else None,
         lifetime=getattr(prepared, "lifetime", None),
+        migration=moved,
     )
 
 
@@ -291,6 +313,35 @@ def with_lifetime(customers: pd.DataFrame, lifetime) -> pd.DataFrame:
     ids = customers[schema.CUSTOMER_ID].astype("str")
     columns = lifetime.customers.reindex(ids.to_numpy())
     return customers.assign(**{c: columns[c].to_numpy() for c in columns.columns})
+
+
+def migration(
+    prepared: PreparedData, customers: pd.DataFrame, value_model, status_model
+):
+    """Place the customers at ``prepared.earlier``'s date with the fitted models.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        Output of :func:`prepare`; ``earlier`` None (no ``compare_days``, or
+        data prepared before migrations existed) gives None.
+    customers : pandas.DataFrame
+        The labelled customers of ``prepared`` at ``as_of``.
+    value_model : ValueTiers
+    status_model : RecencyStatus
+        The fitted models of the run (not refitted).
+
+    Returns
+    -------
+    Migration or None
+        :func:`segmentation.migration.migrate`.
+    """
+    earlier = getattr(prepared, "earlier", None)
+    if earlier is None:
+        return None
+    from segmentation.migration import migrate
+
+    return migrate(customers, earlier, value_model, status_model, as_of=prepared.as_of)
 
 
 def fit_styles(
@@ -411,6 +462,7 @@ __all__ = [
     "customer_key_warning",
     "fit_styles",
     "load_sample",
+    "migration",
     "prepare",
     "segment",
 ]

@@ -195,7 +195,9 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         ``value_clusters`` (one row per value tier), ``personas`` (one row per
         value tier x status group), ``grid``, ``versions``; ``lifetime``
         (the lifetime models' report, see :func:`segmentation.lifetime.fit_lifetime`)
-        when the run fitted them.
+        when the run fitted them; ``migration`` (tiers and statuses at
+        ``as_of - N days`` and the moves, see
+        :func:`segmentation.migration.migrate`) when the run compared dates.
     """
     diagnostics = None
     if prepared.diagnostics is not None:
@@ -233,6 +235,7 @@ def run_report(prepared: PreparedData, segmentation: Segmentation) -> dict:
         "grid": json_records(grid_summary(segmentation.customers)),
         "versions": _versions(),
         **_lifetime_report(prepared),
+        **_migration_report(segmentation),
     }
 
 
@@ -240,6 +243,12 @@ def _lifetime_report(prepared: PreparedData) -> dict:
     """``{"lifetime": ...}`` when the run fitted the lifetime models, else {}."""
     lifetime = getattr(prepared, "lifetime", None)
     return {} if lifetime is None else {"lifetime": lifetime.report}
+
+
+def _migration_report(segmentation: Segmentation) -> dict:
+    """``{"migration": ...}`` when the run compared two dates, else {}."""
+    migration = getattr(segmentation, "migration", None)
+    return {} if migration is None else {"migration": migration.report}
 
 
 #: How each method's tiers place a new customer (API scoring, the what-if).

@@ -16,6 +16,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from segmentation.cleaning import CleaningReport
     from segmentation.lifetime import LifetimeResult
+    from segmentation.migration import EarlierFeatures, Migration
     from segmentation.models import (
         KDiagnostics,
         MethodComparison,
@@ -54,6 +55,9 @@ class PreparedData:
     lifetime : LifetimeResult or None
         The lifetime models (BG/NBD, Gamma-Gamma) and each customer's
         ``p_alive``, expected orders, spend per order and CLV, when asked for.
+    earlier : EarlierFeatures or None
+        The customer features at ``as_of - N days`` (from the lines dated
+        before it), when a migration was asked for (``compare_days``).
     """
 
     source_name: str
@@ -69,6 +73,7 @@ class PreparedData:
     notes: list[str] = field(default_factory=list)
     read_settings: dict | None = None
     lifetime: LifetimeResult | None = None
+    earlier: EarlierFeatures | None = None
 
 
 @dataclass
@@ -108,6 +113,10 @@ class Segmentation:
         The four methods compared for this k, when it was asked for.
     lifetime : LifetimeResult or None
         The prepared data's lifetime models, to score new customers with them.
+    migration : Migration or None
+        Each customer's value tier and status at ``as_of - N days`` by this
+        run's fitted models, and the moves (``migration.report``), when the
+        prepared data has the earlier date's features.
     """
 
     k: int
@@ -123,3 +132,4 @@ class Segmentation:
     method: str = "kmeans"
     method_comparison: MethodComparison | None = None
     lifetime: LifetimeResult | None = None
+    migration: Migration | None = None

@@ -307,6 +307,9 @@ EXPECTED_SPEND_PER_ORDER = "expected_spend_per_order"
 #: Tier and status of each customer at as_of - N days (migration).
 VALUE_TIER_BEFORE = "value_tier_before"
 STATUS_BEFORE = "status_before"
+#: ``value_tier_before`` and ``status_before`` of a customer whose first kept
+#: purchase is on or after as_of - N days (segmentation.migration).
+NOT_YET_A_CUSTOMER = "Not yet a customer"
 
 
 def expected_orders_column(days: int) -> str:
