@@ -21,7 +21,8 @@ from app.callbacks.common import current_prepared
 from app.components import controls, mapping
 from segmentation import schema
 from tests.dash_text import text_of
-from tests.test_app_callbacks import data_url, unusual_export
+from tests.staged_uploads import staged
+from tests.test_app_callbacks import unusual_export
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 
@@ -29,10 +30,10 @@ EXPORTS = Path(__file__).parent / "data" / "exports"
 def triggered(prop_id: str, **inputs):
     """Run ``upload.load_dataset`` as if Dash had called it for ``prop_id``."""
     args = {
-        "contents": None,
+        "uploaded": None,
         "sample_clicks": None,
         "apply_clicks": None,
-        "filename": None,
+        "view": None,
         "choices": [],
         "choice_ids": [],
         "pending": None,
@@ -50,7 +51,7 @@ def triggered(prop_id: str, **inputs):
 
 def upload_file(data: bytes, name: str, **inputs):
     return triggered(
-        f"{ids.UPLOAD}.contents", contents=data_url(data), filename=name, **inputs
+        f"{ids.UPLOADED_STORE}.data", uploaded=staged(data, name), **inputs
     )
 
 

@@ -11,7 +11,8 @@ import segmentation
 from app import ids, storage
 from app.callbacks import upload
 from segmentation.io import file_preview
-from tests.test_app_callbacks import data_url, triggered, unusual_export
+from tests.staged_uploads import staged
+from tests.test_app_callbacks import triggered, unusual_export
 
 
 @pytest.fixture
@@ -21,13 +22,13 @@ def store(tmp_path):
 
 def upload_file(data: bytes, name: str = "shop.csv"):
     return triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        data_url(data),
+        staged(data, name),
         None,
         None,
-        name,
+        None,
         [],
         [],
         None,

@@ -1,0 +1,170 @@
+"""Upload in headless Chromium: file chosen to panels, and the tab's memory.
+
+Serves the app as the Procfile does (tests/procfile_server.py), opens the page in
+Debian's headless Chromium, and
+
+1. chooses a 48 MB CSV (Online Retail I's lines, then its first lines again up to
+   48 MB: made in a temporary folder) in ``#upload input[type=file]`` and times
+   file chosen -> panels drawn ("Loaded ..." status, every panel showing data,
+   nothing pending); median of ``--repeats`` runs, each on a fresh page with a
+   file of its own (a few lines shorter each time: new bytes, so no run finds
+   them prepared already);
+2. chooses a 150 MB CSV (Online Retail I's lines repeated) and samples, every
+   0.25 s until its panels show (or ``--timeout``), the page's JS heap
+   (CDP ``Performance.getMetrics`` ``JSHeapUsedSize``) and the resident memory
+   of Chromium's renderer processes (psutil); prints the peaks.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/upload.py [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.browser import pages
+from tests.browser.conftest import CHROME_ARGS, CHROMEDRIVER, CHROMIUM
+from tests.procfile_server import serve
+
+RETAIL = Path("/work/shared/data/online_retail_I.csv")
+
+
+def make_csv(path: Path, size: int) -> Path:
+    """Write Online Retail I's header and lines, repeated, up to ``size`` bytes."""
+    text = RETAIL.read_bytes()
+    header, _, body = text.partition(b"\n")
+    lines = body.splitlines(keepends=True)
+    with path.open("wb") as out:
+        out.write(header + b"\n")
+        written = len(header) + 1
+        while written < size:
+            for line in lines:
+                if written + len(line) > size:
+                    break
+                out.write(line)
+                written += len(line)
+            else:
+                continue
+            break
+    return path
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in CHROME_ARGS:
+        options.add_argument(arg)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='upload-bench-')}")
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+def loaded(driver, name: str, timeout: float) -> None:
+    pages.wait_text(driver, "run-result", rf"^Loaded {name}", timeout=timeout)
+    pages.wait_panels(driver, timeout=timeout)
+
+
+def time_to_panels(driver, url: str, path: Path, timeout: float) -> float:
+    driver.get(url + "/")
+    pages.wait_panels(driver, timeout)
+    started = time.perf_counter()
+    pages.upload(driver, path)
+    loaded(driver, path.name, timeout)
+    return time.perf_counter() - started
+
+
+def renderer_rss(driver) -> int:
+    """Resident bytes of Chromium's renderer processes (the tabs)."""
+    root = psutil.Process(driver.service.process.pid)
+    total = 0
+    for proc in root.children(recursive=True):
+        try:
+            if "--type=renderer" in " ".join(proc.cmdline()):
+                total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def tab_memory(driver, url: str, path: Path, timeout: float) -> dict:
+    driver.get(url + "/")
+    pages.wait_panels(driver, timeout)
+    driver.execute_cdp_cmd("Performance.enable", {})
+    peaks = {"js_heap": 0, "renderer_rss": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            metrics = driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
+            heap = next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize")
+            peaks["js_heap"] = max(peaks["js_heap"], heap)
+            peaks["renderer_rss"] = max(peaks["renderer_rss"], renderer_rss(driver))
+            time.sleep(0.25)
+
+    before = renderer_rss(driver)
+    started = time.perf_counter()
+    pages.upload(driver, path)
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        pages.wait_text(driver, "progress-text", r"^Uploaded ", timeout=timeout)
+        uploaded = time.perf_counter() - started
+        loaded(driver, path.name, timeout)
+    finally:
+        done.set()
+        thread.join()
+    return {
+        **peaks,
+        "renderer_rss_before": before,
+        "upload_s": uploaded,
+        "panels_s": time.perf_counter() - started,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    mb = 2**20
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        csv48 = [
+            make_csv(folder / f"orders_48mb_{i}.csv", 48_000_000 - 1000 * i)
+            for i in range(args.repeats)
+        ]
+        csv150 = make_csv(folder / "orders_150mb.csv", 150_000_000)
+        with serve(folder / "data", folder / "server.log") as url:
+            driver = browser()
+            try:
+                times = [
+                    time_to_panels(driver, url, path, args.timeout) for path in csv48
+                ]
+                print(
+                    f"48 MB CSV ({csv48[0].stat().st_size:,} bytes), file chosen -> "
+                    f"panels: median of {len(times)} "
+                    f"{statistics.median(times):.2f} s; all "
+                    + ", ".join(f"{t:.2f}" for t in times)
+                )
+                memory = tab_memory(driver, url, csv150, args.timeout)
+                print(
+                    f"150 MB CSV ({csv150.stat().st_size:,} bytes): uploaded in "
+                    f"{memory['upload_s']:.1f} s, panels at {memory['panels_s']:.1f} "
+                    f"s; tab JS heap peak {memory['js_heap'] / mb:.0f} MB; renderer "
+                    f"RSS peak {memory['renderer_rss'] / mb:.0f} MB (before: "
+                    f"{memory['renderer_rss_before'] / mb:.0f} MB)"
+                )
+            finally:
+                driver.quit()
+
+
+if __name__ == "__main__":
+    main()
