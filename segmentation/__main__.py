@@ -141,10 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--method",
         choices=settings.METHODS,
-        default=settings.DEFAULT_METHOD,
+        default=None,
         help="clustering of the value tiers (default kmeans); for hdbscan, k sets "
         "the smallest group (n / 2k customers) and HDBSCAN finds the number of "
-        "tiers; all four are compared and the comparison printed",
+        "tiers; naming a method also compares all four and prints the comparison",
+    )
+    parser.add_argument(
+        "--compare-methods",
+        action="store_true",
+        help="compare the four methods at this k (silhouette, Davies-Bouldin, "
+        "Calinski-Harabasz, stability, smallest group, fit time) in the receipt "
+        "and the report's method_comparison; on by default when --method is given",
     )
     parser.add_argument("-o", "--output", type=Path, help="labelled customer CSV")
     parser.add_argument("--report", type=Path, help="run report (JSON)")
@@ -322,7 +329,7 @@ def empty_result_report(args: argparse.Namespace, error: EmptyResultError) -> di
             "seed": args.seed,
             "anomaly_share": args.anomaly_share,
         },
-        "method": args.method,
+        "method": args.method or settings.DEFAULT_METHOD,
         "customers": 0,
         "error": str(error),
     }
@@ -353,8 +360,10 @@ def run(args: argparse.Namespace) -> None:
         seed=args.seed,
         anomaly_share=args.anomaly_share,
         with_stability=True,
-        method=args.method,
-        with_comparison=True,
+        method=args.method or settings.DEFAULT_METHOD,
+        # the comparison refits every method several times (seconds on a large
+        # file): asked for by naming a method or by --compare-methods
+        with_comparison=args.method is not None or args.compare_methods,
     )
     if not args.quiet:
         print("\n".join(method_lines(result)), file=sys.stderr)

@@ -243,7 +243,7 @@ def method_lines(result) -> list[str]:
     lines = [line]
     comparison = getattr(result, "method_comparison", None)
     if comparison is None:
-        return lines
+        return [line + " (compare gmm, ward and hdbscan with --compare-methods)"]
     header = (
         f"  {'method':<8} {'tiers':>5} {'silh':>6} {'DB':>6} {'CH':>9} "
         f"{'stab':>6} {'min grp':>7} {'unclust':>7} {'fit s':>6}"

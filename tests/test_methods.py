@@ -316,6 +316,28 @@ def test_cli_runs_each_method_and_prints_the_comparison(tmp_path, capsys, method
     assert len(written) == report["customers"]
 
 
+def test_cli_without_a_method_runs_kmeans_and_compares_only_when_asked(
+    tmp_path, capsys
+):
+    # the comparison refits four methods several times: not on every plain run
+    report_path = tmp_path / "run.json"
+    source = str(reference.EXPORTS / "uci_returns.csv")
+    assert main([source, "-k", "3", "--report", str(report_path)]) == 0
+    err = capsys.readouterr().err
+    assert "method: kmeans, " in err and "--compare-methods" in err
+    assert "method comparison" not in err
+    report = json.loads(report_path.read_text("utf-8"))
+    assert report["method"] == "kmeans" and report["method_comparison"] is None
+    assert (
+        main([source, "-k", "3", "--compare-methods", "--report", str(report_path)])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "method comparison, k=3:" in err
+    report = json.loads(report_path.read_text("utf-8"))
+    assert [r["method"] for r in report["method_comparison"]["table"]] == list(METHODS)
+
+
 def test_cli_refuses_an_unknown_method(capsys):
     code = None
     with pytest.raises(SystemExit) as exit_:
