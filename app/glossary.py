@@ -12,6 +12,53 @@ from __future__ import annotations
 from app.figures import scatter_points
 from segmentation import schema
 
+#: Plain display names of the customer columns, for axis titles, hovers, cards
+#: and the selected-customers table (the files and the API keep the schema's
+#: ``snake_case`` names). Amounts are "in the file's currency".
+DISPLAY_NAMES: dict[str, str] = {
+    schema.CUSTOMER_ID: "Customer",
+    schema.VALUE_CLUSTER: "Value tier",
+    schema.VALUE_TIER: "Value tier",
+    schema.CUSTOMER_STATUS: "Status",
+    schema.PERSONA: "Persona",
+    schema.PURCHASE_STYLE: "Purchase style",
+    schema.STYLE_REASON: "Why this style",
+    schema.RECENCY_DAYS: "Days since last order",
+    schema.FREQUENCY: "Orders",
+    schema.MONETARY: "Total spent",
+    schema.GROSS_MONETARY: "Spent before returns",
+    schema.RETURNED_VALUE: "Value returned",
+    schema.TENURE_DAYS: "Days since first order",
+    schema.AVG_ORDER_VALUE: "Average order value",
+    schema.AVG_ITEMS_PER_ORDER: "Units per order",
+    schema.AVG_LINE_QUANTITY: "Units per line",
+    schema.MAX_LINE_QUANTITY: "Largest line (units)",
+    schema.DISTINCT_PRODUCTS: "Different products",
+    schema.RETURN_RATE: "Return rate",
+    schema.LARGEST_ORDER_RATIO: "Largest order vs usual",
+    schema.ORDER_VALUE_CV: "Order value spread",
+    schema.R_SCORE: "R score",
+    schema.F_SCORE: "F score",
+    schema.M_SCORE: "M score",
+    schema.RFM_SEGMENT: "RFM segment",
+    schema.P_ALIVE: "Chance still active",
+    schema.EXPECTED_SPEND_PER_ORDER: "Expected spend per order",
+}
+
+
+def display_name(column: str) -> str:
+    """Return a column's plain label: ``"recency_days" -> "Days since last order"``.
+
+    A column :data:`DISPLAY_NAMES` does not know gets its name with spaces and a
+    capital first letter (``"first_seen" -> "First seen"``).
+    """
+    known = DISPLAY_NAMES.get(column)
+    if known:
+        return known
+    words = column.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 #: One short sentence per customer feature, for hovers and the selected table.
 FEATURE_HELP: dict[str, str] = {
     schema.RECENCY_DAYS: "recency: days since the last order (lower = more recent)",

@@ -78,8 +78,8 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         n = int(selection[CLUSTER])
         if personas is not None and n in personas.index.get_level_values(0):
             tier = personas.xs(n, level=0)[schema.VALUE_TIER].iloc[0]
-            return f"value cluster {n} ({tier} value)"
-        return f"value cluster {n}"
+            return f"{tier} value tier (persona card)"
+        return "one value tier (persona card)"
     if REGION in selection:
         shape = "box" if "box" in selection[REGION] else "lasso"
         return f"every customer inside the scatter's {shape}"

@@ -74,12 +74,24 @@ DIMMED_OPACITY = 0.12
 #: default amounts carry none ("in the file's currency", DESIGN section 5); set
 #: env ``SEGMENTATION_CURRENCY`` (e.g. ``£`` for the UCI exports) to show one.
 CURRENCY = os.environ.get("SEGMENTATION_CURRENCY", "")
+#: The currencies the page offers (its "Currency" setting): symbol -> name;
+#: "" shows amounts without a symbol.
+CURRENCIES: dict[str, str] = {
+    "£": "pound sterling",
+    "$": "dollar",
+    "€": "euro",
+    "": "no symbol",
+}
 
 
-def money_axis_title(log: bool = True) -> str:
-    """Return the monetary axis title, with the currency when one is set."""
-    unit = ", ".join(part for part in (CURRENCY, "log" if log else "") if part)
-    return f"monetary ({unit})" if unit else "monetary"
+def money_axis_title(log: bool = True, currency: str | None = None) -> str:
+    """Return the monetary axis title: ``"total spent (£, log)"``.
+
+    ``currency`` as in :func:`fmt_money` (None: the server's :data:`CURRENCY`).
+    """
+    symbol = CURRENCY if currency is None else currency
+    unit = ", ".join(part for part in (symbol, "log" if log else "") if part)
+    return f"total spent ({unit})" if unit else "total spent"
 
 
 @cache
@@ -123,12 +135,18 @@ def fmt_count(value: float, noun: str, plural: str | None = None) -> str:
     return f"{number:,} {word}"
 
 
-def fmt_money(value: float, decimals: int = 0) -> str:
-    """Format an amount with the currency (if set) and separators: ``"8,911,408"``."""
+def fmt_money(value: float, decimals: int = 0, currency: str | None = None) -> str:
+    """Format an amount with a currency symbol and separators: ``"£8,911,408"``.
+
+    ``currency`` is the symbol put before the digits (after a minus sign:
+    ``"-£5"``); None uses the server's default :data:`CURRENCY`, ``""`` none.
+    Missing or NaN -> ``"–"``.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    symbol = CURRENCY if currency is None else currency
     sign = "-" if value < 0 else ""
-    return f"{sign}{CURRENCY}{abs(float(value)):,.{decimals}f}"
+    return f"{sign}{symbol}{abs(float(value)):,.{decimals}f}"
 
 
 def fmt_pct(value: float, decimals: int = 1) -> str:

@@ -138,8 +138,8 @@ def test_box_survives_a_what_if_in_flight(page):  # noqa: F811 (the fixture)
     # the table of the selection shows each customer's status
     header = pages.table_header(page)
     rows = pages.table_rows(page)
-    assert "status" in header and len(rows) == min(n, 25)
-    assert {r[header.index("status")] for r in rows} <= {"Active", "Cooling", "Lapsed"}
+    assert "Status" in header and len(rows) == min(n, 25)
+    assert {r[header.index("Status")] for r in rows} <= {"Active", "Cooling", "Lapsed"}
     table = page.find_element(By.ID, ids.SELECTION_TABLE)
     page.execute_script("arguments[0].scrollIntoView();", table)
     page.save_screenshot(str(SHOTS / "race_3_table_with_status.png"))

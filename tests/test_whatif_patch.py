@@ -315,21 +315,19 @@ def test_table_rows_carry_the_status(dataset, orders, customer, by_hand, status)
         "Active" if gaps <= low else "Cooling" if gaps <= high else "Lapsed"
     )
     chosen = {"customer_ids": [str(customer), "14088"]}
-    summary, table = selection.render_selection(dataset, 3, ANOMALY_PCT, chosen)
-    head, body = table.children
-    header = [th.children for th in head.children.children]
-    assert header[:4] == ["customer id", "value tier", "status", "persona"]
-    rows = {
-        tr.children[0].children: [td.children for td in tr.children]
-        for tr in body.children
-    }
-    assert set(rows) == {str(customer), "14088"}
-    assert rows[str(customer)][header.index("status")] == status
-    assert rows[str(customer)][header.index("recency days")] == str(recency)
-    titles = {th.children: th.title for th in head.children.children}
-    assert titles["status"] == glossary.column_help(schema.CUSTOMER_STATUS)
-    assert titles["monetary"] == glossary.FEATURE_HELP[schema.MONETARY]
+    summary, rows, count = selection.render_selection(dataset, 3, ANOMALY_PCT, chosen)
+    by_id = {row["id"]: row for row in rows}
+    assert set(by_id) == {str(customer), "14088"}
+    assert by_id[str(customer)]["status"] == status
+    assert by_id[str(customer)]["recency"] == recency
+    headings = {c["field"]: c for c in selected.column_defs()}
+    assert headings["status"]["headerName"] == "Status"
+    assert headings["status"]["headerTooltip"] == glossary.column_help(
+        schema.CUSTOMER_STATUS
+    )
+    assert headings["spent"]["headerTooltip"] == glossary.FEATURE_HELP[schema.MONETARY]
     assert "2 of 398 customers" in text_of(summary)
+    assert count == "2 customers selected"
 
 
 def test_table_data_has_status_for_every_row(customers):

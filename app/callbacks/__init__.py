@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.callbacks import (
+    currency,
     download,
     errors,
     job_status,
@@ -13,7 +14,7 @@ from app.callbacks import (
     whatif,
 )
 
-MODULES = (upload, job_status, panels, selection, download, runs, whatif)
+MODULES = (upload, job_status, panels, selection, download, runs, whatif, currency)
 
 
 def register_callbacks(app) -> None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
-from app.components.selected import selection_summary, selection_table
+from app.components.controls import CURRENCY_STORE
+from app.components.selected import (
+    SELECTED_COUNT,
+    SELECTED_EXPORT,
+    SELECTED_GRID,
+    column_defs,
+    first_count_line,
+    row_data,
+    selection_summary,
+)
 from app.figures import is_sampled, region_from_selection
 from app.selection import (
     CELL,
@@ -64,11 +73,31 @@ def _scatter_is_sampled(dataset, k, percent) -> bool:
 
 
 def render_selection(dataset, k, percent, chosen):
-    """Return the selection summary and a table of the first selected customers."""
+    """Return the selection summary, the table's rows and its count line.
+
+    Returns
+    -------
+    summary : list
+        :func:`app.components.selected.selection_summary`.
+    rows : list of dict
+        :func:`app.components.selected.row_data`: every selected customer
+        (everyone without a selection), highest spend first.
+    count : str
+        :func:`app.components.selected.first_count_line`, e.g. ``"25 of 1,704
+        customers shown"``; the browser rewrites it as the user pages or
+        filters (``assets/selected_table.js``).
+    """
     seg = current_segmentation(dataset, k, percent)
     mask = selection_mask(seg.customers, chosen)
     summary = selection_summary(seg.customers, mask, chosen, seg.personas)
-    return summary, selection_table(seg.customers, mask)
+    n_selected = len(seg.customers) if mask is None else int(mask.sum())
+    rows = row_data(seg.customers, mask)
+    return summary, rows, first_count_line(n_selected)
+
+
+def table_columns(currency):
+    """Return the table's columns with amounts in ``currency`` (a symbol or "")."""
+    return column_defs(currency or "")
 
 
 def register_callbacks(app) -> None:
@@ -88,9 +117,29 @@ def register_callbacks(app) -> None:
     )(update_selection)
     app.callback(
         Output(ids.SELECTION_SUMMARY, "children"),
-        Output(ids.SELECTION_TABLE, "children"),
+        Output(SELECTED_GRID, "rowData"),
+        Output(SELECTED_COUNT, "children"),
         Input(ids.DATASET_STORE, "data"),
         Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
     )(render_selection)
+    app.callback(
+        Output(SELECTED_GRID, "columnDefs"),
+        Input(CURRENCY_STORE, "data"),
+    )(table_columns)
+    # paging or filtering: the count line follows, in the browser
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="countLine"),
+        Output(SELECTED_COUNT, "children", allow_duplicate=True),
+        Input(SELECTED_GRID, "paginationInfo"),
+        State(SELECTED_GRID, "rowData"),
+        State(SELECTED_COUNT, "children"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="exportRows"),
+        Output(SELECTED_GRID, "exportDataAsCsv"),
+        Input(SELECTED_EXPORT, "n_clicks"),
+        prevent_initial_call=True,
+    )

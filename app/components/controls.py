@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app import ids
+from app import ids, theme
 from app.components.mapping import mapping_panel
 from app.upload_route import UPLOAD_LIMIT_BYTES, UPLOAD_PATH, limit_words
 from segmentation import settings
@@ -162,6 +162,52 @@ def tuning() -> html.Div:
     )
 
 
+#: The "Currency" setting and the symbol it resolves to (see
+#: :mod:`app.callbacks.currency`): "file" = the file's currency when known.
+CURRENCY_CHOICE = "currency-choice"
+CURRENCY_STORE = "currency-store"
+CURRENCY_BOX = "currency-box"
+CURRENCY_FROM_FILE = "file"
+CURRENCY_NONE = "none"
+
+
+def currency_options(stated: str | None) -> list[dict]:
+    """Return the "Currency" options; the first says the file's (``stated``)."""
+    from_file = f"As in the file ({stated or 'not stated'})"
+    options = [{"label": from_file, "value": CURRENCY_FROM_FILE}]
+    options += [
+        {"label": f"{symbol} ({name})", "value": symbol}
+        for symbol, name in theme.CURRENCIES.items()
+        if symbol
+    ]
+    options.append({"label": "None (plain numbers)", "value": CURRENCY_NONE})
+    return options
+
+
+def currency_choice() -> html.Div:
+    """Return the "Currency" setting: the file's, £, $, € or none.
+
+    The choice is kept in the browser (``localStorage``) across reloads; the
+    symbol it resolves to for the dataset on screen is in ``CURRENCY_STORE``.
+    """
+    return html.Div(
+        [
+            html.Label("Currency", htmlFor=CURRENCY_CHOICE, className="control-label"),
+            dbc.Select(
+                id=CURRENCY_CHOICE,
+                options=currency_options(None),
+                value=CURRENCY_FROM_FILE,
+                size="sm",
+                persistence=True,
+                persistence_type="local",
+            ),
+            dcc.Store(id=CURRENCY_STORE, data=""),
+        ],
+        id=CURRENCY_BOX,
+        className="currency-choice",
+    )
+
+
 def run_status() -> html.Div:
     """Progress bar, step text, cancel button and the last run's result."""
     return html.Div(
@@ -248,7 +294,7 @@ def control_column() -> dbc.Card:
                     [upload_box(), reading_options(), mapping_panel()],
                     className=section,
                 ),
-                html.Div(tuning(), className=section),
+                html.Div([tuning(), currency_choice()], className=section),
                 html.Div(run_status(), className=section),
                 html.Div(download_box(), className=section),
             ]

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import glossary, ids
+from app.components.selected import customers_grid
 from app.figures import GRID_METRICS, placeholder
 
 _GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -142,7 +143,9 @@ def selection_panel() -> dbc.Card:
         color="secondary",
         outline=True,
     )
-    table = html.Div(id=ids.SELECTION_TABLE, className="selection-table")
+    table = html.Div(
+        customers_grid(), id=ids.SELECTION_TABLE, className="selection-table"
+    )
     return panel(
         "Selected customers",
         html.Div(id=ids.SELECTION_SUMMARY, className="selection-summary"),

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import html
 
 from app import ids, theme
+from app.components.money import money
 from segmentation import schema
 
 
@@ -41,7 +42,10 @@ def persona_cards(
     -------
     list of dash.html.Div
         Each with the pattern-matching id ``ids.persona_card(cluster)`` and
-        ``n_clicks``.
+        ``n_clicks``; a button for the keyboard and screen readers (``role``,
+        ``tabIndex``, ``aria-pressed``, a label naming the tier; Enter and
+        Space click it: ``assets/keyboard.js``). With a card chosen, the
+        others are dimmed (class ``dimmed``).
     """
     total_revenue = float(customers[schema.MONETARY].sum()) or 1.0
     groups = customers.groupby(schema.VALUE_CLUSTER)
@@ -59,6 +63,7 @@ def persona_cards(
                 total_revenue,
                 n_selected,
                 selected=cluster == selected_cluster,
+                dimmed=selected_cluster is not None and cluster != selected_cluster,
             )
         )
     return cards
@@ -89,22 +94,27 @@ def _group_line(row: pd.Series) -> html.Li:
     )
 
 
-def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> html.Div:
+def _card(
+    cluster, colour, rows, info, total_revenue, n_selected, selected, dimmed=False
+) -> html.Div:
     first = rows.iloc[0]
+    tier = f"{first[schema.VALUE_TIER]} value"
     medians = rows[[schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY]].median()
     share = 100 * rows[schema.MONETARY].sum() / total_revenue
+    size = theme.fmt_count(len(rows), "customer")
     body = [
-        html.H6(f"{first[schema.VALUE_TIER]} value", className="mb-1 persona-tier"),
+        html.H3(tier, className="mb-1 persona-tier"),
         html.Div(
-            f"{theme.fmt_count(len(rows), 'customer')} · {theme.fmt_pct(share)} "
-            "of revenue",
-            className="persona-size",
+            f"{size} · {theme.fmt_pct(share)} of revenue", className="persona-size"
         ),
         html.Div(
-            f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
-            "since last order, "
-            f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, "
-            f"{theme.fmt_money(medians[schema.MONETARY])}",
+            [
+                f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
+                "since last order, "
+                f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, ",
+                money(medians[schema.MONETARY]),
+                " spent",
+            ],
             className="small text-muted",
         ),
         html.Ul(
@@ -118,6 +128,11 @@ def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> h
                 f"{theme.fmt_int(n_selected)} selected", color="dark", className="mt-1"
             )
         )
+    classes = ["persona-card"]
+    if selected:
+        classes.append("selected")
+    if dimmed:
+        classes.append("dimmed")
     return html.Div(
         dbc.Card(
             dbc.CardBody(body),
@@ -126,5 +141,12 @@ def _card(cluster, colour, rows, info, total_revenue, n_selected, selected) -> h
         ),
         id=ids.persona_card(cluster),
         n_clicks=0,
-        className="persona-card selected" if selected else "persona-card",
+        className=" ".join(classes),
+        role="button",
+        tabIndex="0",
+        title=f"Select the {tier} tier's customers ({size})",
+        **{
+            "aria-pressed": "true" if selected else "false",
+            "aria-label": f"{tier} tier, {size}: select its customers",
+        },
     )

@@ -1,101 +1,277 @@
-"""The selection summary and the rows of the selected-customers table."""
+"""The selection summary and the selected-customers table (an AG Grid).
+
+The table holds every selected customer (up to :data:`MAX_TABLE_ROWS`, the
+highest spenders first), pages of :data:`PAGE_SIZE` rows, with sorting and a
+filter on every column, each heading's meaning on hover (:mod:`app.glossary`),
+amounts in the currency of the page, and an export of the rows it holds (after
+the user's filters) as CSV, made in the browser: no run is saved by it.
+
+Rows travel with short field names (:data:`FIELDS`) and amounts in cents, to
+keep the answer of a selection small (Online Retail I, 4,334 customers: about
+0.4 MB of JSON).
+"""
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
 from app import glossary, selection, theme
+from app.components.money import money
 from segmentation import schema
 
-TABLE_ROWS = 25
-#: The table's columns; a persona names tier × status, so they come together.
-TABLE_COLUMNS: tuple[str, ...] = (
-    schema.CUSTOMER_ID,
-    schema.VALUE_TIER,
-    schema.CUSTOMER_STATUS,
-    schema.PERSONA,
-    schema.PURCHASE_STYLE,
-    schema.RECENCY_DAYS,
-    schema.FREQUENCY,
-    schema.MONETARY,
-    schema.STYLE_REASON,
-)
+#: Rows per page of the table.
+PAGE_SIZE = 25
+#: At most this many rows go to the browser (the highest spenders of the
+#: selection); the count line says so when a selection is larger.
+MAX_TABLE_ROWS = 20_000
+#: Component ids of the table, its count line and its CSV export button.
+SELECTED_GRID = "selected-grid"
+SELECTED_COUNT = "selected-count"
+SELECTED_EXPORT = "selected-export"
+#: The table's columns (a persona names tier × status, so they come together)
+#: and the short field of each in the rows sent to the browser.
+FIELDS: dict[str, str] = {
+    schema.CUSTOMER_ID: "id",
+    schema.VALUE_TIER: "tier",
+    schema.CUSTOMER_STATUS: "status",
+    schema.PERSONA: "persona",
+    schema.PURCHASE_STYLE: "style",
+    schema.RECENCY_DAYS: "recency",
+    schema.FREQUENCY: "orders",
+    schema.MONETARY: "spent",
+    schema.STYLE_REASON: "why",
+}
+TABLE_COLUMNS: tuple[str, ...] = tuple(FIELDS)
+#: Whole numbers and amounts (right-aligned, number filters).
+_COUNTS = (schema.RECENCY_DAYS, schema.FREQUENCY)
+_AMOUNTS = (schema.MONETARY,)
+#: Columns of long text, given more room (minimum width in pixels).
+_WIDE = {schema.PERSONA: 150, schema.STYLE_REASON: 200}
+EXPORT_NAME = "selected_customers.csv"
 
 
 def selection_summary(
     customers: pd.DataFrame, mask: pd.Series | None, chosen: dict | None, personas=None
 ) -> list:
-    """Return "n of N customers, revenue x of y" for the selection (or the whole)."""
+    """Return "n of N customers · revenue x (p % of y)" for the selection (or all).
+
+    Amounts are :func:`app.components.money.money` spans (the page's currency).
+    """
     total_n = len(customers)
     total_rev = float(customers[schema.MONETARY].sum())
     rows = customers if mask is None else customers[mask.to_numpy()]
     rev = float(rows[schema.MONETARY].sum())
     share = 100 * rev / total_rev if total_rev else 0.0
+    noun = "customer" if total_n == 1 else "customers"
     return [
         html.Div(selection.describe(chosen, personas), className="text-muted small"),
         html.Div(
             [
                 html.B(theme.fmt_int(len(rows))),
-                f" of {theme.fmt_int(total_n)} customers · revenue ",
-                html.B(theme.fmt_money(rev)),
-                f" ({theme.fmt_pct(share)} of {theme.fmt_money(total_rev)})",
+                f" of {theme.fmt_int(total_n)} {noun} · revenue ",
+                html.B(money(rev)),
+                f" ({theme.fmt_pct(share)} of ",
+                money(total_rev),
+                ")",
             ]
         ),
     ]
 
 
 def table_data(
-    customers: pd.DataFrame, mask: pd.Series | None, limit: int = TABLE_ROWS
+    customers: pd.DataFrame, mask: pd.Series | None, limit: int = MAX_TABLE_ROWS
 ) -> pd.DataFrame:
-    """Return the ``limit`` highest-spending selected customers, ``TABLE_COLUMNS``."""
-    rows = customers if mask is None else customers[mask.to_numpy()]
-    return rows.nlargest(limit, schema.MONETARY)[list(TABLE_COLUMNS)]
+    """Return the selected customers, highest spend first, :data:`TABLE_COLUMNS`.
 
-
-#: Numbers, right-aligned (class ``num``).
-_FORMATS = {
-    schema.RECENCY_DAYS: theme.fmt_int,
-    schema.FREQUENCY: theme.fmt_int,
-    schema.MONETARY: theme.fmt_money,
-}
-
-
-def selection_table(
-    customers: pd.DataFrame, mask: pd.Series | None, limit: int = TABLE_ROWS
-) -> dbc.Table:
-    """Return the first rows of the selection (highest monetary first) as a table.
-
-    Each heading's hover text (``title``) is the column's meaning from
-    :data:`app.glossary.COLUMN_HELP` (e.g. how ``status`` is decided).
+    At most ``limit`` rows (the highest spenders); ties keep the file's order.
     """
-    rows = table_data(customers, mask, limit)
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th(
-                    c.replace("_", " "),
-                    title=glossary.column_help(c),
-                    className="num" if c in _FORMATS else None,
-                )
-                for c in TABLE_COLUMNS
-            ]
+    rows = customers if mask is None else customers[mask.to_numpy()]
+    rows = rows.sort_values(schema.MONETARY, ascending=False, kind="stable")
+    return rows.head(limit)[list(TABLE_COLUMNS)]
+
+
+def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
+    """Return the table's rows (AG Grid ``rowData``): every selected customer.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Labelled customers (``schema.OUTPUT_COLUMNS``).
+    mask : pandas.Series of bool or None
+        The selection (None: everyone).
+
+    Returns
+    -------
+    list of dict
+        One per customer, highest spend first, at most :data:`MAX_TABLE_ROWS`;
+        keys :data:`FIELDS`' values: ``id``, ``tier``, ``status``, ``persona``,
+        ``style``, ``why`` (text, ``""`` when missing), ``recency`` and
+        ``orders`` (int), ``spent`` (float, rounded to cents).
+    """
+    rows = table_data(customers, mask)
+    out = pd.DataFrame(index=rows.index)
+    for column, field in FIELDS.items():
+        values = rows[column]
+        if column in _COUNTS:
+            out[field] = values.round().astype("int64")
+        elif column in _AMOUNTS:
+            out[field] = values.astype("float64").round(2)
+        else:
+            out[field] = values.astype("string").fillna("").astype(object)
+    return out.to_dict("records")
+
+
+def count_line(
+    shown: int, matching: int, selected: int, first: int = 0, held: int | None = None
+) -> str:
+    """Return the line above the table: how many rows are shown of how many.
+
+    Parameters
+    ----------
+    shown : int
+        Rows on the current page.
+    matching : int
+        Rows that pass the table's filters (= ``held`` without a filter).
+    selected : int
+        Customers in the selection.
+    first : int
+        Index of the page's first row (0 on the first page).
+    held : int, optional
+        Rows the table holds (default ``min(selected, MAX_TABLE_ROWS)``).
+
+    Examples
+    --------
+    ``count_line(25, 1704, 1704) == "25 of 1,704 customers shown"``,
+    ``count_line(12, 12, 12) == "12 customers selected"``,
+    ``count_line(1, 1, 1) == "1 customer selected"``.
+    """
+    held = min(selected, MAX_TABLE_ROWS) if held is None else held
+    if shown == matching == selected:
+        text = f"{theme.fmt_count(selected, 'customer')} selected"
+    else:
+        noun = "customer" if matching == 1 else "customers"
+        text = f"{theme.fmt_int(shown)} of {theme.fmt_int(matching)} {noun} shown"
+        if first > 0 and shown:
+            text += f" (rows {first + 1:,}–{first + shown:,})"
+        if matching != held:
+            text += f", filtered from {theme.fmt_int(held)}"
+    if held < selected:
+        text += (
+            f"; the table holds the {theme.fmt_int(held)} highest spenders of "
+            f"{theme.fmt_int(selected)} selected"
         )
+    return text
+
+
+def first_count_line(n_selected: int) -> str:
+    """Return :func:`count_line` for the first page of a new selection, unfiltered."""
+    held = min(n_selected, MAX_TABLE_ROWS)
+    return count_line(min(PAGE_SIZE, held), held, n_selected)
+
+
+def column_defs(currency: str = "") -> list[dict]:
+    """Return the table's AG Grid ``columnDefs``, amounts with ``currency``.
+
+    Each column has its plain name (:func:`app.glossary.display_name`) and, as
+    its heading's tooltip, its meaning (:func:`app.glossary.column_help`).
+    Numbers are right-aligned with number filters; amounts are shown with the
+    symbol and thousands separators but exported as plain numbers.
+    """
+    symbol = _js_string(currency)
+    defs = []
+    for column, field in FIELDS.items():
+        col = {
+            "field": field,
+            "headerName": glossary.display_name(column),
+            "headerTooltip": glossary.column_help(column),
+        }
+        if column in _COUNTS or column in _AMOUNTS:
+            col.update(type="rightAligned", filter="agNumberColumnFilter")
+        else:
+            col.update(filter="agTextColumnFilter")
+        if column in _COUNTS:
+            col["valueFormatter"] = {"function": "d3.format(',')(params.value)"}
+        if column in _AMOUNTS:
+            col["valueFormatter"] = {
+                "function": f"segmentationMoney(params.value, {symbol})"
+            }
+            col["useValueFormatterForExport"] = False
+        if column in _WIDE:
+            col.update(flex=2, minWidth=_WIDE[column])
+        defs.append(col)
+    return defs
+
+
+def _js_string(text: str) -> str:
+    """Return ``text`` as a JavaScript string literal (only known symbols pass)."""
+    if text not in theme.CURRENCIES:
+        raise ValueError(
+            f"currency {text!r}: expected one of {sorted(theme.CURRENCIES)}"
+        )
+    return f"'{text}'"
+
+
+def customers_grid() -> html.Div:
+    """Return the count line, the export button and the (empty) table.
+
+    The rows (:func:`row_data`), the count line and the columns
+    (:func:`column_defs`) are filled in by :mod:`app.callbacks.selection`.
+    """
+    grid = dag.AgGrid(
+        id=SELECTED_GRID,
+        rowData=[],
+        columnDefs=column_defs(),
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "filter": True,
+            "floatingFilter": True,
+            "minWidth": 90,
+            "flex": 1,
+            "suppressHeaderMenuButton": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZE,
+            "paginationPageSizeSelector": [PAGE_SIZE, 50, 100],
+            "domLayout": "autoHeight",
+            "tooltipShowDelay": 300,
+            "animateRows": False,
+            "enableCellTextSelection": True,
+            "ensureDomOrder": True,
+        },
+        csvExportParams={"fileName": EXPORT_NAME},
+        className="ag-theme-quartz customers-grid",
+        style={"width": "100%"},
     )
-    body = html.Tbody(
+    export = dbc.Button(
+        "Export these rows (CSV)",
+        id=SELECTED_EXPORT,
+        size="sm",
+        color="secondary",
+        outline=True,
+        title="The rows of the table, with your filters and sort, as a CSV file "
+        "(made in your browser; nothing is saved on the server)",
+    )
+    return html.Div(
         [
-            html.Tr(
+            html.Div(
                 [
-                    html.Td(_FORMATS[c](record[c]), className="num")
-                    if c in _FORMATS
-                    else html.Td(str(record[c]))
-                    for c in TABLE_COLUMNS
-                ]
-            )
-            for record in rows.to_dict("records")
+                    html.Div(
+                        id=SELECTED_COUNT,
+                        className="selected-count",
+                        role="status",
+                        **{"aria-live": "polite"},
+                    ),
+                    export,
+                ],
+                className="selected-bar",
+            ),
+            grid,
         ]
-    )
-    return dbc.Table(
-        [head, body], size="sm", striped=True, hover=True, className="customers-table"
     )

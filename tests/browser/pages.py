@@ -165,20 +165,40 @@ def summary_counts(driver) -> tuple[int, int]:
     return tuple(int(g.replace(",", "")) for g in match.groups())
 
 
+_TABLE_JS = """
+const root = document.getElementById(arguments[0]);
+if (!root) { return null; }
+const byIndex = (a, b, attr) =>
+    Number(a.getAttribute(attr)) - Number(b.getAttribute(attr));
+const header = Array.from(root.querySelectorAll(
+    '.ag-header-row-column .ag-header-cell')).sort(
+    (a, b) => byIndex(a, b, 'aria-colindex'));
+const rows = Array.from(root.querySelectorAll(
+    '.ag-center-cols-container .ag-row')).sort(
+    (a, b) => byIndex(a, b, 'row-index'));
+return {
+    header: header.map(h => h.innerText.trim()),
+    rows: rows.map(r => Array.from(r.querySelectorAll('.ag-cell')).sort(
+        (a, b) => byIndex(a, b, 'aria-colindex')).map(c => c.innerText.trim())),
+};
+"""
+
+
+def _table(driver) -> dict:
+    return driver.execute_script(_TABLE_JS, ids.SELECTION_TABLE) or {
+        "header": [],
+        "rows": [],
+    }
+
+
 def table_rows(driver) -> list[list[str]]:
-    """Return the cells of the selected-customers table, row by row."""
-    rows = driver.find_elements(By.CSS_SELECTOR, f"#{ids.SELECTION_TABLE} tbody tr")
-    return [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    """Return the cells of the selected-customers table's page, row by row."""
+    return _table(driver)["rows"]
 
 
 def table_header(driver) -> list[str]:
-    """Return the header cells of the selected-customers table."""
-    return [
-        th.text
-        for th in driver.find_elements(
-            By.CSS_SELECTOR, f"#{ids.SELECTION_TABLE} thead th"
-        )
-    ]
+    """Return the column headings of the selected-customers table."""
+    return _table(driver)["header"]
 
 
 def panels_ready(driver) -> bool:

@@ -59,7 +59,7 @@ def test_grid_cell_click_filters_every_panel(page, screenshots):
     header = pages.table_header(page)
     assert len(rows) == min(n, 25)
     assert {
-        (r[header.index("value tier")], r[header.index("purchase style")]) for r in rows
+        (r[header.index("Value tier")], r[header.index("Purchase style")]) for r in rows
     } == {cell}
     page.find_element(By.ID, ids.CLEAR_SELECTION).click()
     pages.wait_text(page, ids.SELECTION_SUMMARY, "no selection")
@@ -82,8 +82,9 @@ def test_persona_card_click_selects_its_cluster(page, screenshots):
     tier = heading.removesuffix(" VALUE")
     size = card_sizes([card.text])[0]
     card.click()
-    # the summary names the tier: "value cluster 2 (High value)"
-    pages.wait_text(page, ids.SELECTION_SUMMARY, "(?i)" + re.escape(f"({heading})"))
+    # the summary names the tier, not a cluster number: "High value tier"
+    pages.wait_text(page, ids.SELECTION_SUMMARY, "(?i)" + re.escape(f"{heading} tier"))
+    assert "cluster" not in pages.text_of(page, ids.SELECTION_SUMMARY)
     pages.wait_idle(page)
     shot(page, screenshots, "3_persona_card_selected")
     assert pages.summary_counts(page) == (size, total)
