@@ -7,8 +7,9 @@ amounts in the currency of the page, and an export of the rows it holds (after
 the user's filters) as CSV, made in the browser: no run is saved by it.
 
 Rows travel with short field names (:data:`FIELDS`) and amounts in cents, to
-keep the answer of a selection small (Online Retail I, 4,334 customers: about
-0.4 MB of JSON).
+keep the answer of a selection small: 158 bytes of JSON per customer on the
+built-in sample (62,784 for its 398), so about 0.7 MB for all 4,334 customers
+of Online Retail I with nothing selected.
 """
 
 from __future__ import annotations
