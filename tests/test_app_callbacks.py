@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -23,6 +22,7 @@ from app.figures import scatter_points
 from segmentation import pipeline, schema
 from segmentation.errors import ColumnMappingError, InputFileError, SegmentationError
 from tests.dash_text import text_of
+from tests.staged_uploads import staged
 
 ANOMALY_PCT = 2
 
@@ -37,10 +37,6 @@ def triggered(prop_id, func, *args, value=1):
         return func(*args)
 
     return copy_context().run(run)
-
-
-def data_url(data: bytes) -> str:
-    return "data:text/csv;base64," + base64.b64encode(data).decode()
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +56,13 @@ def dataset(tmp_path_factory, sample):
     storage.configure(tmp_path_factory.mktemp("data"))
     steps = []
     result = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         steps.append,
-        data_url(sample),
+        staged(sample, "mine.csv"),
         None,
         None,
-        "mine.csv",
+        None,
         [],
         [],
         None,
@@ -91,13 +87,13 @@ def test_reupload_does_not_prepare_again(dataset, sample, monkeypatch):
 
     monkeypatch.setattr(pipeline, "prepare", boom)
     again = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        data_url(sample),
+        staged(sample, "mine.csv"),
         None,
         None,
-        "mine.csv",
+        None,
         [],
         [],
         None,
@@ -125,7 +121,8 @@ def test_sample_button_loads_the_sample(dataset):
     ("payload", "name"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "bad.csv"),  # not text at all
-        (b"", "empty.csv"),
+        # (an empty file never reaches the job: POST /upload answers 400,
+        # tests/test_upload_route.py)
     ],
 )
 def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload, name):
@@ -133,13 +130,13 @@ def test_bad_upload_shows_the_engine_message_and_keeps_dataset(dataset, payload,
         segmentation.prepare(payload, filename=name)
     assert name in str(expected.value)
     result = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        data_url(payload),
+        staged(payload, name),
         None,
         None,
-        name,
+        None,
         [],
         [],
         None,
@@ -158,13 +155,13 @@ def test_text_without_the_needed_columns_asks_which_column_is_which(dataset):
     with pytest.raises(ColumnMappingError):
         segmentation.prepare(payload, filename=name)
     result = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        data_url(payload),
+        staged(payload, name),
         None,
         None,
-        name,
+        None,
         [],
         [],
         None,
@@ -179,13 +176,13 @@ def test_text_without_the_needed_columns_asks_which_column_is_which(dataset):
 
 def test_damaged_upload_names_the_file(dataset):
     result = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        "no comma here",
+        staged(b"PK\x03\x04" + bytes(range(40)), "broken.xlsx"),
         None,
         None,
-        "broken.xlsx",
+        None,
         [],
         [],
         None,
@@ -207,13 +204,13 @@ def unusual_export() -> bytes:
 def test_unmatched_columns_ask_for_a_mapping_then_apply_it(dataset):
     data = unusual_export()
     asked = triggered(
-        f"{ids.UPLOAD}.contents",
+        f"{ids.UPLOADED_STORE}.data",
         upload.load_dataset,
         lambda _: None,
-        data_url(data),
+        staged(data, "shop.csv"),
         None,
         None,
-        "shop.csv",
+        None,
         [],
         [],
         None,
