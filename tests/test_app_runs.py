@@ -56,14 +56,12 @@ def test_app_builds_with_the_runs_panel(tmp_path):
 
 
 def test_save_gives_a_run_id_once_and_a_scoring_hint(dataset, data_dir):
-    first = text_of(runs.save_run(1, None, dataset, 3, ANOMALY_PCT))
+    first = text_of(runs.save_run(1, dataset, 3, ANOMALY_PCT))
     (run_id,) = set(RUN_ID.findall(first))  # shown, and in the hint
     assert first.startswith("Saved run") and "POST /api/segment" in first
     assert f'"run_id": "{run_id}"' in first
-    again = text_of(runs.save_run(2, None, dataset, 3, ANOMALY_PCT))
+    again = text_of(runs.save_run(2, dataset, 3, ANOMALY_PCT))
     assert again.startswith("Already saved as run") and run_id in again
-    # the CSV download button saves too, and finds the same run
-    assert run_id in text_of(runs.save_run(2, 1, dataset, 3, ANOMALY_PCT))
     listed = RunStore(data_dir).list()  # what the API reads
     assert [r["id"] for r in listed] == [run_id]
     assert listed[0]["source"] == "app" and listed[0]["k"] == 3
@@ -146,4 +144,18 @@ def test_reopen_needs_a_click(dataset):
 
 def test_save_without_a_dataset_does_nothing(data_dir):
     with pytest.raises(PreventUpdate):
-        runs.save_run(1, None, None, 3, ANOMALY_PCT)
+        runs.save_run(1, None, 3, ANOMALY_PCT)
+
+
+def test_download_never_saves_a_run_and_a_new_file_clears_the_saved_line(tmp_path):
+    # issue 17: Download silently saved a run ("Already saved"); a "Reopened ..."
+    # line stayed on screen after another file was loaded
+    app = create_app(tmp_path)
+    saving = [
+        c for c in app._callback_list if c["output"] == f"{ids.RUN_SAVED}.children"
+    ]
+    (save,) = saving
+    assert [i["id"] for i in save["inputs"]] == [ids.SAVE_RUN_BUTTON]
+    (load,) = [c for c in app._callback_list if c.get("running")]
+    assert load["running"]["running"][f"{ids.RUN_SAVED}.children"] == ""
+    assert load["running"]["runningOff"][f"{ids.RUN_SAVED}.children"] == ""

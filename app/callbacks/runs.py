@@ -2,8 +2,9 @@
 
 Saving goes through :class:`segmentation.runs.RunStore` in the app's data folder
 (the JSON API reads the same folder). The same data and settings are saved only
-once: a second save (or a second CSV download) answers with the existing run id.
-Reopening puts the run's PreparedData and Segmentation in the app's store, so the
+once: a second save answers with the existing run id.
+Downloading the CSV never saves a run: only "Save run" does. Reopening puts the
+run's PreparedData and Segmentation in the app's store, so the
 panels show it even when the uploaded bytes are gone or the server restarted.
 """
 
@@ -37,8 +38,8 @@ def save_current(
     return storage.run_store().save_once(prepared, seg, source="app")
 
 
-def save_run(save_clicks, download_clicks, dataset, k, percent):
-    """Save run or Download CSV clicked: the run id and how to score with it."""
+def save_run(save_clicks, dataset, k, percent):
+    """Save run clicked: the run id and how to score with it."""
     run_id, created = save_current(dataset, k, percent)
     return scoring_hint(run_id, "Saved run" if created else "Already saved as run")
 
@@ -99,7 +100,6 @@ def register_callbacks(app) -> None:
     app.callback(
         Output(ids.RUN_SAVED, "children"),
         Input(ids.SAVE_RUN_BUTTON, "n_clicks"),
-        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
         State(ids.DATASET_STORE, "data"),
         State(ids.K_SLIDER, "value"),
         State(ids.ANOMALY_SLIDER, "value"),

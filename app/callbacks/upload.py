@@ -344,6 +344,9 @@ def register_callbacks(app) -> None:
             (Output(ids.CANCEL_BUTTON, "style"), {"display": "inline-block"}, HIDDEN),
             (Output(ids.PROGRESS_BAR, "style"), {"display": "flex"}, HIDDEN),
             (Output(ids.RUN_RESULT, "children"), "", STOPPED),
+            # a "Saved run ..." / "Reopened ..." line belongs to the dataset it
+            # was said of: another file (or the sample) clears it
+            (Output(ids.RUN_SAVED, "children"), "", ""),
             (Output(ids.ERROR_ALERT, "is_open"), False, False),
         ],
         cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
