@@ -2,8 +2,10 @@
 
 Every format quirk lives in this package (DESIGN section 3): the format from the
 file's bytes (``_format``), CSV dialects, encodings and space-separated logs
-(``_csv``), workbooks (``_excel``), their declared size, zero-padded id formats
-and rows a reader skips (``_excel_checks``), header synonyms, the mapping and
+(``_csv``), workbooks (``_excel``, parsed in a capped child process by
+``_isolated`` after ``_sheet_scan`` streamed their sheets for the cells they
+hold), their declared size, zero-padded id formats and rows a reader skips
+(``_excel_checks``), header synonyms, the mapping and
 files without a header row (``_columns``), typing of every column (``_dtypes``;
 numbers in ``_numbers``, dates in ``_dates``), whole-row facts: row hashes,
 skipped rows, other customer keys (``_rows``), and the first rows shown to a

@@ -5,7 +5,9 @@ Private helper of :mod:`segmentation.io`. Chooses the first sheet whose header
 columns, then every later sheet with the same header; the rest are skipped.
 What the workbook's own parts tell beside the reader (formulas without a saved
 value, zero-padded id formats, the declared dimensions) is read by
-:mod:`segmentation.io._excel_checks`.
+:mod:`segmentation.io._excel_checks`. :func:`read_workbook` runs in a child
+process under a memory cap (:mod:`segmentation.io._isolated`), after
+:mod:`segmentation.io._sheet_scan` has refused a sheet past the cell limits.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Private helper of :mod:`segmentation.io`. Reads the parts of a zip workbook
 directly (never a whole sheet through the reader):
 
 * :func:`check_declared_dimensions` – refuse a worksheet whose declared
-  ``<dimension>`` is over the limits, before anything big is inflated;
+  ``<dimension>`` is over the limits, before anything big is inflated (the
+  cells really there are found by :mod:`segmentation.io._sheet_scan`);
 * :func:`scan_formulas` – count the rows holding formulas without a saved
   result (a reader sees them as blank rows), skipped for a workbook Excel saved
   (:func:`saved_by_excel`);
@@ -96,6 +97,14 @@ def check_declared_dimensions(zf: zipfile.ZipFile, name: str, limits) -> None:
             raise _limit(name, where, columns, "max_columns", limits.max_columns)
         if rows - 1 > limits.max_rows:
             raise _limit(name, where, rows - 1, "max_rows", limits.max_rows)
+        if rows * columns > limits.max_cells:
+            raise LimitExceededError(
+                f"{name}: {where} {rows:,} rows x {columns:,} columns = "
+                f"{rows * columns:,} cells, over the limit "
+                f"max_cells={limits.max_cells:,}",
+                limit="max_cells",
+                value=rows * columns,
+            )
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
