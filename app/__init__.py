@@ -46,6 +46,7 @@ def create_app(data_dir: str | os.PathLike | None = None):
     from app.api import register_api
     from app.callbacks import register_callbacks
     from app.callbacks.errors import handle_callback_error
+    from app.guards import register_guards
     from app.jobs import JobManager, import_models, start_jobs_from_a_clean_process
     from app.layout import serve_layout
     from app.upload_route import register_upload_route
@@ -68,4 +69,5 @@ def create_app(data_dir: str | os.PathLike | None = None):
     register_callbacks(app)
     register_api(app.server, lambda: RunStore(directory))
     register_upload_route(app.server)
+    register_guards(app)
     return app

@@ -1,4 +1,9 @@
-"""WSGI entry point for gunicorn: ``gunicorn app.wsgi:server`` (see the Procfile)."""
+"""WSGI entry point: the Dash app and its Flask ``server``.
+
+The Procfile serves :mod:`app.asgi` (this ``server`` behind the buffering front);
+``gunicorn app.wsgi:server`` or any WSGI server still works, without the front's
+protection from slow clients.
+"""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None
         try:
             get(base + "/")
             return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(
                     "gunicorn did not start:\n"

@@ -1,0 +1,50 @@
+"""gunicorn settings of the app's server, for the Procfile and ``python -m app``.
+
+Procfile: ``gunicorn -c app/gunicorn_conf.py app.asgi:application --bind ...``;
+``python -m app`` (:mod:`app.__main__`) loads the same settings and binds
+127.0.0.1. Why this server (README, "Running it"): gunicorn's own ``asgi`` worker
+reads every request in an asyncio event loop, so slow clients hold connections,
+not threads; :mod:`app.front` answers the health check in that loop, refuses
+over-large bodies before reading them and hands whole requests to the app's
+threads (``SEGMENTATION_WEB_THREADS``, default 4).
+
+This file is read as a plain Python file by gunicorn (not imported as part of the
+``app`` package), so it imports nothing from the app.
+"""
+
+import os
+
+#: Files the server writes (uploads, saved runs, job results, the job-signing
+#: secret) are readable by the server's user only: 0600 files, 0700 folders.
+PRIVATE_UMASK = 0o077
+
+worker_class = "asgi"
+#: One process: background jobs and the data store live beside it (app.jobs).
+workers = 1
+#: Connections one worker holds open at once (slow ones included).
+worker_connections = 1000
+#: The event loop beats every second; a worker silent this long is restarted.
+#: Also how long a request body may make no progress before it is dropped.
+timeout = 180
+graceful_timeout = 30
+keepalive = 5
+asgi_loop = "asyncio"
+asgi_lifespan = "auto"
+umask = PRIVATE_UMASK
+#: No runtime control socket (one per user by default): servers started side by
+#: side, as the tests do, would share it, and nobody manages this one at run time.
+control_socket_disable = True
+#: Request line and headers: gunicorn's defaults, stated (bodies: app.front).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+
+def on_starting(server) -> None:
+    """Set the process umask before gunicorn starts its worker.
+
+    gunicorn's ``umask`` setting only applies to its own sockets and temporary
+    files; the worker, its background-job processes and every file they write
+    inherit the process umask set here.
+    """
+    os.umask(PRIVATE_UMASK)
