@@ -9,13 +9,10 @@ at first page load, without any click.
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
-
-from app.accounts import add_commands, run_command
 
 CONFIG = Path(__file__).with_name("gunicorn_conf.py")
 HOST = "127.0.0.1"
@@ -51,26 +48,14 @@ class Server(BaseApplication):
         return application
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     """Serve the app on 127.0.0.1:$PORT (default 8050) until interrupted.
-
-    With a command, manage accounts instead (:mod:`app.accounts`):
-    ``users add|list|remove``, ``keys create|list|revoke``.
 
     Raises
     ------
     SystemExit
         ``PORT`` is not a port number (1..65535), or gunicorn cannot start.
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m app",
-        description="Serve the app on 127.0.0.1:$PORT (no command), or manage "
-        "the accounts and API keys that may use it.",
-    )
-    add_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    if args.command:
-        raise SystemExit(run_command(args))
     text = os.environ.get("PORT", str(DEFAULT_PORT))
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise SystemExit(f"error: PORT={text!r} is not a port number (1..65535)")
