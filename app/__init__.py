@@ -42,7 +42,7 @@ def create_app(data_dir: str | os.PathLike | None = None):
     """
     import dash
 
-    from app import storage
+    from app import auth, storage
     from app.api import register_api
     from app.callbacks import register_callbacks
     from app.callbacks.errors import handle_callback_error
@@ -69,5 +69,6 @@ def create_app(data_dir: str | os.PathLike | None = None):
     register_callbacks(app)
     register_api(app.server, lambda: RunStore(directory))
     register_upload_route(app.server)
+    auth.register_auth(app, directory)  # log-in and API keys (app.auth)
     register_guards(app)
     return app

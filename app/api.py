@@ -17,6 +17,8 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
     ``as_of - N days`` and the moves (:func:`segmentation.migration.migrate`;
     404 unknown, or a run made without a migration, with how to make one; 409
     damaged).
+``GET /api/openapi.json``, ``GET /api/docs``
+    The contract (OpenAPI 3.1) and its page (:mod:`app.openapi`).
 ``POST /api/segment``
     One customer ``{"run_id"?, "recency_days", "frequency", "monetary", ...}``
     or a batch ``{"run_id"?, "customers": [{...}, ...]}`` scored with a saved
@@ -25,6 +27,16 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
     ``purchase_style`` and ``style_reason``; a ``customer_id`` is echoed back.
     The fields are checked by :func:`segmentation.scoring.validate_customers`
     (a batch record is named ``customers[i]`` in messages).
+
+Who sees what: when accounts exist (:mod:`app.auth`), a request carries a
+session or an API key of a user, and sees that user's runs only: another
+user's run answers 404 as an unknown one does, and ``POST /api/segment``
+without ``run_id`` takes the user's newest run. Without accounts every run is
+seen, as before.
+
+Request bodies and parameters are checked by the pydantic models of
+:mod:`app.openapi` (after the hand-written checks whose messages name the
+field and the value), the same models the contract is written from.
 
 Status codes: 400 bad JSON or field (missing, not a number, negative, NaN or
 infinite); 404 unknown run or no run saved; 405 wrong method; 409 a damaged
@@ -41,9 +53,13 @@ from collections.abc import Callable
 
 import flask
 import pandas as pd
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 import segmentation
+from app import openapi
+from app.auth import may_see
+from app.openapi import MAX_BATCH_RECORDS, MAX_LIST
 from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.reports import json_scalar
@@ -52,10 +68,9 @@ from segmentation.scoring import REQUIRED_FIELDS, validate_customers
 
 #: Largest request body read by the API, in bytes (a full batch fits).
 MAX_BODY_BYTES = 4 * 1024 * 1024
-#: Most customers scored in one batch request.
-MAX_BATCH_RECORDS = 10_000
-#: Most runs listed by ``GET /api/runs``.
-MAX_LIST = 200
+#: Most customers scored in one batch request: :data:`app.openapi.MAX_BATCH_RECORDS`.
+#: Most runs listed by ``GET /api/runs``: :data:`app.openapi.MAX_LIST`.
+__all__ = ["MAX_BATCH_RECORDS", "MAX_BODY_BYTES", "MAX_LIST", "register_api"]
 _LIST_KEYS = ("id", "file", "created", "k", "customers")
 
 
@@ -148,20 +163,23 @@ def register_api(
         text = flask.request.args.get("limit", "20")
         if not re.fullmatch(r"[0-9]{1,4}", text) or not 1 <= int(text) <= MAX_LIST:
             raise ApiError(400, f"limit must be a whole number 1..{MAX_LIST}")
-        listed = store().list(limit=int(text))
+        limit = _checked(openapi.RunsQuery, {"limit": int(text)}).limit
+        every = store().list(limit=store().max_runs + MAX_LIST)
+        listed = [run for run in every if may_see(run.get("owner"))][:limit]
         return {"runs": [_listed(run) for run in listed]}
 
     @api.get("/runs/<run_id>")
     def run(run_id: str):
-        return _listed(store().entry(run_id))
+        return _listed(_own_entry(store(), run_id))
 
     @api.get("/runs/<run_id>/summary")
     def summary(run_id: str):
+        _own_entry(store(), run_id)
         return store().summary(run_id)
 
     @api.get("/runs/<run_id>/migration")
     def migration(run_id: str):
-        store().entry(run_id)  # 404 unknown, 409 damaged (files checked now)
+        _own_entry(store(), run_id)  # 404 unknown, 409 damaged (files checked now)
         moves = store().load(run_id).metadata.get("migration")
         if moves is None:
             raise ApiError(
@@ -177,17 +195,21 @@ def register_api(
         body = _body()
         run_id = body.get("run_id")
         if run_id is None:
-            run_id = store().latest_id()
+            run_id = _latest_own(store())
             if run_id is None:
                 raise ApiError(404, "no saved run yet: save one, then score")
         elif not isinstance(run_id, str):
             raise ApiError(400, f"run_id must be a string, got {run_id!r}")
+        else:
+            _own_entry(store(), run_id)
         if "customers" in body:
             return _batch(store(), run_id, body)
         checked = validate_customers([body], where=None)
+        _checked(openapi.ScoreOne, body)
         seg = store().load(run_id).segmentation
         return {"run_id": run_id, **_results(seg, [body], checked)[0]}
 
+    openapi.register_openapi(api)
     api.register_error_handler(HTTPException, _json_error)
     api.register_error_handler(
         RunNotFoundError, lambda e: _json_error(ApiError(404, str(e)))
@@ -203,6 +225,41 @@ def register_api(
     for error in (NotFound, MethodNotAllowed):
         _json_under_api(server, error)
     return server
+
+
+def _checked(model, data: dict):
+    """Validate ``data`` with a model of :mod:`app.openapi` (400 naming the field)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise ApiError(400, f"{where}: {first['msg']}") from None
+
+
+def _own_entry(store: RunStore, run_id: str) -> dict:
+    """Return a run's row if this request may see it; else 404 as for no run.
+
+    A damaged run whose owner cannot be read is nobody's when accounts exist.
+    """
+    try:
+        entry = store.entry(run_id)
+    except DamagedRunError:
+        rows = [e for e in store.list(store.max_runs + MAX_LIST) if e["id"] == run_id]
+        if rows and may_see(rows[0].get("owner")):
+            raise
+        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id) from None
+    if not may_see(entry.get("owner")):
+        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+    return entry
+
+
+def _latest_own(store: RunStore) -> str | None:
+    """Return the newest run this request may see that is not damaged, or None."""
+    for entry in store.list(store.max_runs + MAX_LIST):
+        if not entry.get("damaged") and may_see(entry.get("owner")):
+            return entry["id"]
+    return None
 
 
 def _listed(run: dict) -> dict:
@@ -227,6 +284,7 @@ def _batch(store: RunStore, run_id: str, body: dict) -> dict:
     if stray:
         raise ApiError(400, "give either customers or one customer's fields, not both")
     checked = validate_customers(customers, where="customers")
+    _checked(openapi.ScoreBatch, body)
     seg = store.load(run_id).segmentation
     return {"run_id": run_id, "results": _results(seg, customers, checked)}
 

@@ -2,7 +2,9 @@
 
 Saving goes through :class:`segmentation.runs.RunStore` in the app's data folder
 (the JSON API reads the same folder). The same data and settings are saved only
-once: a second save answers with the existing run id.
+once: a second save answers with the existing run id. When accounts exist
+(:mod:`app.auth`), a run belongs to the user who saved it, and only they list
+and reopen it.
 Downloading the CSV never saves a run: only "Save run" does. Reopening puts the
 run's PreparedData and Segmentation in the app's store, so the
 panels show it even when the uploaded bytes are gone or the server restarted.
@@ -14,9 +16,10 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from app import ids, storage
+from app.auth import current_user, may_see
 from app.callbacks.common import current_prepared, current_segmentation
 from app.components.runs import LISTED_RUNS, runs_list, scoring_hint
-from segmentation.errors import SegmentationError
+from segmentation.errors import RunNotFoundError, SegmentationError
 
 #: One save at a time in this process, so two clicks cannot save the same run twice.
 
@@ -35,7 +38,9 @@ def save_current(
     """
     prepared = current_prepared(dataset)
     seg = current_segmentation(dataset, k, percent)
-    return storage.run_store().save_once(prepared, seg, source="app")
+    return storage.run_store().save_once(
+        prepared, seg, source="app", owner=current_user()
+    )
 
 
 def save_run(save_clicks, dataset, k, percent):
@@ -46,7 +51,9 @@ def save_run(save_clicks, dataset, k, percent):
 
 def list_runs(_saved_message):
     """Return the recent runs (refreshed after each save or reopen)."""
-    return runs_list(storage.run_store().list(LISTED_RUNS))
+    store = storage.run_store()
+    every = store.list(store.max_runs)
+    return runs_list([run for run in every if may_see(run.get("owner"))][:LISTED_RUNS])
 
 
 def _percent(anomaly_share: float) -> float | int:
@@ -65,6 +72,8 @@ def reopen(run_id: str):
         unreadable files.
     """
     runs = storage.run_store()
+    if not may_see(runs.entry(run_id).get("owner")):
+        raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
     prepared = runs.load_prepared(run_id)
     seg = runs.load(run_id).segmentation
     dataset = storage.get_store().put_run(prepared, seg)

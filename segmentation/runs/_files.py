@@ -246,7 +246,7 @@ def read_entry(folder: Path) -> dict | None:
     except DamagedRunError as err:
         return damaged_entry(folder, err.details["reason"])
     if not (folder / MODEL_FILE).is_file():
-        return damaged_entry(folder, f"{MODEL_FILE} is missing")
+        return {**damaged_entry(folder, f"{MODEL_FILE} is missing"), **_owner(report)}
     return {
         "id": folder.name,
         "file": report["input"]["file"],
@@ -259,7 +259,14 @@ def read_entry(folder: Path) -> dict | None:
         "seed": report["settings"]["seed"],
         "mapping": report.get("mapping") or {},
         "reopenable": (folder / PREPARED_FILE).is_file(),
+        **_owner(report),
     }
+
+
+def _owner(report: dict) -> dict:
+    """Return ``{"owner": name}`` for a run a user saved; ``{}`` otherwise."""
+    owner = report.get("owner")
+    return {"owner": owner} if owner is not None else {}
 
 
 def read_run(folder: Path, run_id: str) -> tuple[dict, Segmentation]:

@@ -91,7 +91,12 @@ class RunStore:
 
     # Saving --------------------------------------------------------------------------
     def save(
-        self, prepared: PreparedData, segmentation: Segmentation, *, source="cli"
+        self,
+        prepared: PreparedData,
+        segmentation: Segmentation,
+        *,
+        source="cli",
+        owner: str | None = None,
     ) -> str:
         """Save a run and return its id; delete runs beyond ``max_runs``.
 
@@ -103,6 +108,9 @@ class RunStore:
             What :func:`segmentation.pipeline.segment` returned for it.
         source : {"cli", "app"}
             Who saves the run.
+        owner : str, optional
+            The user the run belongs to (``owner`` in its report); None for the
+            local workspace.
 
         Returns
         -------
@@ -121,21 +129,27 @@ class RunStore:
             raise SegmentationError(f"source must be one of {SOURCES}, got {source!r}")
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         with self._save_lock():
-            return self._save(prepared, segmentation, source)
+            return self._save(prepared, segmentation, source, owner)
 
     def save_once(
-        self, prepared: PreparedData, segmentation: Segmentation, *, source="app"
+        self,
+        prepared: PreparedData,
+        segmentation: Segmentation,
+        *,
+        source="app",
+        owner: str | None = None,
     ) -> tuple[str, bool]:
         """Save a run unless one of the same data and settings is saved already.
 
         "The same" is :meth:`find`'s test (sha256, column mapping, k, anomaly
-        share, seed). The look-up and the save hold one file lock, so two
+        share, seed) among ``owner``'s runs. The look-up and the save hold one
+        file lock, so two
         processes (two app workers, or the app and the command line) that save
         the same run at once get one run.
 
         Parameters
         ----------
-        prepared, segmentation, source
+        prepared, segmentation, source, owner
             As :meth:`save`.
 
         Returns
@@ -159,10 +173,11 @@ class RunStore:
                 segmentation.anomaly_share,
                 segmentation.seed,
                 prepared.mapping,
+                owner=owner,
             )
             if found is not None:
                 return found, False
-            return self._save(prepared, segmentation, source), True
+            return self._save(prepared, segmentation, source, owner), True
 
     def _save_lock(self) -> FileLock:
         """Return the lock every save holds, across threads and processes (a file)."""
@@ -172,13 +187,16 @@ class RunStore:
             mode=_run_files.FILE_MODE,
         )
 
-    def _save(self, prepared: PreparedData, segmentation: Segmentation, source) -> str:
+    def _save(
+        self, prepared: PreparedData, segmentation: Segmentation, source, owner=None
+    ) -> str:
         created = datetime.now(UTC)
         base = f"{created:%Y%m%dT%H%M%S}-{prepared.sha256[:8]}-k{segmentation.k}"
         temp = _run_files.new_temp_folder(self.runs_dir)
         metadata = {
             "created": created.isoformat(timespec="microseconds"),
             "source": source,
+            **({"owner": owner} if owner is not None else {}),
             **reports.run_report(prepared, segmentation),
         }
         try:
@@ -234,8 +252,9 @@ class RunStore:
         list of dict
             Keys ``id``, ``file``, ``created`` (ISO 8601, UTC), ``k``,
             ``customers``, ``sha256``, ``source``, ``anomaly_share``, ``seed``,
-            ``mapping`` (canonical column -> the file's header) and
-            ``reopenable`` (the run has ``prepared.pkl``). A damaged run (its
+            ``mapping`` (canonical column -> the file's header),
+            ``reopenable`` (the run has ``prepared.pkl``); ``owner`` (the user
+            who saved it) when a user saved it. A damaged run (its
             ``report.json`` or ``model.pkl`` missing or unusable) is listed
             too, with ``damaged`` (the reason in words), its ``created`` from
             its id, and None for what its report would have said.
@@ -243,7 +262,13 @@ class RunStore:
         return self._all_entries()[: max(int(limit), 0)]
 
     def find(
-        self, sha256: str, k: int, anomaly_share: float, seed: int, mapping: dict
+        self,
+        sha256: str,
+        k: int,
+        anomaly_share: float,
+        seed: int,
+        mapping: dict,
+        owner: str | None = None,
     ) -> str | None:
         """Return the newest run of these data and settings, or None.
 
@@ -260,6 +285,8 @@ class RunStore:
             Compared to 4 decimals, as the app's store keys it.
         mapping : dict of str to str
             The resolved column mapping (``PreparedData.mapping``).
+        owner : str, optional
+            Only this user's runs (None: the local workspace's).
         """
         share = round(float(anomaly_share), 4)
         for entry in self._all_entries():
@@ -271,6 +298,7 @@ class RunStore:
                 and entry["seed"] == int(seed)
                 and round(float(entry["anomaly_share"]), 4) == share
                 and entry["mapping"] == dict(mapping or {})
+                and entry.get("owner") == owner
             ):
                 return entry["id"]
         return None
