@@ -5,6 +5,9 @@
   ascending value.
 * :func:`compare_methods` – the four methods side by side for one k, and the
   recommended one (:class:`MethodComparison`).
+* :func:`principal_components` – the customers on the first principal components
+  of the standardised log value features, with explained variance and loadings
+  (:class:`Projection`; the app's PCA view).
 * :class:`PurchaseStyle` – Regular / Bulk / Anomaly, with a reason in words.
 * :class:`RecencyStatus` – Active / Cooling / Lapsed, from recency against each
   customer's own rhythm.
@@ -16,8 +19,9 @@ Input is the customer feature table of :func:`segmentation.features.customer_fea
 lives in a private module (``_value_tiers``, ``_purchase_style`` with its
 order bands in ``_peer_bands``, ``_status``, ``_diagnostics`` with the vote for k
 in ``_k_choice`` and its fast measures in ``_cluster_scores``, ``_methods`` with
-the clustering methods and ``_method_comparison``; ``_inputs`` holds
-the input check and the feature scaling they share); the public names are these.
+the clustering methods and ``_method_comparison``, ``_projection`` with the PCA;
+``_inputs`` holds the input check and the feature scaling they share); the public
+names are these.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from segmentation.models._method_comparison import (
     subsample_stability,
 )
 from segmentation.models._methods import UNCLUSTERED, UNCLUSTERED_LABEL
+from segmentation.models._projection import Projection, principal_components
 from segmentation.models._purchase_style import (
     PurchaseStyle,
 )
@@ -42,11 +47,13 @@ __all__ = [
     "UNCLUSTERED_LABEL",
     "KDiagnostics",
     "MethodComparison",
+    "Projection",
     "PurchaseStyle",
     "RecencyStatus",
     "ValueTiers",
     "compare_methods",
     "k_diagnostics",
+    "principal_components",
     "silhouette_scores",
     "stability",
     "subsample_stability",
