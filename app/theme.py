@@ -44,6 +44,10 @@ STYLE_COLOURS: dict[str, str] = dict.fromkeys(STYLE_SYMBOLS, "#6b7480")
 #: out where colour does not (in greyscale, for a dichromat).
 WHATIF_COLOUR = "#D55E00"
 WHATIF_OUTLINE = "#1d2733"
+#: HDBSCAN's Unclustered customers (value cluster -1, no value tier): a neutral
+#: grey, lighter than the style swatches, outside the tiers' scale, so that
+#: they never read as the top (or any) tier.
+UNCLUSTERED_COLOUR = "#a8aeb6"
 #: Heatmap scales: sequential for counts, diverging for z-scores.
 SEQUENTIAL_SCALE = "Blues"
 DIVERGING_SCALE = "RdBu_r"
@@ -116,7 +120,13 @@ def tier_colours(k: int) -> tuple[str, ...]:
 
 
 def tier_colour(value_cluster: int, k: int) -> str:
-    """Return the colour of value cluster ``value_cluster`` (0 = lowest) of k."""
+    """Return the colour of value cluster ``value_cluster`` (0 = lowest) of k.
+
+    A negative cluster (-1: HDBSCAN's Unclustered customers) is
+    :data:`UNCLUSTERED_COLOUR`, not an index from the end of the scale.
+    """
+    if int(value_cluster) < 0:
+        return UNCLUSTERED_COLOUR
     return tier_colours(int(k))[int(value_cluster)]
 
 

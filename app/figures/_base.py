@@ -22,14 +22,15 @@ def tier_colours(customers: pd.DataFrame) -> dict[str, str]:
     """Return each value tier's colour (:func:`app.theme.tier_colours`), by name.
 
     k is the number of value clusters (the highest cluster + 1), so the top
-    tier takes the scale's top colour whichever tiers are present.
+    tier takes the scale's top colour whichever tiers are present. HDBSCAN's
+    Unclustered customers (cluster -1) are ``theme.UNCLUSTERED_COLOUR``.
     """
     pairs = customers[[schema.VALUE_CLUSTER, schema.VALUE_TIER]].drop_duplicates()
     if pairs.empty:
         return {}
-    colours = theme.tier_colours(int(pairs[schema.VALUE_CLUSTER].max()) + 1)
+    k = max(int(pairs[schema.VALUE_CLUSTER].max()) + 1, 1)
     return {
-        str(tier): colours[int(cluster)]
+        str(tier): theme.tier_colour(int(cluster), k)
         for cluster, tier in pairs.itertuples(index=False)
     }
 
