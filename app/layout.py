@@ -8,7 +8,15 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import ids
-from app.components import assumptions, controls, panels, runs, whatif
+from app.components import (
+    assumptions,
+    controls,
+    distributions,
+    methods,
+    panels,
+    runs,
+    whatif,
+)
 
 #: A store holding a fresh random token per page load. Every background callback
 #: takes it as a ``State``: Dash keys a job's result by the callback's inputs,
@@ -59,7 +67,9 @@ def serve_layout() -> dbc.Container:
                 ],
                 className="g-2",
             ),
+            dbc.Row(dbc.Col(distributions.distributions_panel()), className="g-2"),
             dbc.Row(dbc.Col(panels.diagnostics_panel()), className="g-2"),
+            dbc.Row(dbc.Col(methods.method_panel()), className="g-2"),
             dbc.Row(dbc.Col(panels.selection_panel()), className="g-2"),
         ],
         className="main-panels",

@@ -9,7 +9,9 @@ The browser's selection store holds one of (DESIGN section 7):
 * ``{"customer_ids": [...]}``: a box or lasso selection on the scatter;
 * ``{"region": {"box": ...} or {"lasso": ...}}``: a box or lasso on a scatter that
   draws a sample (:mod:`app.figures.scatter_points`): every customer inside the
-  shape.
+  shape (with ``"view": "pca"``: drawn on the principal components view,
+  :func:`app.figures.pca.pca_region_mask`, whose ``customer_ids`` carry the same
+  mark).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import pandas as pd
 
 from app.figures import region_mask
+from app.figures.pca import PCA_VIEW, pca_region_mask
 from segmentation import schema
 from segmentation.features import RF_SEGMENTS
 
@@ -25,6 +28,8 @@ RF_CELL = "rf_cell"
 CLUSTER = "cluster"
 CUSTOMER_IDS = "customer_ids"
 REGION = "region"
+#: Which view a box or lasso was drawn on, when not the scatter ("pca").
+VIEW = "view"
 #: The kinds made on the scatter itself (plotly draws them; no re-render).
 SCATTER_KINDS: tuple[str, ...] = (CUSTOMER_IDS, REGION)
 
@@ -60,7 +65,11 @@ def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series
         wanted = {str(c) for c in selection[CUSTOMER_IDS]}
         return customers[schema.CUSTOMER_ID].astype(str).isin(wanted)
     if REGION in selection:
-        return pd.Series(region_mask(customers, selection[REGION]), customers.index)
+        if selection.get(VIEW) == PCA_VIEW:
+            inside = pca_region_mask(customers, selection[REGION])
+        else:
+            inside = region_mask(customers, selection[REGION])
+        return pd.Series(inside, customers.index)
     return None
 
 
@@ -82,5 +91,9 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
         return "one value tier (persona card)"
     if REGION in selection:
         shape = "box" if "box" in selection[REGION] else "lasso"
-        return f"every customer inside the scatter's {shape}"
-    return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the scatter"
+        where = (
+            "principal components'" if selection.get(VIEW) == PCA_VIEW else "scatter's"
+        )
+        return f"every customer inside the {where} {shape}"
+    where = "principal components" if selection.get(VIEW) == PCA_VIEW else "scatter"
+    return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the {where}"

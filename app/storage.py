@@ -36,7 +36,11 @@ Keys
     pickled :class:`segmentation.PreparedData`;
     ``("styles", sha256, mapping, anomaly_share, seed, *read)`` -> the fitted
     purchase styles (independent of k); ``("segmentation", sha256, mapping, k,
-    anomaly_share, seed, *read)`` -> the pickled :class:`segmentation.Segmentation`.
+    anomaly_share, seed, *read, *method)`` -> the pickled
+    :class:`segmentation.Segmentation` (``method`` is :func:`method_key`: empty
+    for k-means, so keys written before methods existed still answer);
+    ``("comparison", sha256, mapping, k, seed, *read)`` -> the
+    :class:`segmentation.models.MethodComparison` of the four methods at k.
     ``("view", token)`` -> a link's dataset store and the browser it was made
     on; ``("seen", sha256, browser)`` -> the browser had that dataset on screen
     (:meth:`Store.mint_view`, :meth:`Store.open_view`); ``("link-secret",)``.
@@ -269,6 +273,36 @@ def read_key(day_first: bool | None = None, drop_duplicates: bool = True) -> tup
     if day_first is None and drop_duplicates:
         return ()
     return (("day_first", day_first), ("drop_duplicates", bool(drop_duplicates)))
+
+
+def method_key(method: str | None = None) -> tuple:
+    """Return the part of a segmentation's store key that names its method.
+
+    Parameters
+    ----------
+    method : str or None
+        One of :data:`segmentation.settings.METHODS`; None is the default,
+        k-means.
+
+    Returns
+    -------
+    tuple
+        ``()`` for k-means (the keys' shape before methods existed), else
+        ``(("method", method),)``.
+
+    Raises
+    ------
+    SegmentationError
+        For a method not in :data:`segmentation.settings.METHODS` (named, with
+        the choices).
+    """
+    method = settings.DEFAULT_METHOD if method is None else method
+    if method not in settings.METHODS:
+        raise SegmentationError(
+            f"unknown clustering method {method!r}; choose one of "
+            f"{', '.join(settings.METHODS)}"
+        )
+    return () if method == settings.DEFAULT_METHOD else (("method", method),)
 
 
 class _RenamingDisk(_PrivateDisk):
@@ -537,12 +571,28 @@ class Store:
         *,
         day_first: bool | None = None,
         drop_duplicates: bool = True,
+        method: str | None = None,
     ) -> Segmentation:
-        """Return the Segmentation for (dataset, k, anomaly share, seed), cached."""
+        """Return the Segmentation of (dataset, k, anomaly share, seed, method), cached.
+
+        ``method`` is the value tiers' clustering (one of
+        ``segmentation.settings.METHODS``; None: k-means), part of the key
+        (:func:`method_key`).
+        """
         share = round(float(anomaly_share), 4)
         read = {"day_first": day_first, "drop_duplicates": drop_duplicates}
         mkey = _mapping_key(mapping)
-        key = ("segmentation", sha, mkey, int(k), share, int(seed), *read_key(**read))
+        how = method_key(method)
+        key = (
+            "segmentation",
+            sha,
+            mkey,
+            int(k),
+            share,
+            int(seed),
+            *read_key(**read),
+            *how,
+        )
         with self._lock:  # concurrent panel callbacks share one computation
             cached = self._remember(key) or self.cache.get(key)
             if cached is None:
@@ -552,26 +602,75 @@ class Store:
                     seed=seed,
                     anomaly_share=share,
                     style_model=self.fit_styles(sha, share, mapping, seed, **read),
+                    method=method or settings.DEFAULT_METHOD,
                 )
                 self._set(key, cached)
             return self._keep(key, cached)
+
+    def comparison(
+        self,
+        sha: str,
+        k: int,
+        mapping=None,
+        seed: int = SEED,
+        *,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
+    ):
+        """Return the four methods compared at k (``segmentation.pipeline.compare``).
+
+        Cached per (dataset, mapping, k, seed, read settings): it refits every
+        method several times (seconds), so the app computes it in a background
+        job and once.
+
+        Returns
+        -------
+        segmentation.models.MethodComparison
+        """
+        read = {"day_first": day_first, "drop_duplicates": drop_duplicates}
+        key = ("comparison", sha, _mapping_key(mapping), int(k), int(seed))
+        key = (*key, *read_key(**read))
+        cached = self._remember(key) or self.cache.get(key)
+        if cached is None:
+            from segmentation.pipeline import compare
+
+            cached = compare(self.prepared(sha, mapping, **read), int(k), seed=seed)
+            self._set(key, cached)
+        return self._keep(key, cached)
 
     def put_run(self, prepared: PreparedData, segmentation: Segmentation) -> dict:
         """Store a saved run's PreparedData and Segmentation (to reopen it).
 
         They go under the run's sha256 and resolved column mapping, so the
         panels read them without the upload's bytes. Returns the dataset store
-        (``{"id", "filename", "mapping"}``) that points at them.
+        (``{"id", "filename", "mapping", "method"}``) that points at them: a
+        saved run names its method (k-means for runs saved before methods
+        existed), so the page shows it as it was saved.
         """
         sha, mapping = prepared.sha256, dict(prepared.mapping)
         mkey, seed = _mapping_key(mapping), int(segmentation.seed)
         share = round(float(segmentation.anomaly_share), 4)
+        method = getattr(segmentation, "method", None) or settings.DEFAULT_METHOD
         self._set(("prepared", sha, mkey), prepared)
         self._set(("styles", sha, mkey, share, seed), segmentation.style_model)
         self._set(
-            ("segmentation", sha, mkey, int(segmentation.k), share, seed), segmentation
+            (
+                "segmentation",
+                sha,
+                mkey,
+                int(segmentation.k),
+                share,
+                seed,
+                *method_key(method),
+            ),
+            segmentation,
         )
-        return {"id": sha, "filename": prepared.source_name, "mapping": mapping}
+        return {
+            "id": sha,
+            "filename": prepared.source_name,
+            "mapping": mapping,
+            "method": method,
+        }
 
     def _set(self, key: tuple, value) -> None:
         """Store ``value``, then evict the oldest other entries while over limit.

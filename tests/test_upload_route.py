@@ -274,7 +274,21 @@ def test_a_link_opens_only_where_the_file_was_loaded(app, client):
     assert in_browser(app, BROWSER_A, view_url.link_for, dataset) == token
     query = {"view": token, "k": "4", "sel": json.dumps({"cluster": 1})}
     mine = in_browser(app, BROWSER_A, view_url.resolve_view, query)
-    assert mine == {"dataset": dataset, "k": 4, "sel": {"cluster": 1}, "message": None}
+    assert mine == {
+        "dataset": dataset,
+        "k": 4,
+        "method": None,
+        "sel": {"cluster": 1},
+        "message": None,
+    }
+    # the method travels in the address, not in the token
+    shown = {**dataset, "method": "gmm"}
+    assert in_browser(app, BROWSER_A, view_url.link_for, shown) == token
+    with_method = {**query, "method": "gmm"}
+    got = in_browser(app, BROWSER_A, view_url.resolve_view, with_method)
+    assert (got["dataset"], got["method"]) == (dataset, "gmm")
+    bogus = {**query, "method": "dbscan"}
+    assert in_browser(app, BROWSER_A, view_url.resolve_view, bogus)["method"] is None
     theirs = in_browser(app, BROWSER_B, view_url.resolve_view, query)
     assert theirs["dataset"] is None
     assert theirs["message"].startswith("The link opens a dataset uploaded in another")

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from app.callbacks import (
     currency,
+    distributions,
     download,
     errors,
     job_status,
+    methods,
     panels,
+    pca,
     runs,
     selection,
     upload,
     whatif,
 )
 
-MODULES = (upload, job_status, panels, selection, download, runs, whatif, currency)
+MODULES = (
+    upload,
+    job_status,
+    panels,
+    selection,
+    download,
+    runs,
+    whatif,
+    currency,
+    methods,
+    pca,
+    distributions,
+)
 
 
 def register_callbacks(app) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash.exceptions import PreventUpdate
 
 from app import storage
+from segmentation import settings
 from segmentation.errors import TooFewCustomersError
 
 
@@ -40,14 +41,25 @@ def current_prepared(dataset: dict | None):
     )
 
 
+def method_of(dataset: dict | None) -> str:
+    """Return the value tiers' method of the browser's dataset (default k-means).
+
+    The dataset store carries the "Method" choice (``method``) so that every
+    callback that reads the segmentation on screen follows it
+    (:mod:`app.callbacks.methods`); a store without it is k-means.
+    """
+    return (dataset or {}).get("method") or settings.DEFAULT_METHOD
+
+
 def current_segmentation(dataset: dict | None, k: int, percent: float | None):
-    """Return the Segmentation for the browser's dataset, k and sensitivity."""
+    """Return the Segmentation for the browser's dataset, k, sensitivity and method."""
     return storage.get_store().segmentation(
         dataset_id(dataset),
         int(k),
         anomaly_share(percent),
         mapping=dataset.get("mapping"),
         **read_settings(dataset),
+        method=method_of(dataset),
     )
 
 

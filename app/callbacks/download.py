@@ -13,13 +13,30 @@ from pathlib import Path
 from dash import Input, Output, State, dcc
 
 import segmentation
-from app import ids, theme
-from app.callbacks.common import current_prepared, current_segmentation
+from app import ids, storage, theme
+from app.callbacks.common import (
+    current_prepared,
+    current_segmentation,
+    dataset_id,
+    method_of,
+    read_settings,
+)
 from app.selection import selection_mask
+from segmentation import settings
 
 
 def _stem(dataset: dict) -> str:
     return Path(dataset.get("filename") or "dataset").stem
+
+
+def _name(dataset: dict, k, what: str) -> str:
+    """Return a download's file name: ``<file>_k4[_gmm]_<what>``.
+
+    The method is named unless it is k-means (the names of before methods).
+    """
+    method = method_of(dataset)
+    how = "" if method == settings.DEFAULT_METHOD else f"_{method}"
+    return f"{_stem(dataset)}_k{k}{how}_{what}"
 
 
 def download_customers(n_clicks, scope, dataset, k, percent, chosen):
@@ -30,23 +47,29 @@ def download_customers(n_clicks, scope, dataset, k, percent, chosen):
         customers = customers[mask.to_numpy()].reset_index(drop=True)
     suffix = "selection" if mask is not None else "customers"
     return dcc.send_string(
-        segmentation.customers_csv(customers), f"{_stem(dataset)}_k{k}_{suffix}.csv"
+        segmentation.customers_csv(customers), _name(dataset, k, f"{suffix}.csv")
     )
 
 
 def download_report(n_clicks, dataset, k, percent):
-    """Return the run report (JSON) of the current dataset and k.
+    """Return the run report (JSON) of the current dataset, k and method.
 
-    Its ``stability`` is the command line's (``segment(..., with_stability=True)``):
-    the mean adjusted Rand index of the value tiers of k fitted with seeds 0..4
-    (:func:`segmentation.models.stability`), computed on the click (a few tenths
-    of a second) as the panels' segmentation leaves it out.
+    The report names the method (``method``, ``method_fit``). Its
+    ``stability`` is the command line's (``segment(..., with_stability=True)``)
+    for that method: for k-means the mean adjusted Rand index of the value
+    tiers of k fitted with seeds 0..4 (:func:`segmentation.models.stability`),
+    for the others across subsamples
+    (:func:`segmentation.models.subsample_stability`), computed on the click
+    (a few tenths of a second) as the panels' segmentation leaves it out. Its
+    ``method_comparison`` is the four methods at k, as the comparison panel
+    shows them (cached; computed on the click when the panel's job has not
+    run yet: a few seconds).
     """
     prepared, shown = _reported_run(dataset, k, percent)
     report = segmentation.run_report(prepared, shown)
     return {
         "content": json.dumps(report, indent=2, default=str),
-        "filename": f"{_stem(dataset)}_k{k}_run.json",
+        "filename": _name(dataset, k, "run.json"),
         "type": "application/json",
     }
 
@@ -64,19 +87,45 @@ def download_html_report(n_clicks, dataset, k, percent):
     page = render_html_report(prepared, shown, currency=theme.CURRENCY)
     return {
         "content": page,
-        "filename": f"{_stem(dataset)}_k{k}_report.html",
+        "filename": _name(dataset, k, "report.html"),
         "type": "text/html",
     }
 
 
 def _reported_run(dataset, k, percent):
-    """Return the prepared data and the shown segmentation, with its stability."""
-    from segmentation.models import stability  # scikit-learn: not at app import
+    """Return the prepared data and the shown segmentation, with its stability.
+
+    The stability is that of the shown method (k-means: across seeds; the
+    others: across subsamples, as ``segment(..., with_stability=True)``
+    measures it), and the method comparison at k is added
+    (:meth:`app.storage.Store.comparison`).
+    """
+    # scikit-learn: not at app import
+    from segmentation.models import stability, subsample_stability
 
     prepared = current_prepared(dataset)
     shown = current_segmentation(dataset, k, percent)
+    method = getattr(shown, "method", settings.DEFAULT_METHOD)
     if shown.stability is None:
-        shown = replace(shown, stability=stability(prepared.features, shown.k))
+        if method == settings.DEFAULT_METHOD:
+            measured = stability(prepared.features, shown.k)
+        else:
+            measured = subsample_stability(
+                prepared.features,
+                shown.value_model.labels_,
+                shown.k,
+                method,
+                random_state=shown.seed,
+            )
+        shown = replace(shown, stability=measured)
+    if getattr(shown, "method_comparison", None) is None:
+        comparison = storage.get_store().comparison(
+            dataset_id(dataset),
+            int(k),
+            dataset.get("mapping"),
+            **read_settings(dataset),
+        )
+        shown = replace(shown, method_comparison=comparison)
     return prepared, shown
 
 

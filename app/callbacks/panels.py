@@ -113,9 +113,11 @@ def recommended_k_button(dataset, k):
 def segment_every_k(dataset, percent, page=None):
     """Background job: segment the dataset for every k the slider offers.
 
-    Runs after a dataset (or sensitivity) is shown, off the first panels' path,
-    so that moving the slider afterwards only reads the store. ``page`` (the
-    page's token, unused) keeps the job's result key the page's own.
+    Runs after a dataset (or sensitivity, or method) is shown, off the first
+    panels' path, so that moving the slider afterwards only reads the store.
+    It warms the method on screen: the dataset store names it
+    (:func:`app.callbacks.common.current_segmentation`). ``page`` (the page's
+    token, unused) keeps the job's result key the page's own.
     """
     return warm_every_k(dataset, percent, range(K_MIN, K_MAX + 1))
 

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from app import ids, theme
 from app.components.mapping import mapping_panel
+from app.components.methods import K_LABEL, K_LABEL_TIERS, method_choice
 from app.upload_route import UPLOAD_LIMIT_BYTES, UPLOAD_PATH, limit_words
 from segmentation import settings
 
@@ -130,11 +131,18 @@ def reading_options() -> html.Div:
 
 
 def tuning() -> html.Div:
-    """Return the k slider and the style sensitivity (anomaly share) slider."""
+    """Return the k slider, the method beside it and the style sensitivity slider.
+
+    For HDBSCAN the k slider's label says k sets the smallest group
+    (:mod:`app.components.methods`).
+    """
     return html.Div(
         [
             html.Label(
-                "Value tiers (k)", htmlFor=ids.K_SLIDER, className="control-label"
+                K_LABEL_TIERS,
+                id=K_LABEL,
+                htmlFor=ids.K_SLIDER,
+                className="control-label",
             ),
             dcc.Slider(
                 id=ids.K_SLIDER,
@@ -145,6 +153,7 @@ def tuning() -> html.Div:
                 marks={k: str(k) for k in range(K_MIN, K_MAX + 1)},
                 updatemode="mouseup",
             ),
+            method_choice(),
             html.Label(
                 "Style sensitivity: anomaly share (%)",
                 htmlFor=ids.ANOMALY_SLIDER,

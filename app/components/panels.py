@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import glossary, ids
+from app.components.pca import SCATTER_BOX, axes_toggle, pca_graph
 from app.components.selected import customers_grid
 from app.figures import GRID_METRICS, placeholder
 
@@ -84,10 +85,17 @@ def rf_grid_panel() -> dbc.Card:
 
 
 def scatter_panel() -> dbc.Card:
-    """Return the customer scatter panel (box/lasso selects)."""
+    """Return the customer scatter panel (box/lasso selects).
+
+    Its "Axes" switch shows the scatter (frequency × monetary) or, in the same
+    place, the PCA view (:mod:`app.components.pca`).
+    """
+    scatter = graph(ids.CUSTOMER_SCATTER, 360, tools=True)
     return panel(
-        "Customers: frequency vs monetary (box or lasso to select)",
-        graph(ids.CUSTOMER_SCATTER, 360, tools=True),
+        "Customers (box or lasso to select)",
+        html.Div(scatter, id=SCATTER_BOX),
+        pca_graph(scatter.config),
+        extra=axes_toggle(),
         info=glossary.SCATTER_NOTE,
     )
 

@@ -1,0 +1,219 @@
+"""The "Method" choice: which clustering the panels show, and the four compared.
+
+The method travels in the dataset store (``method``), so that every callback
+that reads the segmentation on screen (:func:`app.callbacks.common.
+current_segmentation`: panels, selection table, what-if, downloads, saved runs,
+the every-k warm-up) follows it without another input. :func:`follow_method`
+keeps the store and the radio buttons in step:
+
+* choosing a method sets the store's ``method``;
+* a dataset store that names its method (a reopened saved run) sets the
+  buttons;
+* a new dataset (an upload, the sample, new read settings: no ``method``) is
+  shown with the method chosen, so a choice lasts as k does.
+
+The comparison of the four methods at the chosen k (seconds: every method is
+refitted on subsamples) is a background job that starts once the every-k
+warm-up has ended, off the first panels' path, and is cached in the store.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+
+from app import ids, storage
+from app.callbacks.common import (
+    current_segmentation,
+    dataset_id,
+    method_of,
+    read_settings,
+)
+from app.components.methods import (
+    COMPARISON_STORE,
+    K_LABEL,
+    METHOD_CHOICE,
+    METHOD_COMPARISON,
+    METHOD_HELP,
+    METHOD_HELP_TEXT,
+    METHOD_RULE,
+    METHOD_STATUS,
+    USE_RECOMMENDED_METHOD,
+    comparison_table,
+    hdbscan_note,
+    k_label,
+    method_label,
+)
+from app.layout import PAGE_TOKEN
+from segmentation import settings
+from segmentation.errors import SegmentationError
+
+#: What the comparison's heading says while the job runs.
+COMPARING = "comparing the four methods at this k (a few seconds)…"
+
+
+def with_method(dataset: dict, method: str) -> dict:
+    """Return the dataset store showing ``method`` (a new dict; keys kept in order)."""
+    return {**dataset, "method": method}
+
+
+def follow_method(method, dataset):
+    """Keep the dataset store's method and the "Method" buttons in step.
+
+    Returns
+    -------
+    dataset : dict or dash.no_update
+        The store with the chosen method, when it shows another one.
+    method : str or dash.no_update
+        The buttons' value, when a dataset store names its own method.
+    """
+    if not dataset or not dataset.get("id"):
+        raise PreventUpdate
+    method = method or settings.DEFAULT_METHOD
+    if method not in settings.METHODS:
+        raise PreventUpdate
+    trigger = ctx.triggered_id
+    if trigger == ids.DATASET_STORE and "method" in dataset:
+        shown = dataset["method"]
+        return no_update, (shown if shown != method else no_update)
+    if method_of(dataset) == method and (
+        "method" in dataset or method == settings.DEFAULT_METHOD
+    ):
+        return no_update, no_update
+    return with_method(dataset, method), no_update
+
+
+def method_help(method, dataset, k, percent):
+    """Return the method's help line and the k slider's label.
+
+    For HDBSCAN on screen the help line also says what it made of k: the
+    smallest group it kept, the tiers found and the Unclustered customers
+    (:func:`app.components.methods.hdbscan_note`).
+    """
+    method = method or settings.DEFAULT_METHOD
+    help_text = [METHOD_HELP_TEXT.get(method, "")]
+    if method == "hdbscan" and dataset and method_of(dataset) == "hdbscan":
+        try:
+            seg = current_segmentation(dataset, k, percent)
+        except SegmentationError:
+            seg = None
+        if seg is not None:
+            model = seg.value_model
+            help_text.append(
+                html.Div(
+                    hdbscan_note(model.fit_info_, model.n_tiers_), className="mt-1"
+                )
+            )
+    return help_text, k_label(method)
+
+
+def compare_at_k(warm, k, dataset, page=None):
+    """Background job: the four methods compared at k, as a table.
+
+    Started by the end of the every-k warm-up (``warm``) and by a k change; the
+    answer is cached per dataset and k (:meth:`app.storage.Store.comparison`).
+    ``page`` (the page token) keeps the job's result key the page's own.
+
+    Returns
+    -------
+    table : dash component
+        :func:`app.components.methods.comparison_table`, or why there is none.
+    rule : str
+        "Recommended: <method>, by <the rule>".
+    store : dict or None
+        ``{"dataset", "k", "recommended"}`` for the "Use recommended method"
+        button.
+    """
+    if not dataset or not dataset.get("id") or k is None:
+        raise PreventUpdate
+    try:
+        comparison = storage.get_store().comparison(
+            dataset_id(dataset),
+            int(k),
+            dataset.get("mapping"),
+            **read_settings(dataset),
+        )
+    except SegmentationError as err:
+        return f"The methods could not be compared at k = {k}: {err}", "", None
+    answer = comparison.to_dict()
+    rule = (
+        f"Recommended at k = {k}: {method_label(answer['recommended'])}, by the "
+        f"{answer['rule']}."
+    )
+    store = {
+        "dataset": dataset["id"],
+        "k": int(k),
+        "recommended": answer["recommended"],
+    }
+    return comparison_table(answer, method_of(dataset)), rule, store
+
+
+def recommended_method_button(store, method, dataset, k):
+    """Return the "Use recommended method" label and whether it is disabled.
+
+    Disabled until the comparison at this dataset and k has arrived, and while
+    the recommended method is the one chosen.
+    """
+    fresh = (
+        store
+        and dataset
+        and store.get("dataset") == dataset.get("id")
+        and store.get("k") == k
+    )
+    if not fresh:
+        return "Use recommended method", True
+    recommended = store["recommended"]
+    label = f"Use recommended method: {method_label(recommended)}"
+    return label, (method or settings.DEFAULT_METHOD) == recommended
+
+
+def use_recommended_method(n_clicks, store):
+    """On "Use recommended method", choose the comparison's recommended method."""
+    if not n_clicks or not store or not store.get("recommended"):
+        raise PreventUpdate
+    return store["recommended"]
+
+
+def register_callbacks(app) -> None:
+    """Register the method callbacks on ``app``."""
+    app.callback(
+        Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+        Output(METHOD_CHOICE, "value"),
+        Input(METHOD_CHOICE, "value"),
+        Input(ids.DATASET_STORE, "data"),
+        prevent_initial_call=True,
+    )(follow_method)
+    app.callback(
+        Output(METHOD_HELP, "children"),
+        Output(K_LABEL, "children"),
+        Input(METHOD_CHOICE, "value"),
+        Input(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        Input(ids.ANOMALY_SLIDER, "value"),
+        prevent_initial_call=True,
+    )(method_help)
+    app.callback(
+        Output(METHOD_COMPARISON, "children"),
+        Output(METHOD_RULE, "children"),
+        Output(COMPARISON_STORE, "data"),
+        Input(ids.WARM_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+        State(ids.DATASET_STORE, "data"),
+        State(PAGE_TOKEN, "data"),
+        background=True,
+        running=[(Output(METHOD_STATUS, "children"), COMPARING, "")],
+    )(compare_at_k)
+    app.callback(
+        Output(USE_RECOMMENDED_METHOD, "children"),
+        Output(USE_RECOMMENDED_METHOD, "disabled"),
+        Input(COMPARISON_STORE, "data"),
+        Input(METHOD_CHOICE, "value"),
+        State(ids.DATASET_STORE, "data"),
+        Input(ids.K_SLIDER, "value"),
+    )(recommended_method_button)
+    app.callback(
+        Output(METHOD_CHOICE, "value", allow_duplicate=True),
+        Input(USE_RECOMMENDED_METHOD, "n_clicks"),
+        State(COMPARISON_STORE, "data"),
+        prevent_initial_call=True,
+    )(use_recommended_method)
