@@ -392,7 +392,7 @@ def run(args: argparse.Namespace) -> None:
     if args.save:
         store = RunStore()
         run_id = store.save(prepared, result, source="cli")
-        progress(f"Saved run {run_id} in {store.runs_dir}", 1.0)
+        progress(f"Saved run {run_id} in {store.location}", 1.0)
         print(run_id)
 
 

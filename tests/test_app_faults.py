@@ -271,7 +271,7 @@ def test_store_and_run_files_are_0600(tmp_path):
         runs.save_current(dataset, 3, 2)
         files = [p for p in tmp_path.rglob("*") if p.is_file()]
         assert any(p.suffix == ".val" for p in files)  # large values: own files
-        assert any(p.name == "model.pkl" for p in files)
+        assert any(p.name == "segmentation.db" for p in files)  # the saved run
         loose = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
         loose = {p: m for p, m in loose.items() if int(m, 8) & 0o077}
         assert loose == {}

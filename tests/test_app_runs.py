@@ -16,7 +16,8 @@ import segmentation
 from app import create_app, ids, storage
 from app.callbacks import panels, runs, upload
 from segmentation import schema
-from segmentation.runs import PREPARED_FILE, RunStore
+from segmentation.runs import RunStore
+from tests import run_db
 from tests.dash_text import text_of
 
 ANOMALY_PCT = 2
@@ -129,7 +130,7 @@ def test_old_run_cannot_be_reopened_but_is_said_so(dataset, data_dir):
         store.prepared(dataset["id"]),
         store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100),
     )
-    (data_dir / "runs" / run_id / PREPARED_FILE).unlink()
+    run_db.drop_model(cli, run_id, "prepared")
     assert runs.list_runs(None).children[0].children[1].disabled
     dataset_out, k, percent, message, status = clicked(run_id)
     assert dataset_out is k is percent is status is runs.no_update

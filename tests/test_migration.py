@@ -15,6 +15,7 @@ import flask
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 import segmentation
 from app.api import register_api
@@ -23,6 +24,8 @@ from segmentation.__main__ import main
 from segmentation.errors import SegmentationError
 from segmentation.migration import EarlierFeatures, earlier_features, migrate
 from segmentation.runs import RunStore
+from segmentation.runs.tables import Run
+from tests import run_db
 
 NOT_YET = "Not yet a customer"
 
@@ -180,7 +183,10 @@ def test_run_report_csv_and_saved_run_carry_the_migration(six, tmp_path):
     assert c4.startswith("C4,") and c4.endswith(f",{NOT_YET},{NOT_YET}")
     store = RunStore(tmp_path)
     run_id = store.save(prepared, result, source="cli")
-    saved = json.loads((store.runs_dir / run_id / "report.json").read_text())
+    with store.engine.connect() as connection:
+        saved = connection.execute(
+            select(Run.report).where(Run.run_id == run_id)
+        ).scalar_one()
     assert saved["migration"] == result.migration.report
     loaded = store.load(run_id).segmentation.customers
     assert (
@@ -398,7 +404,7 @@ def test_api_serves_a_saved_runs_migration(six, tmp_path):
     assert unknown.status_code == 404
     assert "no saved run" in unknown.get_json()["error"]
 
-    (store.runs_dir / with_moves / "model.pkl").unlink()
+    run_db.drop_model(store, with_moves, "segmentation")
     damaged = client.get(f"/api/runs/{with_moves}/migration")
     assert damaged.status_code == 409
     assert f"saved run {with_moves} is damaged" in damaged.get_json()["error"]

@@ -1,4 +1,4 @@
-"""Saved runs: ids, layout, listing, loading after a restart, retention, safety."""
+"""Saved runs: ids, tables, listing, loading after a restart, retention, safety."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import segmentation
 from segmentation import runs, schema, settings
@@ -17,6 +19,8 @@ from segmentation.__main__ import main
 from segmentation.cleaning import CleaningReport, LineReason
 from segmentation.errors import SegmentationError
 from segmentation.runs import RunNotFoundError, RunStore, SavedRun
+from segmentation.runs.tables import CustomerSegment, Run, RunModel
+from tests import run_db
 
 SHA = "ab12cd34" + "0" * 56
 
@@ -103,26 +107,28 @@ def test_data_dir_env_then_project_data_folder(monkeypatch, tmp_path):
 
 
 # Saving -----------------------------------------------------------------------------
-def test_save_writes_the_three_files(store, tiny_run):
+def test_save_writes_the_run_its_models_and_customers(store, tiny_run):
     prepared, seg = tiny_run
     run_id = store.save(prepared, seg, source="app")
     assert re.fullmatch(r"\d{8}T\d{6}-ab12cd34-k2", run_id)
-    folder = store.runs_dir / run_id
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "customers.csv",
-        "model.pkl",
-        "prepared.pkl",
-        "report.json",
-    ]
-    assert [p.name for p in store.runs_dir.iterdir()] == [run_id]  # no temp left
-    report = json.loads((folder / "report.json").read_text())
+    assert store.location == str(store.root / "segmentation.db")
+    assert run_db.run_ids(store) == [run_id]
+    with Session(store.engine) as session:
+        row = session.get(Run, run_id)
+        parts = session.scalars(select(RunModel.part)).all()
+    assert (row.source, row.k, row.source_file) == ("app", 2, "tiny.csv")
+    assert row.customers == 12
+    assert (row.content_sha256, row.seed, row.anomaly_share) == (SHA, 0, 0.1)
+    assert row.status == "saved" and row.owner is None
+    report = row.report
     assert report["id"] == run_id
     assert report["source"] == "app"
     assert report["settings"]["k"] == 2
     assert report["input"]["file"] == "tiny.csv"
     assert report["customers"] == 12
-    csv = (folder / "customers.csv").read_text()
-    assert csv == segmentation.reports.customers_csv(seg.customers)
+    assert sorted(parts) == ["prepared", "segmentation"]
+    assert run_db.count(store, CustomerSegment, run_id) == 12
+    assert not store.runs_dir.exists()  # no folder any more
 
 
 def test_same_second_gives_distinct_sortable_ids(store, tiny_run, monkeypatch):
@@ -143,13 +149,15 @@ def test_unknown_source_is_refused(store, tiny_run):
 
 
 def test_a_crash_while_saving_leaves_no_half_run(store, tiny_run, monkeypatch):
-    def broken_dump(*args, **kwargs):
+    def broken_rows(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pickle, "dump", broken_dump)
+    # the run's row and models are inserted, then its customers fail
+    monkeypatch.setattr("segmentation.runs._store.customer_rows", broken_rows)
     with pytest.raises(OSError, match="disk full"):
         store.save(*tiny_run)
-    assert list(store.runs_dir.iterdir()) == []
+    for table in (Run, RunModel, CustomerSegment):
+        assert run_db.count(store, table) == 0, table
     assert store.list() == []
     assert store.latest_id() is None
 
@@ -174,6 +182,7 @@ def test_list_newest_first_with_limit(store, tiny_run):
         "seed": 0,
         "mapping": {schema.CUSTOMER_ID: "Customer"},
         "reopenable": True,
+        "owner": None,
     }
     created = datetime.fromisoformat(listed[1]["created"])
     assert created.tzinfo is not None
@@ -235,17 +244,15 @@ def test_run_not_found_is_a_key_error_and_pickles():
 
 def test_unreadable_model_is_explained(store, tiny_run):
     run_id = store.save(*tiny_run)
-    (store.runs_dir / run_id / "model.pkl").write_bytes(b"not a pickle")
-    with pytest.raises(SegmentationError, match=r"model\.pkl cannot be read"):
+    run_db.set_model(store, run_id, "segmentation", b"not a pickle")
+    with pytest.raises(SegmentationError, match=r"stored model cannot be read"):
         RunStore(store.root).load(run_id)
 
 
 def test_deleted_run_is_not_served_from_memory(store, tiny_run):
     run_id = store.save(*tiny_run)
     store.load(run_id)
-    for path in (store.runs_dir / run_id).iterdir():
-        path.unlink()
-    (store.runs_dir / run_id).rmdir()
+    run_db.drop_run(store, run_id)  # e.g. by another process's retention
     with pytest.raises(RunNotFoundError):
         store.load(run_id)
 
@@ -256,7 +263,8 @@ def test_retention_keeps_the_newest(tmp_path, tiny_run):
     ids = [store.save(*tiny_run) for _ in range(4)]
     assert len(set(ids)) == 4  # no id is reused after a deletion
     assert [r["id"] for r in store.list()] == [ids[3], ids[2]]
-    assert sorted(p.name for p in store.runs_dir.iterdir()) == sorted(ids[2:])
+    for table in (Run, RunModel, CustomerSegment):
+        assert run_db.run_ids(store, table) == sorted(ids[2:]), table
     with pytest.raises(RunNotFoundError):
         store.load(ids[0])
 
@@ -446,7 +454,7 @@ def test_load_prepared_after_a_restart(tmp_path, tiny_run):
 def test_old_run_without_prepared_data_scores_but_cannot_reopen(store, tiny_run):
     prepared, seg = tiny_run
     run_id = store.save(prepared, seg)
-    (store.runs_dir / run_id / runs.PREPARED_FILE).unlink()  # as saved before
+    run_db.drop_model(store, run_id, "prepared")  # as saved before
     fresh = RunStore(store.root)
     assert fresh.list()[0]["reopenable"] is False
     with pytest.raises(runs.NotReopenableError, match=r"cannot reopen.*API still"):
@@ -470,6 +478,6 @@ def test_load_prepared_of_unknown_ids(store, run_id, error, fragment):
 def test_load_prepared_of_a_damaged_file(store, tiny_run):
     prepared, seg = tiny_run
     run_id = store.save(prepared, seg)
-    (store.runs_dir / run_id / runs.PREPARED_FILE).write_bytes(b"not a pickle")
-    with pytest.raises(SegmentationError, match=r"prepared\.pkl cannot be read"):
+    run_db.set_model(store, run_id, "prepared", b"not a pickle")
+    with pytest.raises(SegmentationError, match=r"prepared data cannot be read"):
         store.load_prepared(run_id)

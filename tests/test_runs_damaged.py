@@ -1,7 +1,9 @@
 """A damaged saved run is named, answers 409, and touches no other run or route.
 
-Damage made by hand, as a disk fault or a person would leave it: ``report.json``
-emptied to ``{}``, cut short, or removed; ``model.pkl`` removed or overwritten.
+Damage made by hand in the database, as a fault or a person would leave it: the
+stored report emptied to ``{}`` or replaced by something else, the stored model
+removed or overwritten. (Run folders of earlier versions damaged on disk are
+imported as damaged: tests/test_run_database.py.)
 """
 
 from __future__ import annotations
@@ -17,26 +19,27 @@ from app.api import register_api
 from app.callbacks import runs as run_callbacks
 from app.components.runs import runs_list
 from segmentation.runs import DamagedRunError, RunNotFoundError, RunStore
+from tests import run_db
 from tests.dash_text import text_of
 from tests.test_runs import tiny_prepared
 
 CUSTOMER = {"recency_days": 3, "frequency": 12, "monetary": 2400.0}
 
 
-def _truncate(folder):
-    report = folder / "report.json"
-    report.write_text(report.read_text()[:100])
-
-
-#: How to damage a run -> the reason listed (its start).
+#: How to damage a run (store, run id) -> the reason listed (its start).
 DAMAGES = {
     "empty report": (
-        lambda f: (f / "report.json").write_text("{}"),
-        "report.json is not a run report (no 'input')",
+        lambda store, run_id: run_db.set_report(store, run_id, {}),
+        "the stored report is not a run report (no 'input')",
     ),
-    "truncated report": (_truncate, "report.json is not valid JSON"),
-    "no report": (lambda f: (f / "report.json").unlink(), "report.json is missing"),
-    "no model": (lambda f: (f / "model.pkl").unlink(), "model.pkl is missing"),
+    "report not a dict": (
+        lambda store, run_id: run_db.set_report(store, run_id, ["not", "a report"]),
+        "the stored report is not a run report (list indices",
+    ),
+    "no model": (
+        lambda store, run_id: run_db.drop_model(store, run_id, "segmentation"),
+        "the stored model is missing",
+    ),
 }
 
 
@@ -69,7 +72,7 @@ def _client(store):
 def test_damaged_run_is_listed_with_its_reason(store, two_runs, damage):
     good, bad = two_runs
     harm, reason = DAMAGES[damage]
-    harm(store.runs_dir / bad)
+    harm(store, bad)
     listed = {run["id"]: run for run in store.list()}
     assert set(listed) == {good, bad}
     assert listed[bad]["damaged"].startswith(reason)
@@ -83,7 +86,7 @@ def test_damaged_run_is_listed_with_its_reason(store, two_runs, damage):
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_damaged_run_answers_409_and_other_routes_work(store, two_runs, damage):
     good, bad = two_runs
-    DAMAGES[damage][0](store.runs_dir / bad)
+    DAMAGES[damage][0](store, bad)
     client = _client(store)
 
     listed = client.get("/api/runs")
@@ -113,7 +116,7 @@ def test_damaged_run_answers_409_and_other_routes_work(store, two_runs, damage):
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_saving_still_works_beside_a_damaged_run(store, tiny_seg, two_runs, damage):
     good, bad = two_runs
-    DAMAGES[damage][0](store.runs_dir / bad)
+    DAMAGES[damage][0](store, bad)
     # the same data and settings as the good run: found, not saved twice
     assert store.save_once(tiny_prepared(), tiny_seg, source="app") == (good, False)
     other = segmentation.segment(tiny_prepared(), 4, seed=0, anomaly_share=0.1)
@@ -125,8 +128,8 @@ def test_saving_still_works_beside_a_damaged_run(store, tiny_seg, two_runs, dama
 
 def test_a_damaged_run_alone_means_no_run_to_score(store, two_runs):
     good, bad = two_runs
-    DAMAGES["empty report"][0](store.runs_dir / bad)
-    DAMAGES["no model"][0](store.runs_dir / good)
+    DAMAGES["empty report"][0](store, bad)
+    DAMAGES["no model"][0](store, good)
     assert store.latest_id() is None
     answer = _client(store).post("/api/segment", json=CUSTOMER)
     assert answer.status_code == 404
@@ -134,8 +137,8 @@ def test_a_damaged_run_alone_means_no_run_to_score(store, two_runs):
 
 def test_unreadable_model_is_damaged(store, two_runs):
     good, bad = two_runs
-    (store.runs_dir / bad / "model.pkl").write_bytes(b"not a pickle")
-    with pytest.raises(DamagedRunError, match=r"model\.pkl cannot be read"):
+    run_db.set_model(store, bad, "segmentation", b"not a pickle")
+    with pytest.raises(DamagedRunError, match=r"stored model cannot be read"):
         store.load(bad)
     assert store.load(good).segmentation.k == 2
     with pytest.raises(RunNotFoundError):
@@ -146,12 +149,14 @@ def test_damaged_error_survives_pickling(store, two_runs):
     import pickle
 
     _, bad = two_runs
-    DAMAGES["empty report"][0](store.runs_dir / bad)
+    DAMAGES["empty report"][0](store, bad)
     with pytest.raises(DamagedRunError) as caught:
         store.load(bad)
     again = pickle.loads(pickle.dumps(caught.value))
     assert type(again) is DamagedRunError and str(again) == str(caught.value)
-    assert again.details["reason"] == "report.json is not a run report (no 'input')"
+    assert again.details["reason"] == (
+        "the stored report is not a run report (no 'input')"
+    )
 
 
 def test_app_lists_a_damaged_run_as_damaged(tmp_path, tiny_seg):
@@ -161,10 +166,10 @@ def test_app_lists_a_damaged_run_as_damaged(tmp_path, tiny_seg):
         good = store.save(tiny_prepared(), tiny_seg, source="app")
         other = segmentation.segment(tiny_prepared(), 3, seed=0, anomaly_share=0.1)
         bad = store.save(tiny_prepared(), other, source="app")
-        (store.runs_dir / bad / "report.json").write_text("{}")
+        run_db.set_report(store, bad, {})
         shown = text_of(run_callbacks.list_runs(None))
         assert f"Damaged run {bad}" in shown
-        assert "report.json is not a run report (no 'input')" in shown
+        assert "the stored report is not a run report (no 'input')" in shown
         assert f"Damaged run {good}" not in shown
         # reopening it says why
         with pytest.raises(DamagedRunError, match="is damaged"):

@@ -1,43 +1,61 @@
-"""Saved runs: a file-based store of segmentations that survives restarts.
+"""Saved runs: a database of segmentations that survives restarts.
 
 The command line (``--save``) and the app save a run; the JSON API loads it to
-score new customers with the run's fitted models (DESIGN section 8).
+score new customers with the run's fitted models (DESIGN sections 8 and 11).
 
-Location
-    ``<data_dir>/runs/`` where :func:`data_dir` is the environment variable
-    ``SEGMENTATION_DATA_DIR``, or when it is unset ``data/`` at the project root
-    (under the working directory for an installed package).
-Layout
-    ``runs/<run_id>/report.json`` (the run report of
-    :func:`segmentation.reports.run_report` plus ``id``, ``created`` and
-    ``source``), ``customers.csv`` (the labelled customer CSV), ``model.pkl``
-    (the pickled :class:`segmentation.results.Segmentation`) and
-    ``prepared.pkl`` (the pickled :class:`segmentation.results.PreparedData`,
-    so that the app can reopen the run's panels; runs saved before it was added
-    have none and can still be scored). A run is written
-    in a hidden temporary folder and renamed into place in one step, so a crash
-    never leaves half a run.
+Database
+    ``DATABASE_URL`` when it is set (PostgreSQL, ``postgresql+psycopg://...``;
+    a plain ``postgresql://`` URL gets the psycopg 3 driver), else the SQLite
+    file ``<data_dir>/segmentation.db`` (created 0600), where :func:`data_dir` is
+    the environment variable ``SEGMENTATION_DATA_DIR``, or when it is unset
+    ``data/`` at the project root (under the working directory for an installed
+    package). The tables (:mod:`segmentation.runs.tables`: ``runs``,
+    ``customer_segments``, ``run_models``, ``folder_imports``) are made and
+    upgraded by Alembic migrations (``segmentation/runs/migrations``) when a
+    store first opens; no ``alembic.ini`` is needed.
+For BI tools
+    ``customer_segments`` holds one row per customer per run (``run_id``,
+    ``customer_id``, every column of the labelled customer CSV, typed), so
+    Tableau or Power BI read a run's customers with
+    ``SELECT * FROM customer_segments WHERE run_id = ...``.
+A save
+    is one transaction: the run's row, its models and its customers are all
+    kept, or none. Saves hold a write lock (SQLite ``BEGIN IMMEDIATE``,
+    PostgreSQL an advisory lock), so :meth:`RunStore.save_once` of two
+    processes at once saves one run.
+Runs of earlier versions
+    were folders ``<data_dir>/runs/<run_id>/`` (``report.json``, ``model.pkl``,
+    ``prepared.pkl``, ``customers.csv``). Each is imported once, under its own
+    id, the first time a store opens the database (the folders are left in
+    place); a damaged folder is imported as a damaged run.
 Damage
-    A run whose ``report.json`` or ``model.pkl`` is missing or unusable is
-    listed with ``damaged`` (the reason) and raises :class:`DamagedRunError`
-    when loaded; finding, saving and scoring the newest run pass it by.
-Privacy
-    Run files are written 0600 (the lock file too).
+    A run whose stored report is not a run report, whose model is missing or
+    cannot be read, or that was imported from a damaged folder, is listed with
+    ``damaged`` (the reason) and raises :class:`DamagedRunError` when loaded;
+    finding, saving and scoring the newest run pass it by.
 Retention
     The newest ``max_runs`` runs are kept (default 50, environment variable
     ``SEGMENTATION_MAX_RUNS``); older ones are deleted on save.
 
-``model.pkl`` and ``prepared.pkl`` are pickles: load runs only from a folder you
-trust.
+The database is a trusted store: models (``run_models``) are pickles, and a
+pickle runs code when it is loaded, so whoever can write the database can run
+code in the app. skops (a format that loads only listed types) was tried: it
+stores the scikit-learn estimators, but not the pandas tables our models hold
+(``ValueTiers.profile_``, ``PurchaseStyle``'s bands and thresholds), so the
+models cannot be stored in it without changing them. Give the database's write
+access to the app only.
 
-Files: ``_store`` (:class:`RunStore`), ``_files`` (one run's folder, written
-atomically), ``_ids`` (names, ids, the data folder), ``_pickles`` (reading pickles
-saved by older layouts of the engine).
+Files: ``_store`` (:class:`RunStore`), ``tables`` (the tables), ``_database``
+(which database, engine, migrations, write lock), ``_rows`` (customer rows),
+``_folders`` (importing old folders), ``_files`` (reading one old folder),
+``_ids`` (names, ids, the data folder), ``_pickles`` (reading pickles saved by
+older layouts of the engine).
 """
 
 from __future__ import annotations
 
 from segmentation.errors import NotReopenableError, RunNotFoundError
+from segmentation.runs._database import ENV_DATABASE_URL, SQLITE_FILE
 from segmentation.runs._files import DamagedRunError
 from segmentation.runs._ids import (
     DEFAULT_DATA_DIR,
@@ -51,9 +69,11 @@ from segmentation.runs._store import RunStore, SavedRun
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "ENV_DATABASE_URL",
     "ENV_DATA_DIR",
     "ENV_MAX_RUNS",
     "PREPARED_FILE",
+    "SQLITE_FILE",
     "DamagedRunError",
     "NotReopenableError",
     "RunNotFoundError",

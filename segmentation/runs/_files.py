@@ -38,7 +38,7 @@ from segmentation.runs._ids import (
 STALE_SECONDS = 3600
 TEMP_PREFIX = ".tmp-"
 #: What a pickle that cannot be read raises (bad bytes, or classes since renamed).
-_UNREADABLE = (
+UNREADABLE = (
     pickle.UnpicklingError,
     EOFError,
     ImportError,
@@ -210,6 +210,19 @@ def _report(folder: Path) -> dict:
     except ValueError as err:  # also UnicodeDecodeError
         reason = f"{REPORT_FILE} is not valid JSON ({err})"
         raise damaged(folder.name, reason) from None
+    reason = report_problem(report, REPORT_FILE)
+    if reason is not None:
+        raise damaged(folder.name, reason)
+    return report
+
+
+def report_problem(report: object, name: str) -> str | None:
+    """Return why ``report`` is not a run report (``name`` starts the reason), or None.
+
+    A run report has ``input.file``, ``input.sha256``, ``created``, ``as_of``,
+    whole ``settings.k`` and ``settings.seed``, a number ``settings.anomaly_share``
+    and a whole ``customers``.
+    """
     try:
         checks = (
             report["input"]["file"],
@@ -222,13 +235,11 @@ def _report(folder: Path) -> dict:
             int(report["customers"]),
         )
     except KeyError as err:
-        reason = f"{REPORT_FILE} is not a run report (no {err})"
-        raise damaged(folder.name, reason) from None
+        return f"{name} is not a run report (no {err})"
     except (TypeError, ValueError) as err:
-        reason = f"{REPORT_FILE} is not a run report ({err})"
-        raise damaged(folder.name, reason) from None
+        return f"{name} is not a run report ({err})"
     del checks
-    return report
+    return None
 
 
 def read_entry(folder: Path) -> dict | None:
@@ -345,7 +356,7 @@ def _read_pickle(path: Path, run_id: str) -> object:
     try:
         with path.open("rb") as handle:
             return _pickles.load(handle)
-    except _UNREADABLE as err:
+    except UNREADABLE as err:
         reason = f"{path.name} cannot be read ({type(err).__name__}: {err})"
         raise SegmentationError(
             f"run {run_id}: {reason}; segment the file again",

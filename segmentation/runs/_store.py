@@ -1,40 +1,47 @@
-"""The saved-run store: :class:`RunStore` (layout in :mod:`segmentation.runs`)."""
+"""The saved-run store: :class:`RunStore` (tables: :mod:`segmentation.runs.tables`)."""
 
 from __future__ import annotations
 
+import io
+import json
+import math
 import os
-import shutil
+import pickle
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from filelock import FileLock
+from sqlalchemy import Engine, delete, exists, insert, select
+from sqlalchemy.engine import make_url
 
 from segmentation import reports
-from segmentation.errors import RunNotFoundError, SegmentationError
+from segmentation.errors import NotReopenableError, RunNotFoundError, SegmentationError
 from segmentation.results import PreparedData, Segmentation
-from segmentation.runs import _files as _run_files
-from segmentation.runs._files import DamagedRunError
-from segmentation.runs._ids import (
-    MODEL_FILE,
-    REPORT_FILE,
-    RUN_ID_PATTERN,
-    SOURCES,
-    check_run_id,
-    data_dir,
-    parse_max_runs,
-)
+from segmentation.runs import _database, _folders, _pickles
+from segmentation.runs._files import UNREADABLE, DamagedRunError, report_problem
+from segmentation.runs._ids import SOURCES, check_run_id, data_dir, parse_max_runs
+from segmentation.runs._rows import customer_rows
+from segmentation.runs.tables import CustomerSegment, FolderImport, Run, RunModel
 
 __all__ = ["MEMORY_RUNS", "DamagedRunError", "RunStore", "SavedRun"]
 
 #: Loaded runs kept in memory per store (a run holds its customer table).
 MEMORY_RUNS = 8
-#: The lock file every save holds (in the data folder, beside ``runs/``), and how
-#: long a save waits for it.
-SAVE_LOCK_FILE = "runs.lock"
-SAVE_LOCK_SECONDS = 120
+#: ``run_models.part`` of the fitted models and of the prepared data.
+MODEL_PART, PREPARED_PART = "segmentation", "prepared"
+#: ``runs.status``.
+SAVED, DAMAGED = "saved", "damaged"
+#: ``run_models.format``: a pickle (protocol 5), read through
+#: :func:`segmentation.runs.load_pickle`.
+PICKLE = "pickle"
+#: What a stored report is called in a damaged run's reason.
+STORED_REPORT = "the stored report"
+
+_IMPORTED: set[tuple[str, str, int]] = set()
+_IMPORT_GUARD = threading.Lock()
 
 
 @dataclass
@@ -45,7 +52,8 @@ class SavedRun:
     ----------
     metadata : dict
         The run report (:func:`segmentation.reports.run_report`) plus ``id``,
-        ``created`` (ISO 8601, UTC) and ``source`` ("cli" or "app").
+        ``created`` (ISO 8601, UTC) and ``source`` ("cli" or "app"), and
+        ``owner`` when an account saved it.
     segmentation : Segmentation
         The labelled customers and the fitted models.
     """
@@ -59,35 +67,153 @@ class SavedRun:
         return self.metadata["id"]
 
 
-class RunStore:
-    """Saved runs under ``<root>/runs``; see the module docstring for the layout.
+def damaged(run_id: str, reason: str) -> DamagedRunError:
+    """Return the :class:`DamagedRunError` of a stored run, for ``reason``."""
+    return DamagedRunError(
+        f"saved run {run_id} is damaged: {reason}; it cannot be used (save the "
+        "run again)",
+        run_id=run_id,
+        reason=reason,
+    )
 
-    Parameters
-    ----------
-    root : path-like, optional
-        The data folder; default :func:`data_dir`. Created on the first save.
-    max_runs : int, optional
-        Runs kept (newest first); default ``$SEGMENTATION_MAX_RUNS`` or 50.
+
+def json_ready(value):
+    """Return ``value`` as plain JSON: non-finite numbers None, other types text.
+
+    PostgreSQL's JSON refuses NaN, so a report's NaN is stored as null.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json_ready(json.loads(json.dumps(value, default=str)))
+
+
+def encode(value: object) -> bytes:
+    """Return the stored bytes of a Segmentation or PreparedData (a pickle)."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode(data: bytes, what: str) -> object:
+    """Unpickle stored bytes (old class paths too).
 
     Raises
     ------
     SegmentationError
-        For a ``max_runs`` (or environment value) that is not a whole number >= 1.
+        When they cannot be read; ``details["reason"]`` names ``what``.
+    """
+    try:
+        return _pickles.load(io.BytesIO(data))
+    except UNREADABLE as err:
+        reason = f"{what} cannot be read ({type(err).__name__}: {err})"
+        raise SegmentationError(reason, reason=reason) from None
+
+
+def run_values(run_id: str, report: dict, created: datetime, **extra) -> dict:
+    """Return the ``runs`` row of a run report (a sound one; see report_problem)."""
+    settings = report["settings"]
+    return {
+        "run_id": run_id,
+        "created_at": created,
+        "source": report.get("source"),
+        "owner": report.get("owner"),
+        "source_file": report["input"]["file"],
+        "content_sha256": report["input"]["sha256"],
+        "k": int(settings["k"]),
+        "method": report.get("method") or settings.get("method"),
+        "as_of": date.fromisoformat(str(report["as_of"])[:10]),
+        "seed": int(settings["seed"]),
+        "anomaly_share": float(settings["anomaly_share"]),
+        "customers": int(report["customers"]),
+        "settings": json_ready(settings),
+        "mapping": json_ready(report.get("mapping") or {}),
+        "report": json_ready(report),
+        "status": SAVED,
+        "damaged_reason": None,
+        **extra,
+    }
+
+
+def _utc(when: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they are UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+class RunStore:
+    """Saved runs in the run database; see :mod:`segmentation.runs`.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The data folder; default :func:`data_dir`. Holds the SQLite file
+        ``segmentation.db`` (when no database URL is given) and the ``runs/``
+        folders of earlier versions, imported when the store first opens.
+    max_runs : int, optional
+        Runs kept (newest first); default ``$SEGMENTATION_MAX_RUNS`` or 50.
+    database_url : str, optional
+        A SQLAlchemy URL; default ``$DATABASE_URL``, else SQLite in ``root``.
+
+    Raises
+    ------
+    SegmentationError
+        For a ``max_runs`` (or environment value) that is not a whole number
+        >= 1, or a database URL that is not SQLite or PostgreSQL.
+
+    Notes
+    -----
+    The database opens (and its tables are migrated, and old run folders
+    imported) on first use, not here.
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, max_runs=None):
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        max_runs=None,
+        *,
+        database_url: str | None = None,
+    ):
         self.root = Path(root) if root is not None else data_dir()
         self.max_runs = parse_max_runs(max_runs)
-        # run id -> (signature of report.json, value): runs are immutable, but an
-        # id may be deleted by retention in another process.
-        self._memory: OrderedDict[str, tuple[tuple, SavedRun]] = OrderedDict()
-        self._entries: dict[str, tuple[tuple, dict]] = {}
+        self.url = _database.database_url(self.root, database_url)
+        self._engine: Engine | None = None
+        self._memory: OrderedDict[str, SavedRun] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
     def runs_dir(self) -> Path:
-        """The folder holding one sub-folder per run."""
+        """The folder where earlier versions saved runs (imported on first use)."""
         return self.root / "runs"
+
+    @property
+    def location(self) -> str:
+        """Where runs are kept: the SQLite file, or the URL (no password)."""
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            return str(url.database)
+        return url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, tables migrated and old folders imported.
+
+        Raises
+        ------
+        sqlalchemy.exc.OperationalError
+            When the database cannot be reached or written.
+        """
+        if self._engine is None:
+            engine = _database.engine_for(self.url)
+            key = (self.url, str(self.runs_dir.resolve()), os.getpid())
+            with _IMPORT_GUARD:
+                if key not in _IMPORTED:
+                    _folders.import_folders(engine, self.runs_dir)
+                    _IMPORTED.add(key)
+            self._engine = engine
+        return self._engine
 
     # Saving --------------------------------------------------------------------------
     def save(
@@ -109,8 +235,8 @@ class RunStore:
         source : {"cli", "app"}
             Who saves the run.
         owner : str, optional
-            The user the run belongs to (``owner`` in its report); None for the
-            local workspace.
+            The account the run belongs to (``runs.owner``, and ``owner`` in
+            its metadata); None for the local workspace.
 
         Returns
         -------
@@ -122,14 +248,10 @@ class RunStore:
         ------
         SegmentationError
             For an unknown ``source``.
-        OSError
-            When the folder cannot be written.
+        sqlalchemy.exc.SQLAlchemyError
+            When the database cannot be written (nothing of the run is kept).
         """
-        if source not in SOURCES:
-            raise SegmentationError(f"source must be one of {SOURCES}, got {source!r}")
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        with self._save_lock():
-            return self._save(prepared, segmentation, source, owner)
+        return self._save(prepared, segmentation, source, owner, once=False)[0]
 
     def save_once(
         self,
@@ -142,10 +264,9 @@ class RunStore:
         """Save a run unless one of the same data and settings is saved already.
 
         "The same" is :meth:`find`'s test (sha256, column mapping, k, anomaly
-        share, seed) among ``owner``'s runs. The look-up and the save hold one
-        file lock, so two
-        processes (two app workers, or the app and the command line) that save
-        the same run at once get one run.
+        share, seed, owner). The look-up and the save are one transaction holding the
+        write lock, so two processes (two app workers, or the app and the
+        command line) that save the same run at once get one run.
 
         Parameters
         ----------
@@ -160,84 +281,105 @@ class RunStore:
 
         Raises
         ------
-        SegmentationError, OSError
+        SegmentationError, sqlalchemy.exc.SQLAlchemyError
             As :meth:`save`.
         """
+        return self._save(prepared, segmentation, source, owner, once=True)
+
+    def _save(self, prepared, segmentation, source, owner, *, once) -> tuple[str, bool]:
         if source not in SOURCES:
             raise SegmentationError(f"source must be one of {SOURCES}, got {source!r}")
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        with self._save_lock():
-            found = self.find(
-                prepared.sha256,
-                segmentation.k,
-                segmentation.anomaly_share,
-                segmentation.seed,
-                prepared.mapping,
-                owner=owner,
-            )
-            if found is not None:
-                return found, False
-            return self._save(prepared, segmentation, source, owner), True
-
-    def _save_lock(self) -> FileLock:
-        """Return the lock every save holds, across threads and processes (a file)."""
-        return FileLock(
-            self.root / SAVE_LOCK_FILE,
-            timeout=SAVE_LOCK_SECONDS,
-            mode=_run_files.FILE_MODE,
-        )
-
-    def _save(
-        self, prepared: PreparedData, segmentation: Segmentation, source, owner=None
-    ) -> str:
         created = datetime.now(UTC)
         base = f"{created:%Y%m%dT%H%M%S}-{prepared.sha256[:8]}-k{segmentation.k}"
-        temp = _run_files.new_temp_folder(self.runs_dir)
-        metadata = {
+        report = {
             "created": created.isoformat(timespec="microseconds"),
             "source": source,
             **({"owner": owner} if owner is not None else {}),
             **reports.run_report(prepared, segmentation),
         }
-        try:
-            _run_files.write_run_files(temp, prepared, segmentation)
-            run_id = _run_files.move_into_place(self.runs_dir, temp, base, metadata)
-        finally:
-            shutil.rmtree(temp, ignore_errors=True)
-        self._apply_retention()
-        return run_id
+        models = {MODEL_PART: encode(segmentation), PREPARED_PART: encode(prepared)}
+        engine = self.engine
+        with _database.write_transaction(engine) as connection:
+            if once:
+                found = self._find(
+                    connection,
+                    prepared.sha256,
+                    segmentation.k,
+                    segmentation.anomaly_share,
+                    segmentation.seed,
+                    prepared.mapping,
+                    owner,
+                )
+                if found is not None:
+                    return found, False
+            run_id = _free_id(connection, base)
+            values = run_values(
+                run_id,
+                {"id": run_id, **report},
+                created,
+                method=getattr(segmentation, "method", None),
+            )
+            connection.execute(insert(Run), [values])
+            connection.execute(
+                insert(RunModel),
+                [
+                    {"run_id": run_id, "part": part, "format": PICKLE, "data": data}
+                    for part, data in models.items()
+                ],
+            )
+            rows = customer_rows(run_id, segmentation.customers)
+            if rows:
+                connection.execute(insert(CustomerSegment), rows)
+            removed = self._apply_retention(connection)
+        with self._lock:
+            for old in removed:
+                self._memory.pop(old, None)
+        return run_id, True
 
-    def _apply_retention(self) -> None:
-        for entry in self._all_entries()[self.max_runs :]:
-            if _run_files.delete_run_folder(self.runs_dir, entry["id"]):
-                with self._lock:
-                    self._memory.pop(entry["id"], None)
-                    self._entries.pop(entry["id"], None)
+    def _apply_retention(self, connection) -> list[str]:
+        """Delete the runs beyond ``max_runs`` (newest kept); return their ids."""
+        old = (
+            connection.execute(
+                select(Run.run_id)
+                .order_by(Run.created_at.desc(), Run.run_id.desc())
+                .offset(self.max_runs)
+            )
+            .scalars()
+            .all()
+        )
+        if old:
+            for table in (CustomerSegment, RunModel, Run):
+                connection.execute(delete(table).where(table.run_id.in_(old)))
+        return list(old)
 
     # Reading -------------------------------------------------------------------------
-    def _entry(self, run_id: str) -> dict | None:
-        """Return the list row of a run (cached while its files are unchanged)."""
-        folder = self.runs_dir / run_id
-        signature = _run_files.report_signature(folder)
-        with self._lock:
-            cached = self._entries.get(run_id)
-        if signature is not None and cached and cached[0] == signature:
-            if cached[1].get("damaged") or (folder / MODEL_FILE).is_file():
-                return cached[1]
-        entry = _run_files.read_entry(folder)
-        if entry is not None:
-            with self._lock:
-                self._entries[run_id] = (signature, entry)
-        return entry
-
-    def _all_entries(self) -> list[dict]:
-        if not self.runs_dir.is_dir():
-            return []
-        ids = [
-            p.name for p in self.runs_dir.iterdir() if RUN_ID_PATTERN.fullmatch(p.name)
-        ]
-        entries = [e for e in map(self._entry, ids) if e is not None]
-        return sorted(entries, key=lambda e: (e["created"], e["id"]), reverse=True)
+    def _entries(self, connection, *where) -> list[dict]:
+        """Return list rows (newest first) of the runs matching ``where``."""
+        has = (
+            exists()
+            .where(RunModel.run_id == Run.run_id)
+            .where(RunModel.part == MODEL_PART)
+        )
+        has_prepared = (
+            exists()
+            .where(RunModel.run_id == Run.run_id)
+            .where(RunModel.part == PREPARED_PART)
+        )
+        query = (
+            select(
+                Run.run_id,
+                Run.created_at,
+                Run.status,
+                Run.damaged_reason,
+                Run.report,
+                Run.owner,
+                has.label("has_model"),
+                has_prepared.label("has_prepared"),
+            )
+            .where(*where)
+            .order_by(Run.created_at.desc(), Run.run_id.desc())
+        )
+        return [_entry(row) for row in connection.execute(query)]
 
     def list(self, limit: int = 20) -> list[dict]:
         """Return the newest runs first.
@@ -252,14 +394,35 @@ class RunStore:
         list of dict
             Keys ``id``, ``file``, ``created`` (ISO 8601, UTC), ``k``,
             ``customers``, ``sha256``, ``source``, ``anomaly_share``, ``seed``,
-            ``mapping`` (canonical column -> the file's header),
-            ``reopenable`` (the run has ``prepared.pkl``); ``owner`` (the user
-            who saved it) when a user saved it. A damaged run (its
-            ``report.json`` or ``model.pkl`` missing or unusable) is listed
-            too, with ``damaged`` (the reason in words), its ``created`` from
-            its id, and None for what its report would have said.
+            ``mapping`` (canonical column -> the file's header) and
+            ``reopenable`` (the run has its prepared data), ``owner`` (the
+            account that saved it, None for the local workspace). A damaged run (its
+            stored report not a run report, its models missing, or imported
+            damaged from a folder) is listed too, with ``damaged`` (the reason
+            in words), its ``created``, and None for what its report would have
+            said.
         """
-        return self._all_entries()[: max(int(limit), 0)]
+        with self.engine.connect() as connection:
+            return self._entries(connection)[: max(int(limit), 0)]
+
+    def _find(
+        self, connection, sha256, k, anomaly_share, seed, mapping, owner
+    ) -> str | None:
+        share = round(float(anomaly_share), 4)
+        same_owner = Run.owner.is_(None) if owner is None else Run.owner == owner
+        same_file = Run.content_sha256 == sha256
+        for entry in self._entries(connection, same_file, same_owner):
+            if entry.get("damaged"):
+                continue
+            if (
+                entry["sha256"] == sha256
+                and entry["k"] == int(k)
+                and entry["seed"] == int(seed)
+                and round(float(entry["anomaly_share"]), 4) == share
+                and entry["mapping"] == dict(mapping or {})
+            ):
+                return entry["id"]
+        return None
 
     def find(
         self,
@@ -270,10 +433,9 @@ class RunStore:
         mapping: dict,
         owner: str | None = None,
     ) -> str | None:
-        """Return the newest run of these data and settings, or None.
+        """Return the newest run of these data and settings (and owner), or None.
 
-        Reads only the runs' ``report.json`` (cached while unchanged), so it is
-        cheap enough to call before every save.
+        Reads only the reports of the runs of the same file (an indexed look-up).
 
         Parameters
         ----------
@@ -286,27 +448,18 @@ class RunStore:
         mapping : dict of str to str
             The resolved column mapping (``PreparedData.mapping``).
         owner : str, optional
-            Only this user's runs (None: the local workspace's).
+            Only runs of this account (None: of the local workspace).
         """
-        share = round(float(anomaly_share), 4)
-        for entry in self._all_entries():
-            if entry.get("damaged"):
-                continue
-            if (
-                entry["sha256"] == sha256
-                and entry["k"] == int(k)
-                and entry["seed"] == int(seed)
-                and round(float(entry["anomaly_share"]), 4) == share
-                and entry["mapping"] == dict(mapping or {})
-                and entry.get("owner") == owner
-            ):
-                return entry["id"]
-        return None
+        with self.engine.connect() as connection:
+            return self._find(
+                connection, sha256, k, anomaly_share, seed, mapping, owner
+            )
 
     def latest_id(self) -> str | None:
         """Return the id of the newest run that is not damaged, or None."""
-        usable = (e["id"] for e in self._all_entries() if not e.get("damaged"))
-        return next(usable, None)
+        with self.engine.connect() as connection:
+            entries = self._entries(connection)
+        return next((e["id"] for e in entries if not e.get("damaged")), None)
 
     def entry(self, run_id: str) -> dict:
         """Return one run's list row (as :meth:`list` gives it).
@@ -318,13 +471,22 @@ class RunStore:
         DamagedRunError
             When the run is damaged (the reason in the message).
         """
-        folder = self.runs_dir / check_run_id(run_id)
-        entry = self._entry(run_id) if folder.is_dir() else None
-        if entry is None:
+        check_run_id(run_id)
+        with self.engine.connect() as connection:
+            found = self._entries(connection, Run.run_id == run_id)
+        if not found:
             raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
-        if entry.get("damaged"):
-            raise _run_files.damaged(run_id, entry["damaged"])
-        return entry
+        if found[0].get("damaged"):
+            raise damaged(run_id, found[0]["damaged"])
+        return found[0]
+
+    def _model(self, run_id: str, part: str) -> bytes | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(RunModel.data).where(
+                    RunModel.run_id == run_id, RunModel.part == part
+                )
+            ).scalar()
 
     def load_prepared(self, run_id: str) -> PreparedData:
         """Return the PreparedData saved with a run (to show its panels again).
@@ -334,13 +496,35 @@ class RunStore:
         RunNotFoundError
             For an unknown or invalid id.
         NotReopenableError
-            The run was saved without ``prepared.pkl`` (an older version).
+            The run was saved without its prepared data (an older version).
         DamagedRunError
-            When the run has no ``report.json``.
+            When the run is damaged.
         SegmentationError
-            When ``prepared.pkl`` cannot be read.
+            When the prepared data cannot be read.
         """
-        return _run_files.read_prepared(self.runs_dir / check_run_id(run_id), run_id)
+        self.entry(run_id)
+        data = self._model(run_id, PREPARED_PART)
+        if data is None:
+            raise NotReopenableError(
+                f"run {run_id} was saved without its prepared data (by an older "
+                "version), so the app cannot reopen it; the API still scores "
+                "against it",
+                run_id=run_id,
+            )
+        try:
+            prepared = decode(data, "the prepared data")
+        except SegmentationError as err:
+            raise SegmentationError(
+                f"run {run_id}: {err.details['reason']}; segment the file again",
+                run_id=run_id,
+                reason=err.details["reason"],
+            ) from None
+        if not isinstance(prepared, PreparedData):
+            raise SegmentationError(
+                f"run {run_id}: the stored prepared data is not prepared data",
+                run_id=run_id,
+            )
+        return prepared
 
     def load(self, run_id: str) -> SavedRun:
         """Return a saved run with its fitted models (cached in memory by id).
@@ -353,37 +537,48 @@ class RunStore:
         Returns
         -------
         SavedRun
-            ``metadata`` (the run's ``report.json`` as a dict) and
-            ``segmentation`` (the unpickled :class:`segmentation.Segmentation`,
-            whose models score new customers). Runs saved by an older layout of
-            the engine are read through :func:`segmentation.runs.load_pickle`.
+            ``metadata`` (the run report as a dict) and ``segmentation`` (the
+            unpickled :class:`segmentation.Segmentation`, whose models score
+            new customers). Runs saved by an older layout of the engine are
+            read through :func:`segmentation.runs.load_pickle`.
 
         Raises
         ------
         RunNotFoundError
-            For an unknown or invalid id.
+            For an unknown or invalid id (or one deleted meanwhile).
         DamagedRunError
-            When ``report.json`` or ``model.pkl`` is missing, damaged, or cannot
-            be read (e.g. saved by an incompatible version of the library);
-            re-run the segmentation then.
+            When its report or models are missing, damaged, or cannot be read
+            (e.g. saved by an incompatible version of the library); re-run the
+            segmentation then.
         """
-        folder = self.runs_dir / check_run_id(run_id)
-        signature = _run_files.report_signature(folder)
-        if signature is None:
+        try:
+            entry = self.entry(run_id)
+        except SegmentationError:
             with self._lock:
                 self._memory.pop(run_id, None)
-            if folder.is_dir():
-                raise _run_files.damaged(run_id, f"{REPORT_FILE} is missing")
-            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+            raise
         with self._lock:
             cached = self._memory.get(run_id)
-            if cached and cached[0] == signature:
+            if cached is not None:
                 self._memory.move_to_end(run_id)
-                return cached[1]
-        metadata, segmentation = _run_files.read_run(folder, run_id)
+                return cached
+        with self.engine.connect() as connection:
+            metadata = connection.execute(
+                select(Run.report).where(Run.run_id == run_id)
+            ).scalar()
+        data = self._model(run_id, MODEL_PART)
+        if metadata is None or data is None:
+            raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
+        try:
+            segmentation = decode(data, "the stored model")
+        except SegmentationError as err:
+            raise damaged(run_id, err.details["reason"]) from None
+        if not isinstance(segmentation, Segmentation):
+            raise damaged(run_id, "the stored model is not a segmentation")
+        del entry
         saved = SavedRun(metadata=metadata, segmentation=segmentation)
         with self._lock:
-            self._memory[run_id] = (signature, saved)
+            self._memory[run_id] = saved
             self._memory.move_to_end(run_id)
             while len(self._memory) > MEMORY_RUNS:
                 self._memory.popitem(last=False)
@@ -414,3 +609,71 @@ class RunStore:
         """
         saved = self.load(run_id)
         return reports.run_summary(run_id, saved.metadata, saved.segmentation)
+
+
+def _free_id(connection, base: str) -> str:
+    """Return ``base``, or ``base-N`` after the highest suffix in use.
+
+    Raises
+    ------
+    SegmentationError
+        When ids ``base`` to ``base-9999`` are all taken.
+    """
+    pattern = re.compile(rf"{re.escape(base)}(?:-(\d+))?")
+    taken = connection.execute(
+        select(Run.run_id).where(Run.run_id.startswith(base, autoescape=True))
+    ).scalars()
+    imported = connection.execute(
+        select(FolderImport.run_id).where(
+            FolderImport.run_id.startswith(base, autoescape=True)
+        )
+    ).scalars()
+    used = [
+        int(m.group(1) or 1)
+        for name in [*taken, *imported]
+        if (m := pattern.fullmatch(name))
+    ]
+    n = max(used, default=0) + 1
+    if n >= 10_000:
+        raise SegmentationError(f"no free run id for {base}")
+    return base if n == 1 else f"{base}-{n}"
+
+
+def _entry(row) -> dict:
+    """Return the list row of a ``runs`` row (and whether its models exist)."""
+    report = row.report
+    reason = row.damaged_reason if row.status == DAMAGED else None
+    if reason is None:
+        reason = report_problem(report, STORED_REPORT)
+    if reason is None and not row.has_model:
+        reason = "the stored model is missing"
+    if reason is not None:
+        return {
+            "id": row.run_id,
+            "file": None,
+            "created": _utc(row.created_at).isoformat(timespec="microseconds"),
+            "k": None,
+            "customers": None,
+            "sha256": None,
+            "source": None,
+            "anomaly_share": None,
+            "seed": None,
+            "mapping": {},
+            "reopenable": False,
+            "owner": row.owner,
+            "damaged": reason or "damaged",
+        }
+    return {
+        "id": row.run_id,
+        "file": report["input"]["file"],
+        "created": report["created"],
+        "k": report["settings"]["k"],
+        "customers": report["customers"],
+        "sha256": report["input"]["sha256"],
+        "source": report.get("source"),
+        "anomaly_share": report["settings"]["anomaly_share"],
+        "seed": report["settings"]["seed"],
+        "mapping": report.get("mapping") or {},
+        "reopenable": bool(row.has_prepared),
+        "owner": row.owner,
+    }
