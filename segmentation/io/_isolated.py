@@ -15,8 +15,9 @@ limit; an error the reader raises in words (a corrupt sheet, a
 missing column) is raised again as it was.
 
 The child is forked, not spawned: it starts with the parent's imports (no
-second start-up of pandas and fastexcel) and costs about 0.1 s for Online
-Retail I's workbook, most of it moving the frames back. Where ``os.fork`` is
+second start-up of pandas and fastexcel). Moving Online Retail I's frames back
+is 62 MB of pickle: 0.2-0.6 s to write, 0.1 s to read, on a busy 2-core
+machine. Where ``os.fork`` is
 missing (Windows) the workbook is read in-process, without the cap.
 """
 

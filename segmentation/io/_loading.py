@@ -111,7 +111,8 @@ class Limits:
         Address space the workbook reader may add, in bytes (default 3 GiB).
         Workbooks are parsed in a child process under ``RLIMIT_AS`` set to
         this above what the process held when it started; Online Retail I
-        (4.2 million cells) needs about 0.8 GiB of it (0.45 GB resident).
+        (4.2 million cells) needs between 0.5 and 0.8 GiB of it (0.45 GB
+        resident): address space counts what allocators reserve.
     max_parse_seconds : float
         Wall time of the workbook parse in its child process (default 120 s;
         the command line's 600 s).

@@ -23,8 +23,10 @@ part the reader reads.
 Speed: the common layout (every cell's ``r`` first, ``<c r="A1"``) is read
 with numpy over each 4 MiB chunk; a chunk with anything else (cells without
 ``r``, namespace prefixes, three-letter columns, rows of 8+ digits) is read
-cell by cell with a regular expression. Online Retail I's 190 MB sheet: about
-0.4 s to inflate plus 0.2 s to scan (CPU time, ``benchmarks/hostile_files.py``).
+cell by cell with a regular expression (about 10 MB of XML a second). A
+thread inflates the next chunk while numpy reads this one. Online Retail I's
+190 MB sheet: 0.45 s of CPU to inflate and 0.85 s to read, measured on a busy
+2-core machine (``benchmarks/hostile_files.py`` prints the wall time).
 """
 
 from __future__ import annotations
