@@ -66,6 +66,25 @@ WHATIF_RESULT = "whatif-result"
 #: "Cancel upload": stops a file on its way to the server.
 UPLOAD_CANCEL = "upload-cancel"
 
+# Customers over time (DESIGN section 10) -------------------------------------------
+#: The panel of churn risk, value ahead, the models' check and tier moves.
+OVERTIME_PANEL = "over-time"
+#: "Compare with N days earlier" and "Holdout days" (0 = no check).
+COMPARE_DAYS = "compare-days"
+HOLDOUT_DAYS = "holdout-days"
+#: What the panel is computing or why it shows nothing yet.
+OVERTIME_STATUS = "over-time-status"
+#: The lifetime models in words, or why they are withheld.
+LIFETIME_MODEL = "lifetime-model"
+#: Per value tier: median p_alive, expected orders, CLV.
+LIFETIME_TIERS = "lifetime-tiers"
+#: Predicted vs actual orders in the held-out days.
+HOLDOUT_GRAPH = "holdout-graph"
+#: The value tier moves between the two dates (click a link or node to select).
+MIGRATION_SANKEY = "migration-sankey"
+#: The moves in words: who moved down, with their revenue.
+MIGRATION_TEXT = "migration-text"
+
 # Browser-side stores (small: ids and choices only, never tables) ------------------
 #: The file assets/upload.js sent to ``POST /upload``: ``{"upload", "filename",
 #: "bytes", "sent"}``; a new value starts the loading job.
@@ -83,6 +102,9 @@ WHATIF_STORE = "whatif-store"
 JOB_STORE = "job-store"
 #: Which (dataset, sensitivity) has been segmented for every k in the background.
 WARM_STORE = "warm-store"
+#: Which (dataset, k, sensitivity, compare and holdout days) the over-time job
+#: has ready in the server's store (:mod:`app.callbacks.overtime`).
+OVERTIME_STORE = "overtime-store"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"

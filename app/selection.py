@@ -11,7 +11,12 @@ The browser's selection store holds one of (DESIGN section 7):
   draws a sample (:mod:`app.figures.scatter_points`): every customer inside the
   shape (with ``"view": "pca"``: drawn on the principal components view,
   :func:`app.figures.pca.pca_region_mask`, whose ``customer_ids`` carry the same
-  mark).
+  mark);
+* ``{"moved": {"from": tier or None, "to": tier or None, "days": N, "ids": [...]}}``:
+  a link (from and to) or a node (one of them) of the over-time panel's Sankey
+  of value tier moves (:mod:`app.figures.sankey`): the customers whose tier N
+  days earlier was ``from`` and is now ``to``. The ids are the move's customers
+  (the panels' customers have no earlier tier to match on).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ CUSTOMER_IDS = "customer_ids"
 REGION = "region"
 #: Which view a box or lasso was drawn on, when not the scatter ("pca").
 VIEW = "view"
+#: A link or node of the over-time panel's Sankey of tier moves.
+MOVED = "moved"
 #: The kinds made on the scatter itself (plotly draws them; no re-render).
 SCATTER_KINDS: tuple[str, ...] = (CUSTOMER_IDS, REGION)
 
@@ -70,6 +77,9 @@ def selection_mask(customers: pd.DataFrame, selection: dict | None) -> pd.Series
         else:
             inside = region_mask(customers, selection[REGION])
         return pd.Series(inside, customers.index)
+    if MOVED in selection:
+        wanted = {str(c) for c in selection[MOVED].get("ids", [])}
+        return customers[schema.CUSTOMER_ID].astype(str).isin(wanted)
     return None
 
 
@@ -95,5 +105,25 @@ def describe(selection: dict | None, personas: pd.DataFrame | None = None) -> st
             "principal components'" if selection.get(VIEW) == PCA_VIEW else "scatter's"
         )
         return f"every customer inside the {where} {shape}"
+    if MOVED in selection:
+        return describe_move(selection[MOVED])
     where = "principal components" if selection.get(VIEW) == PCA_VIEW else "scatter"
     return f"{len(selection.get(CUSTOMER_IDS, [])):,} customers chosen on the {where}"
+
+
+def describe_move(move: dict) -> str:
+    """Return a phrase naming a Sankey selection, e.g. ``"High → Mid in 90 days"``.
+
+    ``move`` is the value of a ``"moved"`` selection (see the module docstring).
+    """
+    before, now, days = move.get("from"), move.get("to"), int(move.get("days", 0))
+    if before == schema.NOT_YET_A_CUSTOMER:
+        tier = f", now {now} tier" if now else ""
+        return f"new customers in the last {days} days{tier}"
+    if before is None:
+        return f"{now} tier now (tier moves over {days} days)"
+    if now is None:
+        return f"{before} tier {days} days ago (tier moves)"
+    if before == now:
+        return f"stayed in the {now} tier over {days} days"
+    return f"moved from {before} to {now} tier in {days} days"

@@ -41,6 +41,11 @@ Keys
     for k-means, so keys written before methods existed still answer);
     ``("comparison", sha256, mapping, k, seed, *read)`` -> the
     :class:`segmentation.models.MethodComparison` of the four methods at k.
+    ``("over-time", sha256, mapping, days, *read)`` -> the PreparedData with the
+    lifetime models and the earlier date's features, and ``("over-time",
+    sha256, mapping, days, k, anomaly_share, seed, method, *read)`` -> its
+    Segmentation (``days``: ``(("compare_days", N), ("holdout_days", H))``,
+    :meth:`Store.over_time`).
     ``("view", token)`` -> a link's dataset store and the browser it was made
     on; ``("seen", sha256, browser)`` -> the browser had that dataset on screen
     (:meth:`Store.mint_view`, :meth:`Store.open_view`); ``("link-secret",)``.
@@ -636,6 +641,70 @@ class Store:
 
             cached = compare(self.prepared(sha, mapping, **read), int(k), seed=seed)
             self._set(key, cached)
+        return self._keep(key, cached)
+
+    # customers over time -------------------------------------------------------------
+    def over_time(
+        self,
+        sha: str,
+        k: int,
+        anomaly_share: float,
+        mapping=None,
+        seed: int = SEED,
+        *,
+        compare_days: int,
+        holdout_days: int | None = None,
+        method: str = settings.DEFAULT_METHOD,
+        day_first: bool | None = None,
+        drop_duplicates: bool = True,
+        compute: bool = True,
+    ) -> Segmentation | None:
+        """Return the Segmentation with lifetime columns and migration, cached.
+
+        The upload is prepared again with the lifetime models
+        (:class:`segmentation.lifetime.LifetimeSettings`, ``holdout_days``) and
+        the features at ``as_of - compare_days`` (no k sweep: the panels'
+        PreparedData has it), once per (upload, mapping, days, read settings);
+        then segmented at k with the dataset's purchase styles (the same
+        features, so the same tiers as the panels'). ``compute=False`` returns
+        None instead of computing (a plain callback must not wait for it).
+        """
+        from segmentation.lifetime import LifetimeSettings
+
+        share = round(float(anomaly_share), 4)
+        read = {"day_first": day_first, "drop_duplicates": drop_duplicates}
+        holdout_days = int(holdout_days) if holdout_days else None  # 0: no check
+        days = (("compare_days", int(compare_days)), ("holdout_days", holdout_days))
+        mkey = _mapping_key(mapping)
+        key = ("over-time", sha, mkey, days, int(k), share, int(seed), str(method))
+        key = (*key, *read_key(**read))
+        cached = self._remember(key) or self.cache.get(key)
+        if cached is not None or not compute:
+            return None if cached is None else self._keep(key, cached)
+        pkey = ("over-time", sha, mkey, days, *read_key(**read))
+        prepared = self._remember(pkey) or self.cache.get(pkey)
+        if prepared is None:
+            upload = self.get_upload(sha)
+            prepared = segmentation.prepare(
+                upload["data"],
+                filename=upload["filename"],
+                mapping=mapping,
+                diagnostics=False,
+                lifetime=LifetimeSettings(holdout_days=holdout_days),
+                compare_days=int(compare_days),
+                **read,
+            )
+            self._set(pkey, prepared)
+        self._keep(pkey, prepared)
+        cached = segmentation.segment(
+            prepared,
+            int(k),
+            seed=seed,
+            anomaly_share=share,
+            style_model=self.fit_styles(sha, share, mapping, seed, **read),
+            method=method,
+        )
+        self._set(key, cached)
         return self._keep(key, cached)
 
     def put_run(self, prepared: PreparedData, segmentation: Segmentation) -> dict:

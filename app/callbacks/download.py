@@ -21,6 +21,7 @@ from app.callbacks.common import (
     method_of,
     read_settings,
 )
+from app.callbacks.overtime import over_time_customers
 from app.selection import selection_mask
 from segmentation import settings
 
@@ -39,9 +40,19 @@ def _name(dataset: dict, k, what: str) -> str:
     return f"{_stem(dataset)}_k{k}{how}_{what}"
 
 
-def download_customers(n_clicks, scope, dataset, k, percent, chosen):
-    """Return the labelled CSV of all customers, or of the selection."""
-    customers = current_segmentation(dataset, k, percent).customers
+def download_customers(
+    n_clicks, scope, dataset, k, percent, chosen, compare_days=None, holdout_days=None
+):
+    """Return the labelled CSV of all customers, or of the selection.
+
+    Once the over-time job has stored its result for this view (its settings
+    ``compare_days``, ``holdout_days``), the CSV has its columns too (p_alive,
+    expected orders, spend per order, CLV, tier and status before;
+    :func:`segmentation.customers_csv` writes those present).
+    """
+    customers = over_time_customers(dataset, k, percent, compare_days, holdout_days)
+    if customers is None:
+        customers = current_segmentation(dataset, k, percent).customers
     mask = selection_mask(customers, chosen) if scope == "selection" else None
     if mask is not None:
         customers = customers[mask.to_numpy()].reset_index(drop=True)
@@ -139,6 +150,8 @@ def register_callbacks(app) -> None:
         State(ids.K_SLIDER, "value"),
         State(ids.ANOMALY_SLIDER, "value"),
         State(ids.SELECTION_STORE, "data"),
+        State(ids.COMPARE_DAYS, "value"),
+        State(ids.HOLDOUT_DAYS, "value"),
         prevent_initial_call=True,
     )(download_customers)
     app.callback(

@@ -6,6 +6,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
+from app.callbacks.overtime import over_time_customers
 from app.components.controls import CURRENCY_STORE
 from app.components.selected import (
     SELECTED_COUNT,
@@ -13,6 +14,7 @@ from app.components.selected import (
     SELECTED_GRID,
     column_defs,
     first_count_line,
+    over_time_columns,
     row_data,
     selection_summary,
 )
@@ -72,8 +74,13 @@ def _scatter_is_sampled(dataset, k, percent) -> bool:
     return is_sampled(current_segmentation(dataset, k, percent).customers)
 
 
-def render_selection(dataset, k, percent, chosen):
+def render_selection(dataset, k, percent, chosen, compare_days=None, holdout_days=None):
     """Return the selection summary, the table's rows and its count line.
+
+    Once the over-time job has stored its result for this view (its two
+    settings ``compare_days`` and ``holdout_days``), the rows carry its
+    columns (p_alive, expected orders, CLV, tier and status before:
+    :func:`app.callbacks.overtime.over_time_customers`).
 
     Returns
     -------
@@ -88,16 +95,33 @@ def render_selection(dataset, k, percent, chosen):
         filters (``assets/selected_table.js``).
     """
     seg = current_segmentation(dataset, k, percent)
-    mask = selection_mask(seg.customers, chosen)
-    summary = selection_summary(seg.customers, mask, chosen, seg.personas)
-    n_selected = len(seg.customers) if mask is None else int(mask.sum())
-    rows = row_data(seg.customers, mask)
+    customers = over_time_customers(dataset, k, percent, compare_days, holdout_days)
+    customers = seg.customers if customers is None else customers
+    mask = selection_mask(customers, chosen)
+    summary = selection_summary(customers, mask, chosen, seg.personas)
+    n_selected = len(customers) if mask is None else int(mask.sum())
+    rows = row_data(customers, mask)
     return summary, rows, first_count_line(n_selected)
 
 
-def table_columns(currency):
-    """Return the table's columns with amounts in ``currency`` (a symbol or "")."""
-    return column_defs(currency or "")
+def table_columns(
+    currency,
+    _summary=None,
+    dataset=None,
+    k=None,
+    percent=None,
+    compare_days=None,
+    holdout_days=None,
+):
+    """Return the table's columns with amounts in ``currency`` (a symbol or "").
+
+    Also after each new table (``_summary``, the selection summary, is the
+    trigger), with the over-time columns its rows have
+    (:func:`render_selection` reads the same stored result).
+    """
+    customers = over_time_customers(dataset, k, percent, compare_days, holdout_days)
+    extra = () if customers is None else over_time_columns(customers)
+    return column_defs(currency or "", extra)
 
 
 def register_callbacks(app) -> None:
@@ -123,10 +147,18 @@ def register_callbacks(app) -> None:
         Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
+        State(ids.COMPARE_DAYS, "value"),
+        State(ids.HOLDOUT_DAYS, "value"),
     )(render_selection)
     app.callback(
         Output(SELECTED_GRID, "columnDefs"),
         Input(CURRENCY_STORE, "data"),
+        Input(ids.SELECTION_SUMMARY, "children"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.K_SLIDER, "value"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        State(ids.COMPARE_DAYS, "value"),
+        State(ids.HOLDOUT_DAYS, "value"),
     )(table_columns)
     # paging or filtering: the count line follows, in the browser
     app.clientside_callback(

@@ -46,6 +46,35 @@ FIELDS: dict[str, str] = {
     schema.STYLE_REASON: "why",
 }
 TABLE_COLUMNS: tuple[str, ...] = tuple(FIELDS)
+#: Columns the over-time job adds (:mod:`app.callbacks.overtime`), shown after
+#: the others when the customers have them: column -> (field, heading, meaning).
+OVER_TIME_FIELDS: dict[str, tuple[str, str, str]] = {
+    schema.P_ALIVE: (
+        "p_alive",
+        "P(alive)",
+        "probability that the customer still buys (BG/NBD), 0..1",
+    ),
+    schema.expected_orders_column(90): (
+        "orders_90d",
+        "Expected orders, 90 days",
+        "orders the models expect in the next 90 days (BG/NBD)",
+    ),
+    schema.clv_column(365): (
+        "clv",
+        "CLV, 365 days",
+        "revenue the models expect in the next 365 days, discounted (no margin)",
+    ),
+    schema.VALUE_TIER_BEFORE: (
+        "tier_before",
+        "Tier before",
+        "value tier at the earlier date of the tier moves, by the same fitted tiers",
+    ),
+    schema.STATUS_BEFORE: (
+        "status_before",
+        "Status before",
+        "status at the earlier date of the tier moves",
+    ),
+}
 #: Whole numbers and amounts (right-aligned, number filters).
 _COUNTS = (schema.RECENCY_DAYS, schema.FREQUENCY)
 _AMOUNTS = (schema.MONETARY,)
@@ -91,7 +120,19 @@ def table_data(
     """
     rows = customers if mask is None else customers[mask.to_numpy()]
     rows = rows.sort_values(schema.MONETARY, ascending=False, kind="stable")
-    return rows.head(limit)[list(TABLE_COLUMNS)]
+    return rows.head(limit)[[*TABLE_COLUMNS, *over_time_columns(customers)]]
+
+
+def over_time_columns(customers: pd.DataFrame) -> list[str]:
+    """Return the :data:`OVER_TIME_FIELDS` the customers have, with numbers.
+
+    A lifetime column that is all empty (the models were withheld) is left out.
+    """
+    return [
+        c
+        for c in OVER_TIME_FIELDS
+        if c in customers.columns and customers[c].notna().any()
+    ]
 
 
 def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
@@ -110,7 +151,9 @@ def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
         One per customer, highest spend first, at most :data:`MAX_TABLE_ROWS`;
         keys :data:`FIELDS`' values: ``id``, ``tier``, ``status``, ``persona``,
         ``style``, ``why`` (text, ``""`` when missing), ``recency`` and
-        ``orders`` (int), ``spent`` (float, rounded to cents).
+        ``orders`` (int), ``spent`` (float, rounded to cents); and the
+        :data:`OVER_TIME_FIELDS` the customers have (numbers rounded to 3
+        decimals, CLV to cents; missing as None).
     """
     rows = table_data(customers, mask)
     out = pd.DataFrame(index=rows.index)
@@ -120,6 +163,13 @@ def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
             out[field] = values.round().astype("int64")
         elif column in _AMOUNTS:
             out[field] = values.astype("float64").round(2)
+        else:
+            out[field] = values.astype("string").fillna("").astype(object)
+    for column in over_time_columns(customers):
+        field, values = OVER_TIME_FIELDS[column][0], rows[column]
+        if pd.api.types.is_numeric_dtype(values):
+            values = values.astype("float64").round(2 if field == "clv" else 3)
+            out[field] = values.astype(object).where(values.notna(), None)
         else:
             out[field] = values.astype("string").fillna("").astype(object)
     return out.to_dict("records")
@@ -173,13 +223,14 @@ def first_count_line(n_selected: int) -> str:
     return count_line(min(PAGE_SIZE, held), held, n_selected)
 
 
-def column_defs(currency: str = "") -> list[dict]:
+def column_defs(currency: str = "", extra=()) -> list[dict]:
     """Return the table's AG Grid ``columnDefs``, amounts with ``currency``.
 
     Each column has its plain name (:func:`app.glossary.display_name`) and, as
     its heading's tooltip, its meaning (:func:`app.glossary.column_help`).
     Numbers are right-aligned with number filters; amounts are shown with the
-    symbol and thousands separators but exported as plain numbers.
+    symbol and thousands separators but exported as plain numbers. ``extra``
+    (columns of :data:`OVER_TIME_FIELDS`, those the rows have) come last.
     """
     symbol = _js_string(currency)
     defs = []
@@ -203,7 +254,26 @@ def column_defs(currency: str = "") -> list[dict]:
         if column in _WIDE:
             col.update(flex=2, minWidth=_WIDE[column])
         defs.append(col)
-    return defs
+    return defs + [_over_time_def(c, symbol) for c in OVER_TIME_FIELDS if c in extra]
+
+
+def _over_time_def(column: str, symbol: str) -> dict:
+    field, heading, meaning = OVER_TIME_FIELDS[column]
+    col = {"field": field, "headerName": heading, "headerTooltip": meaning}
+    if field in ("tier_before", "status_before"):
+        return {**col, "filter": "agTextColumnFilter"}
+    formats = {
+        "p_alive": "d3.format('.2f')(params.value)",
+        "orders_90d": "d3.format(',.2f')(params.value)",
+        "clv": f"segmentationMoney(params.value, {symbol})",
+    }
+    return {
+        **col,
+        "type": "rightAligned",
+        "filter": "agNumberColumnFilter",
+        "valueFormatter": {"function": f"params.value == null ? '' : {formats[field]}"},
+        "useValueFormatterForExport": False,
+    }
 
 
 def _js_string(text: str) -> str:
