@@ -22,9 +22,10 @@ import json
 from typing import Any, Literal
 
 import flask
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import segmentation
+from segmentation.scoring import BEHAVIOUR_FIELDS, LIFETIME_FIELDS
 
 #: Must match app.api's limits (imported there from here).
 MAX_BATCH_RECORDS = 10_000
@@ -151,13 +152,47 @@ def _number(description: str, default: Any = ...) -> Any:
     )
 
 
+#: The behaviour fields: all of them or none (a purchase style needs all four).
+BEHAVIOUR = BEHAVIOUR_FIELDS
+#: Optional numbers: absent, or a number (``null`` is refused, as by the engine).
+OPTIONAL_NUMBERS = (*BEHAVIOUR_FIELDS, *LIFETIME_FIELDS)
+
+
+def _customer_schema(found: dict) -> None:
+    """Write the rules pydantic's types do not say into Customer's JSON Schema."""
+    properties = found["properties"]
+    for name in OPTIONAL_NUMBERS:
+        field = properties[name]
+        number = next(s for s in field.pop("anyOf") if s.get("type") == "number")
+        field.pop("default", None)
+        field.update(number)
+    found["dependentRequired"] = {
+        name: [other for other in BEHAVIOUR if other != name] for name in BEHAVIOUR
+    }
+
+
 class Customer(BaseModel):
     """One new customer's numbers (units as in the run's file).
 
     The behaviour fields go all together or not at all; other fields are ignored.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_customer_schema)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_or_none(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [name for name in BEHAVIOUR if name in data]
+            if given and len(given) < len(BEHAVIOUR):
+                missing = [name for name in BEHAVIOUR if name not in data]
+                raise ValueError(
+                    "give all behaviour fields or none; missing: " + ", ".join(missing)
+                )
+            for name in OPTIONAL_NUMBERS:
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} must be a number, got None")
+        return data
 
     customer_id: Any = Field(None, description="Echoed back as given.")
     recency_days: float = _number("Days since the last order.")
