@@ -232,6 +232,34 @@ def test_a_failed_save_leaves_nothing(backend, tmp_path, tiny_seg, monkeypatch):
         assert run_db.run_ids(store, table) == [kept], table
 
 
+def _open_fresh(root, url, barrier, results) -> None:
+    barrier.wait()  # both open the empty database together: both migrate it
+    store = RunStore(root, database_url=url)
+    results.put((store.list(), store.latest_id()))
+
+
+def test_two_processes_opening_a_new_database_at_once_migrate_it_once(
+    backend, tmp_path
+):
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    root = str(tmp_path / "data")
+    workers = [
+        context.Process(target=_open_fresh, args=(root, backend, barrier, results))
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    answers = [results.get(timeout=180) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert answers == [([], None), ([], None)]
+    assert [w.exitcode for w in workers] == [0, 0]
+    with _store_of(tmp_path, backend).engine.connect() as connection:
+        versions = connection.execute(text(f"SELECT * FROM {VERSION_TABLE}")).all()
+    assert versions == [("0001",)]
+
+
 def _save_runs(root, url, barrier, results, once, count) -> None:
     prepared = tiny_prepared()
     seg = segmentation.segment(prepared, 2, seed=0, anomaly_share=0.1)
