@@ -23,13 +23,16 @@ ASSETS = (
 TITLE = "Customer Segmentation Studio"
 
 
-def create_app(data_dir: str | os.PathLike | None = None):
+def create_app(data_dir: str | os.PathLike | None = None, first_screen: bool = True):
     """Build the Dash app.
 
     Parameters
     ----------
     data_dir : path-like, optional
         Server-side data directory; default ``SEGMENTATION_DATA_DIR`` or ``data/``.
+    first_screen : bool
+        Prepare the built-in sample now, in a background thread, so that pages
+        open on it at once (:mod:`app.first_screen`).
 
     Returns
     -------
@@ -71,4 +74,8 @@ def create_app(data_dir: str | os.PathLike | None = None):
     register_upload_route(app.server)
     auth.register_auth(app, directory)  # log-in and API keys (app.auth)
     register_guards(app)
+    if first_screen:
+        from app import first_screen as sample
+
+        sample.start()
     return app

@@ -7,7 +7,7 @@ import uuid
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app import ids
+from app import first_screen, ids
 from app.components import (
     assumptions,
     controls,
@@ -24,6 +24,25 @@ from app.components import (
 #: so without it two pages asking the same (the sample at first load, the same
 #: file) shared one key and the first to poll took the other's result.
 PAGE_TOKEN = "page-token"
+#: Every k's panels of the dataset on screen, for the browser to draw a k change
+#: itself (:func:`app.callbacks.panels.k_views`; ``assets/k_views.js``).
+K_VIEWS = "k-views"
+#: What the panels drawn in the layout show (:mod:`app.first_screen`), so that
+#: the browser does not draw them again when the page's first job answers.
+FIRST_SCREEN = "first-screen"
+#: The dataset's recommended k and where its chosen-k lines are
+#: (:func:`app.callbacks.panels.k_choice`), for the browser to show a chosen k.
+K_CHOICE = "k-choice"
+#: Set by the browser when it cannot draw the panels itself: the server does.
+PANELS_REQUEST = "panels-request"
+
+
+def _fill(page, values: dict) -> None:
+    """Set ``values`` (``{(component id, property): value}``) in the page's tree."""
+    for component in page._traverse():
+        for (component_id, prop), value in values.items():
+            if getattr(component, "id", None) == component_id:
+                setattr(component, prop, value)
 
 
 def serve_layout() -> dbc.Container:
@@ -34,8 +53,13 @@ def serve_layout() -> dbc.Container:
     (``ids.SELECTION_STORE``), and an upload waiting for a column mapping
     (``ids.PENDING_STORE``), and the name of the file the running job loads
     (``ids.JOB_STORE``); k and the style sensitivity live in their sliders.
-    Each call (each page load) gets its own :data:`PAGE_TOKEN`.
+    Each call (each page load) gets its own :data:`PAGE_TOKEN`. Once the
+    server has prepared the sample (:mod:`app.first_screen`), the page comes
+    with it: the dataset store, the warm-up store, :data:`K_VIEWS` and
+    :data:`K_CHOICE` filled, and its panels drawn (:data:`FIRST_SCREEN` says
+    which), so the first screen waits for no callback.
     """
+    sample = first_screen.ready() or {}
     header = html.Header(
         [
             html.H1("Customer Segmentation Studio", className="app-title"),
@@ -76,13 +100,21 @@ def serve_layout() -> dbc.Container:
         ],
         className="main-panels",
     )
-    return dbc.Container(
+    page = dbc.Container(
         [
-            dcc.Store(id=ids.DATASET_STORE, storage_type="memory"),
+            dcc.Store(
+                id=ids.DATASET_STORE, data=sample.get("dataset"), storage_type="memory"
+            ),
             dcc.Store(id=ids.SELECTION_STORE, storage_type="memory"),
             dcc.Store(id=ids.PENDING_STORE, storage_type="memory"),
             dcc.Store(id=ids.JOB_STORE, storage_type="memory"),
-            dcc.Store(id=ids.WARM_STORE, storage_type="memory"),
+            dcc.Store(
+                id=ids.WARM_STORE, data=sample.get("warm"), storage_type="memory"
+            ),
+            dcc.Store(id=K_VIEWS, data=sample.get("views"), storage_type="memory"),
+            dcc.Store(id=FIRST_SCREEN, data=sample.get("first"), storage_type="memory"),
+            dcc.Store(id=K_CHOICE, data=sample.get("choice"), storage_type="memory"),
+            dcc.Store(id=PANELS_REQUEST, storage_type="memory"),
             dcc.Store(id=PAGE_TOKEN, data=uuid.uuid4().hex, storage_type="memory"),
             header,
             alert,
@@ -106,3 +138,6 @@ def serve_layout() -> dbc.Container:
         fluid=True,
         className="app-container",
     )
+    if sample.get("shown"):
+        _fill(page, sample["shown"])
+    return page

@@ -147,7 +147,14 @@ def test_a_scatter_selection_survives_a_what_if(dataset, customers, callback_map
     (key,) = [k for k in callbacks if f"{ids.WHATIF_STORE}.data" in k]
     assert f"{ids.CUSTOMER_SCATTER}.figure@" in key  # the patch, allow_duplicate
     assert f"{ids.SELECTION_STORE}.data" not in key  # never touches the selection
-    (panels_key,) = [k for k in callbacks if f"{ids.VALUE_STYLE_GRID}.figure" in k]
+    # the server's panels callback (the browser's draws from the k views add
+    # "@..." to the output: allow_duplicate)
+    (panels_key,) = [
+        k
+        for k in callbacks
+        if f"{ids.VALUE_STYLE_GRID}.figure" in k
+        and f"{ids.VALUE_STYLE_GRID}.figure@" not in k
+    ]
     inputs = {f"{i['id']}.{i['property']}" for i in callbacks[panels_key]["inputs"]}
     states = {f"{s['id']}.{s['property']}" for s in callbacks[panels_key]["state"]}
     assert f"{ids.WHATIF_STORE}.data" not in inputs

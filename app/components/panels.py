@@ -10,7 +10,26 @@ from app.components.pca import SCATTER_BOX, axes_toggle, pca_graph
 from app.components.selected import customers_grid
 from app.figures import GRID_METRICS, placeholder
 
-_GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+#: Every graph's plotly config: no plotly logo, and no button or link that sends
+#: the chart (the customers' data) to a third party ("Share chart", "Edit in
+#: Chart Studio"); the image download stays.
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+}
+#: What each panel says until its first figure arrives: what is coming.
+COMING = {
+    ids.VALUE_STYLE_GRID: "Value tiers are being computed…",
+    ids.CUSTOMER_SCATTER: "Customers are being placed by orders and spend…",
+    ids.FEATURE_HEATMAP: "Tier profiles are being computed…",
+    ids.RF_GRID: "RFM segments are being computed…",
+    ids.K_DIAGNOSTICS: "Choices of k are being compared…",
+    ids.PERSONA_CARDS: "Personas are being named…",
+}
 
 
 def panel(
@@ -42,13 +61,14 @@ def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.G
     ``height: 100%``, which collapses inside a card of automatic height.
     ``tools`` shows plotly's mode bar (zoom, box and lasso select). No
     ``dcc.Loading`` wrapper: its overlay left the graphs out of the page flow
-    after a slow update, and the long jobs have their own progress bar.
+    after a slow update, and the long jobs have their own progress bar. Until
+    its first figure the graph says what is coming (:data:`COMING`).
     """
-    config = {**_GRAPH_CONFIG, "displayModeBar": "hover" if tools else False}
+    config = {**GRAPH_CONFIG, "displayModeBar": "hover" if tools else False}
     return dcc.Graph(
         id=component_id,
         config=config,
-        figure=placeholder("Loading…"),
+        figure=placeholder(COMING.get(component_id, "Loading…")),
         style={"height": f"{height_px}px"},
     )
 
@@ -104,7 +124,11 @@ def persona_panel() -> dbc.Card:
     """Row of persona cards, one per value cluster (click to select)."""
     return panel(
         "Personas (click a card to select its customers)",
-        html.Div(id=ids.PERSONA_CARDS, className="persona-row"),
+        html.Div(
+            html.Div(COMING[ids.PERSONA_CARDS], className="panel-coming"),
+            id=ids.PERSONA_CARDS,
+            className="persona-row",
+        ),
     )
 
 

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 from app.figures._base import placeholder, tier_order
 from app.figures.grid import GRID_METRICS, grid_counts, value_style_grid
-from app.figures.kcurves import DIAGNOSTIC_METRICS, chosen_k_patch, k_diagnostics
+from app.figures.kcurves import (
+    DIAGNOSTIC_METRICS,
+    chosen_k_patch,
+    chosen_k_shapes,
+    k_diagnostics,
+)
 from app.figures.profile import HEATMAP_FEATURES, feature_heatmap, feature_profile
 from app.figures.rf_grid import RF_SCORES, rf_counts, rf_grid, segment_blocks
 from app.figures.scatter import WHATIF_NAME, customer_scatter
@@ -35,6 +40,7 @@ __all__ = [
     "RF_SCORES",
     "WHATIF_NAME",
     "chosen_k_patch",
+    "chosen_k_shapes",
     "customer_scatter",
     "feature_heatmap",
     "feature_profile",

@@ -158,9 +158,20 @@ def chosen_k_patch(
         there are); None: the four curves of a sweep without stability.
     """
     patch = Patch()
-    per_metric = 1 if recommended_k is None else 2
-    for i in range(len(_drawn(table))):
-        index = i * per_metric + per_metric - 1  # the chosen line follows
+    for index in chosen_k_shapes(recommended_k, table):
         patch["layout"]["shapes"][index]["x0"] = chosen_k
         patch["layout"]["shapes"][index]["x1"] = chosen_k
     return patch
+
+
+def chosen_k_shapes(
+    recommended_k: int | None, table: pd.DataFrame | None = None
+) -> list[int]:
+    """Return the positions in ``layout.shapes`` of the chosen-k lines.
+
+    One per curve of :func:`k_diagnostics`; each follows its curve's
+    recommended-k line when there is one. The browser moves them on a k change
+    (``assets/k_views.js``), as :func:`chosen_k_patch` does.
+    """
+    per_metric = 1 if recommended_k is None else 2
+    return [i * per_metric + per_metric - 1 for i in range(len(_drawn(table)))]

@@ -60,55 +60,15 @@ def customer_scatter(
         figure is rebuilt on every k change, and plotly's per-property
         validation of thousands of points cost more than the rest of the panels.
     """
-    selected = None if mask is None else mask.to_numpy()
     total = len(customers)
     colours = tier_colours(customers)  # before sampling: k is the whole's
     sample = scatter_points.sample_positions(customers)
     if sample is not None:
         customers = customers.iloc[sample]
-        selected = None if selected is None else selected[sample]
-    columns = [
-        schema.CUSTOMER_ID,
-        schema.RECENCY_DAYS,
-        schema.FREQUENCY,
-        schema.MONETARY,
-    ]
-    tiers = customers[schema.VALUE_TIER].to_numpy()
-    styles = customers[schema.PURCHASE_STYLE].to_numpy()
-    order = tier_order(customers)
-    traces = [
-        _legend_entry(tier, colours[tier], len(order) - position)
-        for position, tier in enumerate(order)
-    ][::-1]
-    for tier in order:
-        for style in schema.PURCHASE_STYLES:
-            rows = (tiers == tier) & (styles == style)
-            if not rows.any():
-                continue
-            traces.append(
-                _points(
-                    customers.loc[rows, columns],
-                    tier,
-                    style,
-                    colours[tier],
-                    None if selected is None else selected[rows],
-                )
-            )
-    traces += [
-        {
-            "type": "scattergl",
-            "x": [None],
-            "y": [None],
-            "mode": "markers",
-            "name": style,
-            "legend": "legend2",
-            "hoverinfo": "skip",
-            # no legendgroup: a group stacks vertically
-            "marker": {"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
-        }
-        for style, symbol in theme.STYLE_SYMBOLS.items()
-    ]
-    small = len(order) > 6
+        mask = None if mask is None else mask.iloc[sample]
+    base = scatter_base(customers)
+    traces = [hydrate(trace, base) for trace in tier_traces(customers, mask, colours)]
+    traces += style_entries()
     layout = {
         "template": theme.TEMPLATE,
         "margin": {**MARGIN, "b": 30},
@@ -119,7 +79,7 @@ def customer_scatter(
             "title": {"text": "value tier"},
             "traceorder": "grouped",
             "tracegroupgap": 0,
-            "font": {"size": 10 if small else 11},
+            "font": legend_font(customers),
             "itemsizing": "constant",
             "y": 1,
             "yanchor": "top",
@@ -284,14 +244,111 @@ def _legend_entry(tier: str, colour: str, rank: int) -> dict:
     }
 
 
-def _points(rows, tier, style, colour, selected) -> dict:
-    days = rows[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
+def scatter_base(customers: pd.DataFrame) -> dict:
+    """Return what the scatter draws of each customer whatever k is.
+
+    The position (frequency, monetary as drawn: :func:`scatter_points.plotted_xy`,
+    monetary rounded to cents) and the hover's ``customdata`` (``[customer_id,
+    recency text]``), one entry per row of ``customers``. A k change moves
+    customers between tiers but never moves them: the browser keeps these and
+    gets only which rows each tier × style trace holds (:func:`tier_traces`).
+
+    Returns
+    -------
+    dict
+        ``{"x": [orders], "y": [spent], "customdata": [[id, recency]]}``, lists
+        of length ``len(customers)``.
+    """
+    days = customers[schema.RECENCY_DAYS].round().astype("int64").to_numpy()
     recency = np.where(days == 1, "1 day", np.char.add(days.astype(str), " days"))
-    x, y = scatter_points.plotted_xy(rows)  # what a box or lasso is tested on
+    x, y = scatter_points.plotted_xy(customers)  # what a box or lasso is tested on
+    ids = customers[schema.CUSTOMER_ID].astype(str).to_numpy()
+    return {
+        "x": x.tolist(),
+        "y": np.round(y.astype(float), 2).tolist(),
+        "customdata": np.column_stack([ids, recency]).tolist(),
+    }
+
+
+def tier_traces(
+    customers: pd.DataFrame,
+    mask: pd.Series | None = None,
+    colours: dict[str, str] | None = None,
+) -> list[dict]:
+    """Return the scatter's tier legend and point traces, points given by row.
+
+    As in :func:`customer_scatter`, but a point trace carries ``rows`` (the
+    positions in ``customers`` of its points, ascending) instead of ``x``, ``y``
+    and ``customdata``: :func:`hydrate` (or the browser, ``assets/k_views.js``)
+    fills them in from :func:`scatter_base`. This is the part of the scatter that
+    depends on k: a few kB for thousands of customers.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Labelled customers, in the order of the base.
+    mask : pandas.Series of bool, optional
+        The selection (aligned with ``customers``).
+    colours : dict, optional
+        Tier colours by name; default :func:`app.figures._base.tier_colours`.
+    """
+    colours = tier_colours(customers) if colours is None else colours
+    selected = None if mask is None else mask.to_numpy()
+    tiers = customers[schema.VALUE_TIER].to_numpy()
+    styles = customers[schema.PURCHASE_STYLE].to_numpy()
+    order = tier_order(customers)
+    traces = [
+        _legend_entry(tier, colours[tier], len(order) - position)
+        for position, tier in enumerate(order)
+    ][::-1]
+    for tier in order:
+        for style in schema.PURCHASE_STYLES:
+            rows = np.flatnonzero((tiers == tier) & (styles == style))
+            if len(rows):
+                chosen = None if selected is None else selected[rows]
+                traces.append(_points(rows, tier, style, colours[tier], chosen))
+    return traces
+
+
+def style_entries() -> list[dict]:
+    """Return the purchase styles' legend-only traces (second legend, grey symbols)."""
+    return [
+        {
+            "type": "scattergl",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": style,
+            "legend": "legend2",
+            "hoverinfo": "skip",
+            # no legendgroup: a group stacks vertically
+            "marker": {"symbol": symbol, "color": theme.STYLE_COLOURS[style]},
+        }
+        for style, symbol in theme.STYLE_SYMBOLS.items()
+    ]
+
+
+def hydrate(trace: dict, base: dict) -> dict:
+    """Return ``trace`` with its ``rows`` replaced by their x, y and customdata."""
+    if "rows" not in trace:
+        return trace
+    rows = trace["rows"]
+    filled = {key: value for key, value in trace.items() if key != "rows"}
+    for key in ("x", "y", "customdata"):
+        filled[key] = [base[key][row] for row in rows]
+    return filled
+
+
+def legend_font(customers: pd.DataFrame) -> dict:
+    """Return the tier legend's font: smaller beyond six tiers, so k = 10 fits."""
+    small = customers[schema.VALUE_TIER].nunique() > 6
+    return {"size": 10 if small else 11}
+
+
+def _points(rows, tier, style, colour, selected) -> dict:
     return {
         "type": "scattergl",
-        "x": x,
-        "y": y,
+        "rows": rows.tolist(),
         "mode": "markers",
         "name": tier,
         "legendgroup": tier,
@@ -303,9 +360,6 @@ def _points(rows, tier, style, colour, selected) -> dict:
             "opacity": 0.8,
             "symbol": theme.STYLE_SYMBOLS.get(style, "circle"),
         },
-        "customdata": np.column_stack(
-            [rows[schema.CUSTOMER_ID].astype(str).to_numpy(), recency]
-        ).tolist(),
         "hovertemplate": (
             f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
             "frequency: %{x:,} orders<br>"
