@@ -14,7 +14,8 @@ connection, never a thread. :class:`BufferedFront` then, still in the loop:
    upload does not sit in memory), then hands the request to a WSGI thread
    (`a2wsgi <https://pypi.org/project/a2wsgi/>`_'s ``WSGIMiddleware``: a pool
    of :data:`WSGI_THREADS` threads running the Dash/Flask app) with that file
-   as its input.
+   as its input; the thread joins the app's answer and hands it back in one
+   piece, so a client that reads slowly does not hold it either.
 
 Every answer gets a ``Server`` header without software or version, and the
 headers of :data:`app.guards.SECURITY_HEADERS` where the app did not set them.
@@ -27,7 +28,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from a2wsgi import WSGIMiddleware
 
@@ -161,7 +162,15 @@ def _no_more(receive: Receive) -> Receive:
 
 
 def _with_spooled_body(wsgi_app):
-    """Wrap ``wsgi_app`` so that it reads the body the front spooled."""
+    """Wrap ``wsgi_app``: it reads the spooled body and answers in one piece.
+
+    The answer is joined in the app's thread (the app's answers are in memory
+    already: pages, JSON, small files), so the thread hands it over in one
+    message and is free at once: a client that reads slowly, or leaves, holds
+    the connection, not the thread (a2wsgi's thread would otherwise wait for
+    the event loop to send each piece, and for good once its queue of 10
+    pieces is full and the client has gone).
+    """
 
     def app(environ, start_response):
         spool, size = environ["asgi.scope"]["extensions"].pop(_BODY)
@@ -170,25 +179,17 @@ def _with_spooled_body(wsgi_app):
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         try:
             result = wsgi_app(environ, start_response)
-        except BaseException:
-            spool.close()
-            raise
-        return _closing(result, spool)
-
-    return app
-
-
-def _closing(result: Iterable[bytes], spool) -> Iterable[bytes]:
-    """Yield the app's answer; close it and the spooled body when done."""
-    try:
-        yield from result
-    finally:
-        try:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            try:
+                answer = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
         finally:
             spool.close()
+        return [answer]
+
+    return app
 
 
 def _content_length(scope: Scope) -> int | None:

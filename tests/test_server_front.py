@@ -213,6 +213,36 @@ def test_health_answers_while_slow_clients_trickle_bodies(procfile_server):
         assert status == 200
 
 
+def test_the_app_answers_while_clients_leave_their_answers_unread(procfile_server):
+    base, _, _ = procfile_server
+    _, _, html = fetch(base + "/")
+    plotly = re.search(r'src="(/_dash-component-suites/[^"]+)"', html.decode())
+    assert plotly, "no script on the page"
+    host, port = base.removeprefix("http://").split(":")
+    readers = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect((host, int(port)))
+            # The largest files the page loads, asked for and never read.
+            for _ in range(3):
+                sock.sendall(
+                    b"GET /_dash-component-suites/plotly/package_data/plotly.min.js"
+                    b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                )
+            readers.append(sock)
+        time.sleep(2)
+        # The app's threads are free: another page's requests are answered.
+        for path in ("/_dash-layout", "/_dash-dependencies", plotly.group(1)):
+            assert fetch(base + path, timeout=30)[0] == 200, path
+        status, _, _ = fetch(base + "/api/health", timeout=HEALTH_BOUND_SECONDS)
+        assert status == 200
+    finally:
+        for sock in readers:
+            sock.close()
+
+
 def post_head(path: str, length: int | None, content_type: str) -> bytes:
     framing = (
         f"Content-Length: {length}"
