@@ -57,7 +57,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 import segmentation
-from app import openapi
+from app import api_runs, openapi
 from app.auth import may_see
 from app.openapi import MAX_BATCH_RECORDS, MAX_LIST
 from segmentation import schema
@@ -170,6 +170,13 @@ def register_api(
 
     @api.get("/runs/<run_id>")
     def run(run_id: str):
+        if api_runs.is_job_id(run_id):  # a run of POST /api/runs (app.api_runs)
+            job = api_runs.job_answer(
+                store().root, run_id, lambda i: _listed(_own_entry(store(), i))
+            )
+            if job is None:
+                raise RunNotFoundError(f"no run {run_id!r}", run_id=run_id)
+            return job
         return _listed(_own_entry(store(), run_id))
 
     @api.get("/runs/<run_id>/summary")
@@ -209,6 +216,7 @@ def register_api(
         seg = store().load(run_id).segmentation
         return {"run_id": run_id, **_results(seg, [body], checked)[0]}
 
+    api_runs.register_api_runs(api, lambda: store().root)
     openapi.register_openapi(api)
     api.register_error_handler(HTTPException, _json_error)
     api.register_error_handler(

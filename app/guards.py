@@ -35,6 +35,11 @@ from segmentation.io import DEFAULT_LIMITS
 #: Largest file a user may upload (bytes): the engine's own limit, the body of
 #: ``POST /upload``.
 UPLOAD_LIMIT_BYTES = DEFAULT_LIMITS.max_bytes
+#: ``POST /api/runs`` (:mod:`app.api_runs`): a file as large as an upload, in a
+#: multipart form whose other fields and boundaries take at most
+#: :data:`RUN_FORM_BYTES` more.
+RUN_UPLOAD_PATH = "/api/runs"
+RUN_FORM_BYTES = 64 * 1024
 #: Largest body on every other route (bytes): a Dash callback's JSON (inputs
 #: and state: ids, a selection of at most 10,000 scatter points, about 2 MB)
 #: or an API request (at most 4 MiB, :mod:`app.api`).
@@ -150,9 +155,12 @@ def body_limit(path: str) -> int:
     Returns
     -------
     int
-        :data:`UPLOAD_LIMIT_BYTES` for ``POST /upload``, else
+        :data:`UPLOAD_LIMIT_BYTES` for ``POST /upload`` (plus
+        :data:`RUN_FORM_BYTES` for ``POST /api/runs``), else
         :data:`REQUEST_BODY_BYTES`.
     """
+    if path == RUN_UPLOAD_PATH:
+        return UPLOAD_LIMIT_BYTES + RUN_FORM_BYTES
     return UPLOAD_LIMIT_BYTES if path == UPLOAD_PATH else REQUEST_BODY_BYTES
 
 

@@ -69,6 +69,32 @@ class RunRow(BaseModel):
     )
 
 
+class RunForm(BaseModel):
+    """The form of POST /api/runs (multipart/form-data)."""
+
+    file: bytes = Field(description="The export (.csv, .xlsx, .xls, .parquet...).")
+    k: int = Field(3, ge=2, le=10, description="Value tiers.")
+    method: Literal["kmeans", "gmm", "ward", "hdbscan"] = Field(
+        "kmeans", description="The clustering of the value tiers."
+    )
+    as_of: str | None = Field(
+        None, description="Reference date; default the day after the last invoice."
+    )
+    mapping: str | None = Field(
+        None,
+        description="A JSON object: canonical column -> the file's header.",
+    )
+
+
+class RunStatus(BaseModel):
+    """A run of ``POST /api/runs``: queued, running, failed (why) or done."""
+
+    run_id: str = Field(description="The job's id, as POST /api/runs answered.")
+    status: Literal["queued", "running", "done", "failed"]
+    status_url: str | None = Field(None, description="Where to ask for the status.")
+    message: str | None = Field(None, description="Why it failed (failed only).")
+
+
 class RunList(BaseModel):
     """Saved runs, newest first (only the caller's own when accounts exist)."""
 
@@ -266,9 +292,14 @@ _ERRORS = {
     401: "No valid API key (or session) while accounts exist.",
     404: "No such run among the caller's runs.",
     409: "The run is damaged (the message says what).",
-    413: f"Body over 4 MiB, or more than {MAX_BATCH_RECORDS:,} customers.",
+    413: f"Body over 4 MiB, or more than {MAX_BATCH_RECORDS:,} customers "
+    "(POST /api/runs: a file over the upload limit).",
     429: "Over the key's rate limit; see Retry-After.",
 }
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -319,6 +350,8 @@ def _operation(
 _MODELS = (
     Error,
     Health,
+    RunForm,
+    RunStatus,
     RunRow,
     RunList,
     RunSummary,
@@ -356,6 +389,18 @@ def openapi_spec(server_url: str | None = None) -> dict:
     """
     limit = RunsQuery.model_json_schema()["properties"]["limit"]
     limit.pop("title", None)
+    started = _operation(
+        "Run a file on a worker; ask GET status_url until done or failed",
+        RunStatus,
+        (400, 413),
+        operation_id="startRun",
+        ok_description="Accepted: queued",
+    )
+    started["responses"]["202"] = started["responses"].pop("200")
+    started["requestBody"] = {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": _ref(RunForm)}},
+    }
     paths = {
         "/api/health": {
             "get": _operation(
@@ -379,15 +424,17 @@ def openapi_spec(server_url: str | None = None) -> dict:
                         "schema": limit,
                     }
                 ],
-            }
+            },
+            "post": started,
         },
         "/api/runs/{run_id}": {
             "get": _operation(
-                "One saved run as listed",
-                RunRow,
+                "One saved run as listed, or the status of a run of POST /api/runs",
+                None,
                 (404, 409),
                 run_id=True,
                 operation_id="getRun",
+                ok_content=_json({"anyOf": [_ref(RunRow), _ref(RunStatus)]}),
             )
         },
         "/api/runs/{run_id}/summary": {
@@ -515,8 +562,9 @@ def docs_page(spec: dict) -> str:
                 )
             body = op.get("requestBody")
             if body:
-                shape = body["content"]["application/json"]["schema"]
-                parts.append("<p>Body (JSON), one of:</p>")
+                kind, content = next(iter(body["content"].items()))
+                shape = content["schema"]
+                parts.append(f"<p>Body ({esc(kind)}), one of:</p>")
                 for ref in shape.get("anyOf", [shape]):
                     name = ref["$ref"].rsplit("/", 1)[-1]
                     parts.append(

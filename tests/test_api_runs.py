@@ -1,0 +1,168 @@
+"""Runs through the API without Redis: ``POST /api/runs`` on the local process pool.
+
+The work runs in a pool process of the web process (:mod:`app.api_runs`); the
+tests poll ``GET /api/runs/<job id>`` as a client would, and compare the saved
+run with the command line's answer for the same real file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import flask
+import pytest
+
+from app import api_runs
+from app.api import register_api
+from segmentation.io import DEFAULT_LIMITS
+from segmentation.runs import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+#: A poll gives up after this long (a busy 2-core machine; not a speed check).
+POLL_SECONDS = 300
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    monkeypatch.delenv(api_runs.ENV_REDIS_URL, raising=False)
+    server = flask.Flask("api-runs-test")
+    register_api(server, store_factory=lambda: RunStore(tmp_path))
+    return server.test_client()
+
+
+def _start(client, name: str, data: bytes, **fields) -> flask.Response:
+    form = {"file": (io.BytesIO(data), name), **fields}
+    return client.post("/api/runs", data=form, content_type="multipart/form-data")
+
+
+def poll(get, status_url: str) -> dict:
+    """Ask ``status_url`` until the run is done or failed; return the last answer."""
+    seen = []
+    deadline = time.monotonic() + POLL_SECONDS
+    while time.monotonic() < deadline:
+        answer = get(status_url)
+        if not seen or seen[-1] != answer["status"]:
+            seen.append(answer["status"])
+        assert answer["status"] in api_runs.STATUSES, answer
+        if answer["status"] in ("done", "failed"):
+            return answer
+        time.sleep(0.5)
+    pytest.fail(f"the run did not finish; statuses seen: {seen}")
+
+
+def test_a_run_is_queued_then_done_with_the_command_lines_customers(
+    client, retail_ii_sample, tmp_path
+):
+    started = _start(
+        client, retail_ii_sample.name, retail_ii_sample.read_bytes(), k="4"
+    )
+    assert started.status_code == 202, started.json
+    job = started.json["run_id"]
+    assert api_runs.is_job_id(job)
+    assert started.json == {
+        "run_id": job,
+        "status": "queued",
+        "status_url": f"/api/runs/{job}",
+    }
+    assert started.headers["Location"] == f"/api/runs/{job}"
+
+    done = poll(lambda url: client.get(url).json, started.json["status_url"])
+    assert done["status"] == "done", done
+    assert done["run_id"] == job
+    assert done["k"] == 4
+    assert done["file"] == retail_ii_sample.name
+
+    out = tmp_path / "cli.csv"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "segmentation",
+            str(retail_ii_sample),
+            "-k",
+            "4",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+        timeout=POLL_SECONDS,
+    )
+    with out.open(newline="", encoding="utf-8") as rows:
+        cli_customers = sum(1 for _ in csv.DictReader(rows))
+    assert done["customers"] == cli_customers > 0
+
+    # the saved run is the store's: its own id answers, and the job ran elsewhere
+    saved = client.get(f"/api/runs/{done['id']}")
+    assert saved.status_code == 200
+    assert saved.json["customers"] == cli_customers
+    record = api_runs.JobRecords(tmp_path).get(job)
+    assert record["ran_by"]["pid"] != os.getpid()
+    assert record["saved_run_id"] == done["id"]
+    assert record["owner"] is None  # no accounts: the local workspace
+    assert not list((tmp_path / "api_runs").glob("*.upload"))  # taken by the job
+
+
+def test_a_bad_file_fails_with_the_engines_message(client):
+    started = _start(client, "people.csv", b"name,age\nAda,36\nAlan,41\n")
+    assert started.status_code == 202
+    failed = poll(lambda url: client.get(url).json, started.json["status_url"])
+    assert failed["status"] == "failed"
+    assert failed["message"].startswith("people.csv: no column for customer_id")
+    assert "headers are: name, age" in failed["message"]
+
+
+def test_a_content_length_over_the_limit_is_413_before_reading(client):
+    over = DEFAULT_LIMITS.max_bytes + api_runs.RUN_FORM_BYTES + 1
+    answer = client.post(
+        "/api/runs",
+        data=b"--x--\r\n",  # the body is never read: the length alone decides
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(over)},
+    )
+    assert answer.status_code == 413
+    assert answer.json == {
+        "error": f"the request is {over:,} bytes, over the limit of "
+        f"{over - 1:,} (a file of at most {DEFAULT_LIMITS.max_bytes:,} bytes)"
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"k": "11"}, "k must be 2..10, got 11"),
+        ({"k": "four"}, "k must be a whole number 2..10"),
+        ({"method": "dbscan"}, "method must be one of kmeans, gmm, ward, hdbscan"),
+        ({"mapping": "{not json"}, "mapping is not valid JSON"),
+        ({"mapping": '["Customer ID"]'}, "mapping must be a JSON object"),
+    ],
+)
+def test_bad_fields_are_400_naming_them(client, tmp_path, fields, message):
+    answer = _start(client, "x.csv", b"a,b\n1,2\n", **fields)
+    assert answer.status_code == 400
+    assert message in answer.json["error"]
+    assert not list(tmp_path.glob("api_runs/*.json"))  # no job kept
+
+
+def test_no_file_is_400(client):
+    answer = client.post(
+        "/api/runs", data={"k": "3"}, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 400
+    assert answer.json == {
+        "error": "file: send the export as the multipart field 'file'"
+    }
+
+
+def test_an_unknown_job_is_404(client):
+    answer = client.get("/api/runs/job-20260101T000000-0123abcd")
+    assert answer.status_code == 404
+    assert "job-20260101T000000-0123abcd" in answer.json["error"]
