@@ -14,6 +14,7 @@ import json
 import math
 import multiprocessing
 import os
+import pickle
 import shutil
 import stat
 import uuid
@@ -325,7 +326,33 @@ def test_damaged_rows_are_listed_and_refused(backend, tmp_path, tiny_seg):
         store.load(empty)
     with pytest.raises(DamagedRunError, match="the stored model cannot be read"):
         store.load(broken)
-    assert store.latest_id() == broken and store.load(good).segmentation.k == 2
+    # then it is damaged for every process: listed so, passed by, refused
+    again = _store_of(tmp_path, backend)
+    (row,) = [e for e in again.list() if e["id"] == broken]
+    assert row["damaged"].startswith("the stored model cannot be read (Unpickling")
+    assert row["k"] is None
+    with pytest.raises(DamagedRunError, match="the stored model cannot be read"):
+        again.load(broken)
+    assert again.latest_id() == good and again.load(good).segmentation.k == 2
+
+
+def test_a_model_naming_a_missing_class_is_damaged_in_that_process_only(
+    backend, tmp_path, tiny_seg
+):
+    store = _store_of(tmp_path, backend)
+    run_id = store.save(tiny_prepared(), tiny_seg)
+    # a pickle of a class this engine does not have (e.g. saved by a newer one)
+    future = pickle.dumps(tiny_seg).replace(
+        b"segmentation.results", b"segmentation.futures"
+    )
+    run_db.set_model(store, run_id, "segmentation", future)
+    with pytest.raises(DamagedRunError, match="ModuleNotFoundError"):
+        store.load(run_id)
+    (row,) = store.list()
+    assert row["damaged"].startswith("the stored model cannot be read (ModuleNot")
+    assert store.latest_id() is None
+    (elsewhere,) = _store_of(tmp_path, backend).list()  # the row is unchanged
+    assert "damaged" not in elsewhere and elsewhere["k"] == 2
 
 
 # Runs saved as folders by earlier versions -----------------------------------------

@@ -29,10 +29,13 @@ Runs of earlier versions
     id, the first time a store opens the database (the folders are left in
     place); a damaged folder is imported as a damaged run.
 Damage
-    A run whose stored report is not a run report, whose model is missing or
-    cannot be read, or that was imported from a damaged folder, is listed with
-    ``damaged`` (the reason) and raises :class:`DamagedRunError` when loaded;
-    finding, saving and scoring the newest run pass it by.
+    A run whose stored report is not a run report, whose model is missing, or
+    that was imported from a damaged folder, is listed with ``damaged`` (the
+    reason) and raises :class:`DamagedRunError` when loaded; finding, saving
+    and scoring the newest run pass it by. A model whose bytes are found not to
+    be a whole pickle when loaded is recorded as damage in its run's row
+    (``status`` "damaged"); one naming a class this engine lacks is damaged for
+    this process only (another version may read it).
 Retention
     The newest ``max_runs`` runs are kept (default 50, environment variable
     ``SEGMENTATION_MAX_RUNS``); older ones are deleted on save.

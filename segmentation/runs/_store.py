@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, exists, insert, select
+from sqlalchemy import Engine, delete, exists, insert, select, update
 from sqlalchemy.engine import make_url
 
 from segmentation import reports
@@ -104,13 +104,16 @@ def decode(data: bytes, what: str) -> object:
     Raises
     ------
     SegmentationError
-        When they cannot be read; ``details["reason"]`` names ``what``.
+        When they cannot be read; ``details["reason"]`` names ``what``, and
+        ``details["broken"]`` is True when the bytes are not a whole pickle
+        (rather than naming a class this version of the engine lacks).
     """
     try:
         return _pickles.load(io.BytesIO(data))
     except UNREADABLE as err:
         reason = f"{what} cannot be read ({type(err).__name__}: {err})"
-        raise SegmentationError(reason, reason=reason) from None
+        broken = isinstance(err, pickle.UnpicklingError | EOFError)
+        raise SegmentationError(reason, reason=reason, broken=broken) from None
 
 
 def run_values(run_id: str, report: dict, created: datetime, **extra) -> dict:
@@ -181,6 +184,9 @@ class RunStore:
         self.url = _database.database_url(self.root, database_url)
         self._engine: Engine | None = None
         self._memory: OrderedDict[str, SavedRun] = OrderedDict()
+        # run id -> why its model cannot be read by this process (a class the
+        # engine here lacks: another process may read it, so not recorded)
+        self._unreadable: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -379,7 +385,15 @@ class RunStore:
             .where(*where)
             .order_by(Run.created_at.desc(), Run.run_id.desc())
         )
-        return [_entry(row) for row in connection.execute(query)]
+        entries = [_entry(row) for row in connection.execute(query)]
+        with self._lock:
+            unreadable = dict(self._unreadable)
+        return [
+            _damaged_entry(e["id"], e["created"], e["owner"], unreadable[e["id"]])
+            if e["id"] in unreadable and not e.get("damaged")
+            else e
+            for e in entries
+        ]
 
     def list(self, limit: int = 20) -> list[dict]:
         """Return the newest runs first.
@@ -572,9 +586,13 @@ class RunStore:
         try:
             segmentation = decode(data, "the stored model")
         except SegmentationError as err:
-            raise damaged(run_id, err.details["reason"]) from None
+            raise self._found_damaged(
+                run_id, err.details["reason"], keep=err.details["broken"]
+            ) from None
         if not isinstance(segmentation, Segmentation):
-            raise damaged(run_id, "the stored model is not a segmentation")
+            raise self._found_damaged(
+                run_id, "the stored model is not a segmentation", keep=True
+            )
         del entry
         saved = SavedRun(metadata=metadata, segmentation=segmentation)
         with self._lock:
@@ -583,6 +601,25 @@ class RunStore:
             while len(self._memory) > MEMORY_RUNS:
                 self._memory.popitem(last=False)
         return saved
+
+    def _found_damaged(self, run_id: str, reason: str, *, keep: bool):
+        """Note a run's unreadable model so it is listed damaged; return the error.
+
+        Bytes that are not a whole pickle (``keep``) are damage for every
+        process: the run's row says so (``status`` "damaged"). A model naming a
+        class this process's engine lacks is damaged here only.
+        """
+        if keep:
+            with _database.write_transaction(self.engine) as connection:
+                connection.execute(
+                    update(Run)
+                    .where(Run.run_id == run_id, Run.status == SAVED)
+                    .values(status=DAMAGED, damaged_reason=reason)
+                )
+        else:
+            with self._lock:
+                self._unreadable[run_id] = reason
+        return damaged(run_id, reason)
 
     def summary(self, run_id: str) -> dict:
         """Return the JSON-ready summary of a saved run (what the API serves).
@@ -639,6 +676,25 @@ def _free_id(connection, base: str) -> str:
     return base if n == 1 else f"{base}-{n}"
 
 
+def _damaged_entry(run_id: str, created: str, owner: str | None, reason: str) -> dict:
+    """Return the list row of a damaged run: None for what its report would say."""
+    return {
+        "id": run_id,
+        "file": None,
+        "created": created,
+        "k": None,
+        "customers": None,
+        "sha256": None,
+        "source": None,
+        "anomaly_share": None,
+        "seed": None,
+        "mapping": {},
+        "reopenable": False,
+        "owner": owner,
+        "damaged": reason or "damaged",
+    }
+
+
 def _entry(row) -> dict:
     """Return the list row of a ``runs`` row (and whether its models exist)."""
     report = row.report
@@ -648,21 +704,8 @@ def _entry(row) -> dict:
     if reason is None and not row.has_model:
         reason = "the stored model is missing"
     if reason is not None:
-        return {
-            "id": row.run_id,
-            "file": None,
-            "created": _utc(row.created_at).isoformat(timespec="microseconds"),
-            "k": None,
-            "customers": None,
-            "sha256": None,
-            "source": None,
-            "anomaly_share": None,
-            "seed": None,
-            "mapping": {},
-            "reopenable": False,
-            "owner": row.owner,
-            "damaged": reason or "damaged",
-        }
+        created = _utc(row.created_at).isoformat(timespec="microseconds")
+        return _damaged_entry(row.run_id, created, row.owner, reason)
     return {
         "id": row.run_id,
         "file": report["input"]["file"],
