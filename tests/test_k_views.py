@@ -18,7 +18,7 @@ from dash import no_update
 
 import segmentation
 from app import first_screen, ids, storage
-from app.callbacks import panels
+from app.callbacks import panels, whatif
 from app.callbacks.upload import dataset_entry
 from app.components.panels import GRAPH_CONFIG
 from app.figures import scatter_points
@@ -237,6 +237,10 @@ def test_the_page_comes_with_the_sample_drawn(ready, monkeypatch):
     assert array(grid["data"][0]["z"]).sum() == 398
     assert len(found[ids.PERSONA_CARDS].children) == 3
     assert "Recommended k =" in found[ids.K_RULE].children
+    # the what-if inputs come filled with the medians (no star: nothing typed)
+    medians = whatif.median_defaults(ready["dataset"])
+    fields = (ids.WHATIF_RECENCY, ids.WHATIF_FREQUENCY, ids.WHATIF_MONETARY)
+    assert tuple(found[f].value for f in fields) == medians
 
 
 def test_before_the_sample_is_ready_the_panels_say_what_is_coming(monkeypatch):

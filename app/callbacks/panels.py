@@ -26,7 +26,7 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
-from app.callbacks.whatif import star_for
+from app.callbacks.whatif import median_defaults, star_for
 from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
@@ -130,13 +130,15 @@ def first_panels(dataset, k, percent) -> dict:
     dict
         ``{(component id, property): value}`` for the grid, scatter, feature
         heatmap, persona cards, the rule of k, the cleaning receipt and dataset
-        title, as plain data (:func:`plain`): what the page's callbacks would
-        draw. The R × F grid and the k
-        diagnostics, below the fold, are left to their callbacks: plotly's
-        drawing of six figures at once held the first four back by a second.
+        title, and the what-if inputs' medians (filled, not typed: no star), as
+        plain data (:func:`plain`): what the page's callbacks would draw. The
+        R × F grid and the k diagnostics, below the fold, are left to their
+        callbacks: plotly's drawing of six figures at once held the first four
+        back by a second.
     """
     grid, scatter, heatmap, cards = render_panels(dataset, k, percent, None, None)
     rule = _rule(current_prepared(dataset).diagnostics, k)
+    recency, frequency, monetary = median_defaults(dataset)
     receipt, title = render_receipt(dataset)
     values = {
         (ids.VALUE_STYLE_GRID, "figure"): grid,
@@ -144,6 +146,9 @@ def first_panels(dataset, k, percent) -> dict:
         (ids.FEATURE_HEATMAP, "figure"): heatmap,
         (ids.PERSONA_CARDS, "children"): cards,
         (ids.K_RULE, "children"): rule,
+        (ids.WHATIF_RECENCY, "value"): recency,
+        (ids.WHATIF_FREQUENCY, "value"): frequency,
+        (ids.WHATIF_MONETARY, "value"): monetary,
         (ids.CLEANING_RECEIPT, "children"): receipt,
         (ids.DATASET_TITLE, "children"): title,
     }

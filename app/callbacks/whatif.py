@@ -170,9 +170,13 @@ def _xy(point: dict | None) -> dict | None:
 def register_callbacks(app) -> None:
     """Register the what-if callbacks on ``app``."""
     fields = [ids.WHATIF_RECENCY, ids.WHATIF_FREQUENCY, ids.WHATIF_MONETARY]
+    # not at page load: a page served with the sample has its medians in the
+    # layout already (app.first_screen), and filling them again at load would
+    # count as typing and draw the star
     app.callback(
         *[Output(field, "value") for field in fields],
         Input(ids.DATASET_STORE, "data"),
+        prevent_initial_call=True,
     )(median_defaults)
     app.callback(
         Output(ids.WHATIF_RESULT, "children"),

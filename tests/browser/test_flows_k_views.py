@@ -14,6 +14,7 @@ import json
 import time
 import urllib.request
 
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from app import ids
@@ -54,6 +55,12 @@ const find = node => {
 };
 const data = find(window.store.getState().layout);
 return data ? Object.keys(data.k || {}).map(Number) : null;
+"""
+
+_STAR_JS = """
+const gd = document.querySelector('#customer-scatter .js-plotly-plot');
+const star = (gd.layout.annotations || []).find(a => a.name === 'what-if');
+return Boolean(star && star.visible);
 """
 
 _SCATTER_VIEW_JS = """
@@ -110,6 +117,11 @@ def test_the_first_screen_shows_the_sample_without_a_click(browser, app_url):
     assert len(pages.persona_cards(browser)) == 3
     pages.wait_panels(browser)
     checks.assert_panels_agree(browser, 3)
+    # the what-if inputs hold the medians, but nothing was typed: no star
+    for field in (ids.WHATIF_RECENCY, ids.WHATIF_FREQUENCY, ids.WHATIF_MONETARY):
+        value = browser.find_element(By.ID, field).get_attribute("value")
+        assert float(value) > 0, (field, value)
+    assert browser.execute_script(_STAR_JS) is False
     checks.assert_console_clean(browser)
 
 
