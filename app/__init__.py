@@ -38,7 +38,8 @@ def create_app(data_dir: str | os.PathLike | None = None, first_screen: bool = T
     -------
     dash.Dash
         With layout, callbacks, a :class:`app.jobs.JobManager` for background
-        jobs (in ``<data_dir>/jobs``, files 0600) and the app-level
+        jobs (in ``<data_dir>/jobs``, files 0600; with ``REDIS_URL`` Dash's
+        ``CeleryManager``: :func:`app.jobs.background_manager`) and the app-level
         ``on_error`` handler; ``.server`` is the Flask app for gunicorn, with
         the JSON API (:mod:`app.api`) under ``/api``, its saved runs in
         ``data_dir``.
@@ -50,7 +51,11 @@ def create_app(data_dir: str | os.PathLike | None = None, first_screen: bool = T
     from app.callbacks import register_callbacks
     from app.callbacks.errors import handle_callback_error
     from app.guards import register_guards
-    from app.jobs import JobManager, import_models, start_jobs_from_a_clean_process
+    from app.jobs import (
+        background_manager,
+        import_models,
+        start_jobs_from_a_clean_process,
+    )
     from app.layout import serve_layout
     from app.upload_route import register_upload_route
     from segmentation.runs import RunStore
@@ -60,12 +65,11 @@ def create_app(data_dir: str | os.PathLike | None = None, first_screen: bool = T
     directory = storage.data_dir(data_dir)
     storage.configure(directory)
     start_jobs_from_a_clean_process(directory)
-    jobs = storage.private_cache(directory / "jobs")
     app = dash.Dash(
         __name__,
         title=TITLE,
         assets_folder=str(ASSETS),
-        background_callback_manager=JobManager(jobs, directory),
+        background_callback_manager=background_manager(directory),  # REDIS_URL: Celery
         on_error=handle_callback_error,
     )
     app.layout = serve_layout

@@ -63,6 +63,78 @@ def start_jobs_from_a_clean_process(directory: Path) -> None:
 #: Seconds a job's record (its pid and start time) is kept in the job cache.
 JOB_RECORD_SECONDS = 24 * 3600
 
+_celery_apps: list = []
+
+
+def celery_app():
+    """Return this process's Celery app, on ``REDIS_URL`` (broker and results).
+
+    Made once per process. It knows the API's run task
+    (:data:`app.api_runs.TASK_NAME`); Dash adds one task per background
+    callback when the Dash app is built with :func:`background_manager` (the
+    worker, :mod:`app.worker`, builds it too, so both know the same tasks).
+
+    Returns
+    -------
+    celery.Celery
+
+    Raises
+    ------
+    RuntimeError
+        ``REDIS_URL`` is unset.
+    """
+    from app import api_runs
+
+    if not _celery_apps:
+        url = api_runs.redis_url()
+        if url is None:
+            raise RuntimeError(f"{api_runs.ENV_REDIS_URL} is not set: no Celery")
+        from celery import Celery
+
+        app = Celery("segmentation", broker=url, backend=url)
+        app.conf.update(
+            task_serializer="json",
+            result_serializer="json",
+            accept_content=["json"],
+            result_expires=JOB_RECORD_SECONDS,
+            worker_prefetch_multiplier=1,  # a long run does not hold queued ones
+            task_acks_late=True,
+            broker_connection_retry_on_startup=True,
+        )
+
+        @app.task(name=api_runs.TASK_NAME, bind=True)
+        def api_run(task, job_id: str, data_dir: str) -> str:
+            return api_runs.run_job(job_id, data_dir, worker=task.request.hostname)
+
+        _celery_apps.append(app)
+    return _celery_apps[0]
+
+
+def background_manager(directory: Path):
+    """Return the Dash background-callback manager for this configuration.
+
+    With ``REDIS_URL``: ``dash.CeleryManager`` on :func:`celery_app`, so the
+    callbacks run on the workers of ``celery -A app.worker worker``. Their
+    inputs and the prepared data they read are in the server-side store under
+    the data dir (:mod:`app.storage`), so web and worker processes must share
+    that folder (one machine, or a shared file system). Without it: a
+    :class:`JobManager` in ``<directory>/jobs`` (processes of this machine).
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The data dir.
+
+    Returns
+    -------
+    dash.CeleryManager or JobManager
+    """
+    from app import api_runs, storage
+
+    if api_runs.redis_url() is not None:
+        return dash.CeleryManager(celery_app(), expire=JOB_RECORD_SECONDS)
+    return JobManager(storage.private_cache(directory / "jobs"), directory)
+
 
 def _job_record_key(pid: int) -> tuple:
     return ("segmentation-job", int(pid))

@@ -30,11 +30,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def procfile_line(kind: str) -> str:
+    """Return the command of the Procfile's ``kind:`` line (``web``, ``worker``)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == kind:
+            return command.strip()
+    raise AssertionError(f"the Procfile has no {kind}: line")
+
+
 def procfile_command(port: int) -> list[str]:
     """Return the Procfile's web command for ``port``, bound to 127.0.0.1."""
-    line = (ROOT / "Procfile").read_text().strip()
-    kind, command = line.split(":", 1)
-    assert kind == "web"
+    command = procfile_line("web")
     words = shlex.split(command.replace("$PORT", str(port)))
     assert words[0] == "gunicorn"
     words = [w.replace("0.0.0.0:", "127.0.0.1:") for w in words]
