@@ -1,10 +1,67 @@
-"""Look inside a RunStore's database, and damage it as a person or a fault would."""
+"""Look inside a RunStore's database, damage it as a person or a fault would.
+
+And :func:`backend`, the fixture that runs a test on SQLite and, when
+``SEGMENTATION_TEST_POSTGRES_URL`` (or a PostgreSQL ``DATABASE_URL``) names a
+server, on PostgreSQL too, each test in a schema of its own (dropped after).
+``.ci/run`` starts Debian's postgresql on loopback and sets the variable.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+import os
+import uuid
+from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, delete, func, select, text, update
+
+from segmentation.runs import _database
 from segmentation.runs.tables import CustomerSegment, Run, RunModel
+
+POSTGRES_URL = os.environ.get("SEGMENTATION_TEST_POSTGRES_URL") or (
+    os.environ.get("DATABASE_URL", "")
+    if os.environ.get("DATABASE_URL", "").startswith("postgres")
+    else ""
+)
+
+
+def _postgres_schema_url(name: str) -> str:
+    """Return the test server's URL with ``search_path`` set to schema ``name``."""
+    url = _database.database_url(Path("."), POSTGRES_URL)
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path, monkeypatch):
+    """Return the database URL of one backend, empty, for this test only.
+
+    Also sets ``DATABASE_URL`` to it (the command line's RunStore() reads it).
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'segmentation.db'}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip(
+            "no PostgreSQL server: set SEGMENTATION_TEST_POSTGRES_URL "
+            "(.ci/run starts one on loopback)"
+        )
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_database.database_url(Path("."), POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = _postgres_schema_url(name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        for key in [k for k in _database._ENGINES if k[0] == url]:
+            _database._ENGINES.pop(key).dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
 
 
 def count(store, table, run_id=None) -> int:

@@ -13,11 +13,9 @@ import io
 import json
 import math
 import multiprocessing
-import os
 import pickle
 import shutil
 import stat
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 import segmentation
@@ -46,52 +44,10 @@ from segmentation.runs.tables import (
 from tests import run_db
 from tests.test_runs import tiny_features, tiny_prepared
 
-POSTGRES_URL = os.environ.get("SEGMENTATION_TEST_POSTGRES_URL") or (
-    os.environ.get("DATABASE_URL", "")
-    if os.environ.get("DATABASE_URL", "").startswith("postgres")
-    else ""
-)
+#: Each test taking it runs on SQLite, and on PostgreSQL when a server is named.
+backend = run_db.backend
 OLD = Path(__file__).parent / "data" / "old_layout_run"
 OLD_ID = "20261126T135838-6f5d0fac-k3"
-
-
-def _postgres_schema_url(name: str) -> str:
-    """Return the test server's URL with ``search_path`` set to schema ``name``."""
-    url = _database.database_url(Path("."), POSTGRES_URL)
-    joiner = "&" if "?" in url else "?"
-    return f"{url}{joiner}options=-csearch_path%3D{name}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path, monkeypatch):
-    """Return the database URL of one backend, empty, for this test only.
-
-    Also sets ``DATABASE_URL`` to it (the command line's RunStore() reads it).
-    """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'segmentation.db'}"
-        monkeypatch.setenv("DATABASE_URL", url)
-        yield url
-        return
-    if not POSTGRES_URL:
-        pytest.skip(
-            "no PostgreSQL server: set SEGMENTATION_TEST_POSTGRES_URL "
-            "(.ci/run starts one on loopback)"
-        )
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_database.database_url(Path("."), POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    url = _postgres_schema_url(name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    try:
-        yield url
-    finally:
-        for key in [k for k in _database._ENGINES if k[0] == url]:
-            _database._ENGINES.pop(key).dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -82,8 +82,13 @@ def tiny_run():
     return prepared, segmentation.segment(prepared, 2, seed=0, anomaly_share=0.1)
 
 
+#: Tests taking ``store`` run on SQLite, and on PostgreSQL when a server is named
+#: (tests/run_db.py); ``RunStore(tmp_path)`` in them opens the same database.
+backend = run_db.backend
+
+
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, backend):
     return RunStore(tmp_path, max_runs=5)
 
 
@@ -111,7 +116,6 @@ def test_save_writes_the_run_its_models_and_customers(store, tiny_run):
     prepared, seg = tiny_run
     run_id = store.save(prepared, seg, source="app")
     assert re.fullmatch(r"\d{8}T\d{6}-ab12cd34-k2", run_id)
-    assert store.location == str(store.root / "segmentation.db")
     assert run_db.run_ids(store) == [run_id]
     with Session(store.engine) as session:
         row = session.get(Run, run_id)

@@ -48,8 +48,12 @@ def tiny_seg():
     return segmentation.segment(tiny_prepared(), 2, seed=0, anomaly_share=0.1)
 
 
+#: Tests taking ``store`` run on SQLite, and on PostgreSQL when a server is named.
+backend = run_db.backend
+
+
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, backend):
     return RunStore(tmp_path / "data")
 
 
