@@ -10,6 +10,7 @@ at first page load, without any click.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -48,14 +49,22 @@ class Server(BaseApplication):
         return application
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Serve the app on 127.0.0.1:$PORT (default 8050) until interrupted.
+
+    With a command, manage accounts instead (:mod:`app.accounts`):
+    ``users add|list|remove``, ``keys create|list|revoke``.
 
     Raises
     ------
     SystemExit
         ``PORT`` is not a port number (1..65535), or gunicorn cannot start.
     """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:  # a command (or --help): accounts, not the server
+        from app.accounts import main as accounts
+
+        raise SystemExit(accounts(argv))
     text = os.environ.get("PORT", str(DEFAULT_PORT))
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise SystemExit(f"error: PORT={text!r} is not a port number (1..65535)")

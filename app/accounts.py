@@ -453,6 +453,28 @@ def add_commands(subparsers) -> None:
     revoke.add_argument("key_id", type=int)
 
 
+def main(argv: list[str]) -> int:
+    """Run ``python -m app`` with a command (``users ...``, ``keys ...``, ``--help``).
+
+    Parameters
+    ----------
+    argv : list of str
+        The words after ``python -m app``.
+
+    Returns
+    -------
+    int
+        The exit status (argparse exits with 2 itself on a bad command).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Serve the app on 127.0.0.1:$PORT (no command), or manage "
+        "the accounts and API keys that may use it.",
+    )
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    return run_command(parser.parse_args(argv))
+
+
 def read_password(stdin=None) -> str:
     """Read a new password: asked twice on a terminal (not echoed), else one line.
 

@@ -146,3 +146,10 @@ def test_names_and_passwords_at_the_limits():
         check_password("7 chars")
     with pytest.raises(AccountError, match="1,025 characters; at most 1,024"):
         check_password("p" * 1025)
+
+
+def test_an_unknown_command_is_refused_not_served(data):
+    # python -m app with any word is the account commands, never the server
+    done = cli(data, "serve")
+    assert done.returncode == 2
+    assert "invalid choice: 'serve' (choose from 'users', 'keys')" in done.stderr
