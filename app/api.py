@@ -179,13 +179,21 @@ def register_api(
             return job
         return _listed(_own_entry(store(), run_id))
 
+    def saved(run_id: str) -> str:
+        """Return the saved run a job id of POST /api/runs stands for (else run_id)."""
+        if api_runs.is_job_id(run_id):
+            return api_runs.saved_run_id(store().root, run_id)
+        return run_id
+
     @api.get("/runs/<run_id>/summary")
     def summary(run_id: str):
+        run_id = saved(run_id)
         _own_entry(store(), run_id)
         return store().summary(run_id)
 
     @api.get("/runs/<run_id>/migration")
     def migration(run_id: str):
+        run_id = saved(run_id)
         _own_entry(store(), run_id)  # 404 unknown, 409 damaged (files checked now)
         moves = store().load(run_id).metadata.get("migration")
         if moves is None:
@@ -208,6 +216,7 @@ def register_api(
         elif not isinstance(run_id, str):
             raise ApiError(400, f"run_id must be a string, got {run_id!r}")
         else:
+            run_id = saved(run_id)
             _own_entry(store(), run_id)
         if "customers" in body:
             return _batch(store(), run_id, body)

@@ -3,7 +3,7 @@
 ``POST /api/runs`` (multipart form)
     ``file`` (the export, as uploaded in the app), and optionally ``k`` (2..10,
     default 3), ``method`` (``kmeans``, ``gmm``, ``ward``, ``hdbscan``), ``as_of``
-    (a date) and ``mapping`` (a JSON object: canonical column -> the file's
+    (a date, YYYY-MM-DD) and ``mapping`` (a JSON object: canonical column -> the file's
     header). Answers 202 with ``{"run_id": "job-...", "status": "queued",
     "status_url": "/api/runs/job-..."}``; 400 for a bad field (named), 413 for a
     ``Content-Length`` over the upload limit (checked before the body is read).
@@ -325,6 +325,8 @@ def _form_settings(form) -> dict:
         known = ", ".join(METHODS)
         raise ApiError(400, f"method must be one of {known}, got {method!r}")
     as_of = form.get("as_of", "").strip() or None
+    if as_of is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", as_of):
+        raise ApiError(400, f"as_of must be a date YYYY-MM-DD, got {as_of!r}")
     mapping = None
     if form.get("mapping", "").strip():
         try:
@@ -435,3 +437,43 @@ def job_answer(directory: Path, job_id: str, listed) -> dict | None:
     if record["status"] == "done":
         answer.update(listed(record["saved_run_id"]))
     return answer
+
+
+def saved_run_id(directory: Path, job_id: str) -> str:
+    """Return the id of the run a finished job saved.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The data dir.
+    job_id : str
+        The id ``POST /api/runs`` answered.
+
+    Returns
+    -------
+    str
+        The saved run's id (for ``/summary``, ``/migration``, ``POST /api/segment``).
+
+    Raises
+    ------
+    segmentation.errors.RunNotFoundError
+        No such job among the caller's (404).
+    app.api.ApiError
+        409 while the job is queued or running, or when it failed (its message).
+    """
+    from app.api import ApiError
+    from app.auth import may_see
+    from segmentation.errors import RunNotFoundError
+
+    record = JobRecords.here(directory).get(job_id)
+    if record is None or not may_see(record.get("owner")):
+        raise RunNotFoundError(f"no run {job_id!r}", run_id=job_id)
+    if record["status"] == "failed":
+        raise ApiError(409, f"run {job_id} failed: {record.get('message')}")
+    if record["status"] != "done":
+        raise ApiError(
+            409,
+            f"run {job_id} is {record['status']}: its results are there once "
+            f"GET {PATH}/{job_id} says done",
+        )
+    return record["saved_run_id"]

@@ -78,7 +78,10 @@ class RunForm(BaseModel):
         "kmeans", description="The clustering of the value tiers."
     )
     as_of: str | None = Field(
-        None, description="Reference date; default the day after the last invoice."
+        None,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        description="Reference date YYYY-MM-DD; default the day after the last "
+        "invoice.",
     )
     mapping: str | None = Field(
         None,

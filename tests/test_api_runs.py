@@ -104,6 +104,11 @@ def test_a_run_is_queued_then_done_with_the_command_lines_customers(
     saved = client.get(f"/api/runs/{done['id']}")
     assert saved.status_code == 200
     assert saved.json["customers"] == cli_customers
+    # the job id stands for the saved run on the run's other routes
+    summary = client.get(f"/api/runs/{job}/summary")
+    assert summary.status_code == 200
+    assert summary.json == client.get(f"/api/runs/{done['id']}/summary").json
+
     record = api_runs.JobRecords(tmp_path).get(job)
     assert record["ran_by"]["pid"] != os.getpid()
     assert record["saved_run_id"] == done["id"]
@@ -118,6 +123,11 @@ def test_a_bad_file_fails_with_the_engines_message(client):
     assert failed["status"] == "failed"
     assert failed["message"].startswith("people.csv: no column for customer_id")
     assert "headers are: name, age" in failed["message"]
+    summary = client.get(f"/api/runs/{started.json['run_id']}/summary")
+    assert summary.status_code == 409
+    assert summary.json["error"] == (
+        f"run {started.json['run_id']} failed: {failed['message']}"
+    )
 
 
 def test_a_content_length_over_the_limit_is_413_before_reading(client):
@@ -142,6 +152,7 @@ def test_a_content_length_over_the_limit_is_413_before_reading(client):
         ({"k": "four"}, "k must be a whole number 2..10"),
         ({"method": "dbscan"}, "method must be one of kmeans, gmm, ward, hdbscan"),
         ({"mapping": "{not json"}, "mapping is not valid JSON"),
+        ({"as_of": "false"}, "as_of must be a date YYYY-MM-DD, got 'false'"),
         ({"mapping": '["Customer ID"]'}, "mapping must be a JSON object"),
     ],
 )
@@ -166,3 +177,17 @@ def test_an_unknown_job_is_404(client):
     answer = client.get("/api/runs/job-20260101T000000-0123abcd")
     assert answer.status_code == 404
     assert "job-20260101T000000-0123abcd" in answer.json["error"]
+
+
+def test_a_queued_runs_results_are_409_until_done(client, tmp_path):
+    job = api_runs.new_job_id()
+    record = {"run_id": job, "status": "queued", "owner": None}
+    api_runs.JobRecords(tmp_path).create(job, record, b"")
+    answer = client.get(f"/api/runs/{job}")
+    assert answer.status_code == 200
+    assert answer.json == {"run_id": job, "status": "queued"}
+    migration = client.get(f"/api/runs/{job}/migration")
+    assert migration.status_code == 409
+    assert migration.json["error"] == (
+        f"run {job} is queued: its results are there once GET /api/runs/{job} says done"
+    )
