@@ -566,7 +566,7 @@ class RunStore:
             segmentation then.
         """
         try:
-            entry = self.entry(run_id)
+            self.entry(run_id)  # unknown or damaged: raises
         except SegmentationError:
             with self._lock:
                 self._memory.pop(run_id, None)
@@ -593,7 +593,6 @@ class RunStore:
             raise self._found_damaged(
                 run_id, "the stored model is not a segmentation", keep=True
             )
-        del entry
         saved = SavedRun(metadata=metadata, segmentation=segmentation)
         with self._lock:
             self._memory[run_id] = saved
