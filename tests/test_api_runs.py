@@ -191,3 +191,35 @@ def test_a_queued_runs_results_are_409_until_done(client, tmp_path):
     assert migration.json["error"] == (
         f"run {job} is queued: its results are there once GET /api/runs/{job} says done"
     )
+
+
+def test_a_run_belongs_to_the_keys_user(tmp_path, monkeypatch, retail_ii_head):
+    from app import create_app
+    from app.accounts import Accounts
+
+    monkeypatch.delenv(api_runs.ENV_REDIS_URL, raising=False)
+    accounts = Accounts(directory=tmp_path)
+    accounts.add_user("alice", "alice's long password")
+    accounts.add_user("bob", "bob's long password")
+    alice = {"Authorization": f"Bearer {accounts.create_key('alice')[1]}"}
+    bob = {"Authorization": f"Bearer {accounts.create_key('bob')[1]}"}
+    client = create_app(tmp_path, first_screen=False).server.test_client()
+    data = retail_ii_head.read_bytes()
+
+    assert _start(client, retail_ii_head.name, data).status_code == 401
+    started = client.post(
+        "/api/runs",
+        data={"file": (io.BytesIO(data), retail_ii_head.name)},
+        headers=alice,
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202, started.json
+    url = started.json["status_url"]
+    done = poll(lambda u: client.get(u, headers=alice).json, url)
+    assert done["status"] == "done", done
+
+    assert client.get(url, headers=bob).status_code == 404
+    assert client.get(f"/api/runs/{done['id']}", headers=bob).status_code == 404
+    assert client.get(f"{url}/summary", headers=bob).status_code == 404
+    assert RunStore(tmp_path).entry(done["id"])["owner"] == "alice"
+    assert api_runs.JobRecords(tmp_path).get(started.json["run_id"])["owner"] == "alice"
