@@ -157,6 +157,10 @@ def test_download_never_saves_a_run_and_a_new_file_clears_the_saved_line(tmp_pat
     ]
     (save,) = saving
     assert [i["id"] for i in save["inputs"]] == [ids.SAVE_RUN_BUTTON]
-    (load,) = [c for c in app._callback_list if c.get("running")]
+    (load,) = [
+        c
+        for c in app._callback_list
+        if c.get("running") and c["output"].startswith(f"..{ids.DATASET_STORE}.data")
+    ]
     assert load["running"]["running"][f"{ids.RUN_SAVED}.children"] == ""
     assert load["running"]["runningOff"][f"{ids.RUN_SAVED}.children"] == ""
