@@ -2,19 +2,21 @@
 
 A page opens on the sample. Preparing it (read, clean, features, the k sweep)
 and segmenting it take seconds, so the server does it once when it starts, in a
-background thread (:func:`start`): from then on each new page comes with the
+background process (:func:`start`): from then on each new page comes with the
 sample's panels already drawn in its layout (:func:`app.layout.serve_layout`
 reads :func:`ready`), with its dataset, warm-up store and every k's panels
-(so k changes are drawn in the browser from the start). The page's callbacks
-would only draw the same again: the panels' callback skips it once
-(:func:`app.callbacks.panels.render_panels_once`). A page opened before the
-thread is done shows placeholders that say what is coming and gets the sample
-the usual way (the upload callback's background job).
+(so k changes are drawn in the browser from the start). When the page's first
+job sets the same dataset again, the browser does not draw it again
+(:data:`app.layout.FIRST_SCREEN`). A page opened before the sample is ready
+shows placeholders that say what is coming and gets the sample the usual way
+(the upload callback's background job).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing
 import threading
 
 _LOG = logging.getLogger(__name__)
@@ -59,18 +61,58 @@ def prepare() -> dict:
     }
 
 
-def _run() -> None:
+def _child(conn) -> None:
+    """In the preparing process: send :func:`prepare`'s result, or the failure."""
     try:
-        result = prepare()
-    except Exception:  # the page then loads the sample the usual way
-        _LOG.exception("preparing the sample for the first screen failed")
+        conn.send(prepare())
+    except Exception as err:  # the server logs it and goes on
+        conn.send({"failed": f"{type(err).__name__}: {err}"})
+    finally:
+        conn.close()
+
+
+def _run() -> None:
+    """Prepare in a process of its own, keep what it sends back.
+
+    A process, not this thread: preparing holds the interpreter for seconds,
+    and in the web process it slowed the first visitor's own requests (their
+    first screen took 23 s instead of 14 s). The process writes the sample's
+    results to the data folder's store, so the page's callbacks read them
+    there. It is stopped if the server stops first.
+    """
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(send,), name="first-screen")
+    process.start()
+    atexit.register(_stop, process)
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        _LOG.error("preparing the sample for the first screen stopped")
+        return
+    finally:
+        process.join(10)
+    if "failed" in result:
+        _LOG.error("preparing the sample for the first screen: %s", result["failed"])
         return
     with _LOCK:
         _READY.update(result)
 
 
+def _stop(process) -> None:
+    if process.is_alive():
+        process.terminate()
+
+
 def start() -> threading.Thread:
-    """Prepare the sample in a daemon thread (see :func:`prepare`); return it."""
+    """Prepare the sample in another process (:func:`prepare`) and keep it.
+
+    Returns
+    -------
+    threading.Thread
+        The daemon thread that waits for the process and keeps its result.
+    """
     thread = threading.Thread(target=_run, name="first-screen", daemon=True)
     thread.start()
     return thread

@@ -270,3 +270,17 @@ def test_the_browser_script_defines_what_the_callbacks_name():
         assert f"{name}: {name}" in script
     assert "scatter_base" not in script  # the base comes as data, not code
     assert scatter_base.__name__ == "scatter_base"
+
+
+def test_the_server_prepares_the_sample_in_a_process_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv(storage.ENV_DATA_DIR, str(tmp_path))
+    monkeypatch.setattr(first_screen, "_READY", {})
+    assert first_screen.ready() is None
+    first_screen.start().join(240)
+    ready = first_screen.ready()
+    assert ready is not None, "the preparing process sent nothing"
+    sha = storage.content_id(segmentation.load_sample())
+    assert ready["dataset"]["id"] == sha
+    assert ready["warm"]["views"] == list(range(2, 11))
+    # it wrote the sample to the data folder's store, where the callbacks read it
+    assert (tmp_path / "store").is_dir()
