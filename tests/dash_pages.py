@@ -11,7 +11,6 @@ lost). Used by the many-pages and restart tests; no Dash code is imported.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -50,12 +49,6 @@ def _props_by_id(node, found: dict) -> dict:
             for value in props.values():
                 _props_by_id(value, found)
     return found
-
-
-def data_url(path: Path) -> str:
-    """Return a file as ``dcc.Upload`` sends it: a base64 data URL."""
-    encoded = base64.b64encode(Path(path).read_bytes()).decode()
-    return f"data:application/octet-stream;base64,{encoded}"
 
 
 class Page:
@@ -149,12 +142,40 @@ class Page:
         raise AssertionError(f"the job did not end in {timeout} s")
 
 
+def send_file(page: Page, path: Path) -> dict:
+    """Send a file as ``assets/upload.js`` does: ``POST /upload`` with the page token.
+
+    Returns the ``uploaded-store`` value the script sets from the 201 answer.
+    """
+    path = Path(path)
+    request = urllib.request.Request(
+        f"{page.base}/upload",
+        data=path.read_bytes(),
+        method="POST",
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-File-Name": urllib.parse.quote(path.name),
+            "X-Page-Token": page.props["page-token"]["data"],
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201, response.status
+        answer = json.loads(response.read().decode())
+    return {
+        "upload": answer["upload"],
+        "filename": answer["filename"],
+        "bytes": answer["bytes"],
+        "sent": int(time.time() * 1000),
+    }
+
+
 def upload_body(page: Page, path: Path) -> dict:
     """The body of the upload job for the file at ``path`` sent from ``page``."""
+    uploaded = send_file(page, path)
     return page.payload(
         "dataset-store.data",
-        "upload.contents",
-        {"upload.contents": data_url(path), "upload.filename": Path(path).name},
+        "uploaded-store.data",
+        {"uploaded-store.data": uploaded},
     )
 
 
