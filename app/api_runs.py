@@ -408,6 +408,19 @@ def register_api_runs(api: flask.Blueprint, data_dir: Callable[[], Path]) -> Non
         return answer, 202, {"Location": url}
 
 
+def _stopped_here(record: dict) -> bool:
+    """Whether a running job of the local pool has lost its process (no Redis only)."""
+    import psutil
+
+    ran_by = record.get("ran_by") or {}
+    return (
+        record.get("status") == "running"
+        and redis_url() is None
+        and ran_by.get("hostname") == socket.gethostname()
+        and not psutil.pid_exists(ran_by.get("pid", -1))
+    )
+
+
 def job_answer(directory: Path, job_id: str, listed) -> dict | None:
     """Return ``GET /api/runs/<job id>``'s answer; None for no job of the caller's.
 
@@ -428,9 +441,18 @@ def job_answer(directory: Path, job_id: str, listed) -> dict | None:
     """
     from app.auth import may_see
 
-    record = JobRecords.here(directory).get(job_id)
+    records = JobRecords.here(directory)
+    record = records.get(job_id)
     if record is None or not may_see(record.get("owner")):
         return None
+    if _stopped_here(record):
+        record = records.update(
+            job_id,
+            status="failed",
+            message="the run's process stopped before it finished (the server "
+            "was restarted, or the process was killed); start the run again",
+            finished=_now(),
+        )
     answer = {"run_id": job_id, "status": record["status"]}
     if record["status"] == "failed":
         answer["message"] = record.get("message")

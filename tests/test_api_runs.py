@@ -223,3 +223,20 @@ def test_a_run_belongs_to_the_keys_user(tmp_path, monkeypatch, retail_ii_head):
     assert client.get(f"{url}/summary", headers=bob).status_code == 404
     assert RunStore(tmp_path).entry(done["id"])["owner"] == "alice"
     assert api_runs.JobRecords(tmp_path).get(started.json["run_id"])["owner"] == "alice"
+
+
+def test_a_running_job_whose_process_is_gone_answers_failed(client, tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    job = api_runs.new_job_id()
+    record = {
+        "run_id": job,
+        "status": "running",
+        "owner": None,
+        "ran_by": {"hostname": os.uname().nodename, "pid": int(gone.stdout)},
+    }
+    api_runs.JobRecords(tmp_path).create(job, record, b"")
+    answer = client.get(f"/api/runs/{job}").json
+    assert answer["status"] == "failed"
+    assert answer["message"].startswith("the run's process stopped before it finished")
+    assert api_runs.JobRecords(tmp_path).get(job)["status"] == "failed"
