@@ -30,58 +30,81 @@ def test_page_is_served_with_the_dash_config(server):
     assert status == 200 and json.loads(health)["status"] == "ok"
 
 
+def callback_payload(base: str, output_part: str, trigger: str, values: dict) -> dict:
+    """The renderer's body for the server callback writing ``output_part``.
+
+    The callback with ``trigger`` among its inputs, from the server's own
+    ``/_dash-dependencies`` (so a new Input or State needs no edit here):
+    ``values`` maps ``"id.property"`` to a value, anything else is None (a
+    pattern-matching input, none on the page: ``[]``).
+    """
+    _, text = get(base + "/_dash-dependencies")
+    (callback,) = [
+        c
+        for c in json.loads(text)
+        if output_part in c["output"]
+        and not c.get("clientside_function")
+        and trigger in [f"{i['id']}.{i['property']}" for i in c["inputs"]]
+    ]
+
+    def fill(deps):
+        return [
+            []
+            if d["id"].startswith("{")
+            else {**d, "value": values.get(f"{d['id']}.{d['property']}")}
+            for d in deps
+        ]
+
+    parts = callback["output"].strip(".").split("...")
+    outputs = [
+        {"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+        for o in parts
+    ]
+    return {
+        "output": callback["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": fill(callback["inputs"]),
+        "state": fill(callback["state"]),
+        "changedPropIds": [trigger],
+    }
+
+
 def test_k_change_resets_the_selection_through_the_server(server):
     base, _ = server
-    inputs = [
-        {"id": ids.VALUE_STYLE_GRID, "property": "clickData", "value": None},
-        {"id": ids.CUSTOMER_SCATTER, "property": "selectedData", "value": None},
-        [],
-        {"id": ids.CLEAR_SELECTION, "property": "n_clicks", "value": None},
-        {"id": ids.DATASET_STORE, "property": "data", "value": None},
-        {"id": ids.K_SLIDER, "property": "value", "value": 4},
-        {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
-        {"id": ids.RF_GRID, "property": "clickData", "value": None},
-    ]
-    payload = {
-        "output": f"{ids.SELECTION_STORE}.data",
-        "outputs": {"id": ids.SELECTION_STORE, "property": "data"},
-        "inputs": inputs,
-        "changedPropIds": [f"{ids.K_SLIDER}.value"],
-        "state": [
-            {"id": ids.SELECTION_STORE, "property": "data", "value": {"cluster": 1}}
-        ],
-    }
+    payload = callback_payload(
+        base,
+        f"{ids.SELECTION_STORE}.data",
+        f"{ids.K_SLIDER}.value",
+        {
+            f"{ids.K_SLIDER}.value": 4,
+            f"{ids.ANOMALY_SLIDER}.value": 2,
+            f"{ids.SELECTION_STORE}.data": {"cluster": 1},
+        },
+    )
     status, body = post(base + "/_dash-update-component", payload)
     assert status == 200
     assert body["response"] == {ids.SELECTION_STORE: {"data": None}}
 
 
 def test_k_change_reclusters_a_stored_dataset(server):
+    # the panels the server draws when the browser has no per-k views yet
     base, data_dir = server
     store = storage.Store(storage.data_dir(data_dir) / "store")
     sha = store.put_upload(segmentation.load_sample(), segmentation.SAMPLE_NAME)
     store.prepared(sha)  # as the background job would have done
     dataset = {"id": sha, "filename": segmentation.SAMPLE_NAME}
-    outputs = [
-        (ids.VALUE_STYLE_GRID, "figure"),
-        (ids.CUSTOMER_SCATTER, "figure"),
-        (ids.FEATURE_HEATMAP, "figure"),
-        (ids.PERSONA_CARDS, "children"),
-    ]
-    payload = {
-        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
-        "outputs": [{"id": i, "property": p} for i, p in outputs],
-        "inputs": [
-            {"id": ids.DATASET_STORE, "property": "data", "value": dataset},
-            {"id": ids.K_SLIDER, "property": "value", "value": 4},
-            {"id": ids.ANOMALY_SLIDER, "property": "value", "value": 2},
-            {"id": ids.SELECTION_STORE, "property": "data", "value": None},
-            {"id": ids.GRID_METRIC, "property": "value", "value": "customers"},
-            {"id": ids.WHATIF_STORE, "property": "data", "value": None},
-        ],
-        "changedPropIds": [f"{ids.K_SLIDER}.value"],
-        "state": [],
-    }
+    payload = callback_payload(
+        base,
+        f"{ids.PERSONA_CARDS}.children",
+        "panels-request.data",
+        {
+            "panels-request.data": {"k": 4},
+            f"{ids.DATASET_STORE}.data": dataset,
+            f"{ids.K_SLIDER}.value": 4,
+            f"{ids.ANOMALY_SLIDER}.value": 2,
+            f"{ids.GRID_METRIC}.value": "customers",
+        },
+    )
     start = time.perf_counter()
     status, body = post(base + "/_dash-update-component", payload)
     elapsed = time.perf_counter() - start
