@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -61,15 +62,13 @@ def _tree(pid: int) -> set[int]:
     return {pid, *(child.pid for child in parent.children(recursive=True))}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """The Procfile's worker and ``python -m app``, on Redis; yield what they are."""
-    data = tmp_path_factory.mktemp("celery-data")
-    logs = tmp_path_factory.mktemp("celery-logs")
+@contextlib.contextmanager
+def _running(data: Path, logs: Path, url: str):
+    """Run the Procfile's worker and ``python -m app`` on Redis ``url``; yield them."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     env = {
         **os.environ,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": url,
         "SEGMENTATION_DATA_DIR": str(data),
         "PYTHONPATH": str(ROOT),
     }
@@ -106,13 +105,42 @@ def stack(tmp_path_factory):
                 "worker_name": name.replace("%h", os.uname().nodename),
                 "worker_log": worker_log,
                 "web": web,
+                "redis": url,
             }
         finally:
             _stop(web)
             _stop(worker)
 
 
-def _post_run(base: str, name: str, data: bytes, **fields: str) -> tuple[int, dict]:
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The Procfile's worker and ``python -m app`` on Redis, nobody logged in."""
+    data = tmp_path_factory.mktemp("celery-data")
+    with _running(data, tmp_path_factory.mktemp("celery-logs"), REDIS_URL) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    """The same for a team: accounts alice and bob, an API key each."""
+    from app.accounts import Accounts
+
+    data = tmp_path_factory.mktemp("celery-team-data")
+    accounts = Accounts(directory=data)
+    keys = {}
+    for name in ("alice", "bob"):
+        accounts.add_user(name, f"{name}'s long password")
+        keys[name] = {"Authorization": f"Bearer {accounts.create_key(name)[1]}"}
+    # another Redis database: its own queue, so the first stack's worker (alive
+    # for the whole module) does not take these runs
+    url = urllib.parse.urlsplit(REDIS_URL)._replace(path="/1").geturl()
+    with _running(data, tmp_path_factory.mktemp("celery-team-logs"), url) as running:
+        yield {**running, "keys": keys}
+
+
+def _post_run(
+    base: str, name: str, data: bytes, headers: dict | None = None, **fields: str
+) -> tuple[int, dict]:
     boundary = uuid.uuid4().hex
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
@@ -130,17 +158,25 @@ def _post_run(base: str, name: str, data: bytes, **fields: str) -> tuple[int, di
         base + "/api/runs",
         data=body,
         method="POST",
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            **(headers or {}),
+        },
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.status, json.loads(response.read())
 
 
-def _poll(base: str, status_url: str) -> dict:
+def _get(url: str, headers: dict | None = None) -> dict:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _poll(base: str, status_url: str, headers: dict | None = None) -> dict:
     deadline = time.monotonic() + FINISH_SECONDS
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(base + status_url, timeout=30) as response:
-            answer = json.loads(response.read())
+        answer = _get(base + status_url, headers)
         if answer["status"] in ("done", "failed"):
             return answer
         time.sleep(0.5)
@@ -220,3 +256,45 @@ def test_an_oversized_content_length_is_413_from_the_real_server(stack):
         urllib.request.urlopen(request, timeout=30)
     assert answer.value.code == 413
     assert f"{api_runs.MAX_REQUEST_BYTES:,} bytes" in answer.value.read().decode()
+
+
+def test_two_users_runs_finish_on_the_worker_each_seeing_its_own(
+    team, retail_ii_head, retail_ii_sample
+):
+    import sqlalchemy
+
+    files = {"alice": retail_ii_head, "bob": retail_ii_sample}
+    started = {}
+    for user, path in files.items():
+        status, answer = _post_run(
+            team["base"], path.name, path.read_bytes(), team["keys"][user], k="3"
+        )
+        assert status == 202, answer
+        started[user] = answer
+    done = {
+        user: _poll(team["base"], answer["status_url"], team["keys"][user])
+        for user, answer in started.items()
+    }
+    worker_pids = _tree(team["worker"].pid)
+    records = api_runs.JobRecords(team["data"], team["redis"])
+    engine = sqlalchemy.create_engine(f"sqlite:///{team['data'] / 'segmentation.db'}")
+    for user, answer in done.items():
+        assert answer["status"] == "done", answer
+        record = records.get(started[user]["run_id"])
+        assert record["owner"] == user
+        assert record["ran_by"]["pid"] in worker_pids
+        assert record["ran_by"]["worker"] == team["worker_name"]
+        listed = _get(team["base"] + "/api/runs", team["keys"][user])["runs"]
+        assert [run["id"] for run in listed] == [answer["id"]]
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text(
+                    "SELECT count(*) FROM customer_segments WHERE run_id = :id"
+                ),
+                {"id": answer["id"]},
+            ).scalar_one()
+        assert rows == answer["customers"] > 0
+    with pytest.raises(urllib.error.HTTPError) as other:
+        _get(team["base"] + started["bob"]["status_url"], team["keys"]["alice"])
+    assert other.value.code == 404
+    assert done["alice"]["customers"] != done["bob"]["customers"]
