@@ -110,10 +110,43 @@ def celery_app():
     return _celery_apps[0]
 
 
+class CeleryJobManager(dash.CeleryManager):
+    """Dash's ``CeleryManager``, with answers about a job that agree.
+
+    As in :class:`JobManager`: a page's poll asks "is the result there?" and
+    then "is the job still running?"; a task that wrote its result and ended
+    between the two questions looked cancelled, and its result was lost. Here
+    the task's state is read *before* its result (a task writes its result,
+    then ends), and the second answer is the one decided with the first.
+    """
+
+    def __init__(self, celery, cache_by=None, expire=None):
+        super().__init__(celery, cache_by=cache_by, expire=expire)
+        self._decided = threading.local()
+
+    def get_result(self, key, job):
+        """Return the task's result, deciding at once whether it still runs."""
+        running = bool(super().job_running(job))
+        result = super().get_result(key, job)
+        if not hasattr(self._decided, "jobs"):
+            self._decided.jobs = {}
+        if job is not None:
+            self._decided.jobs[str(job)] = running and result is self.UNDEFINED
+        return result
+
+    def job_running(self, job):
+        """Whether the task runs: as decided by the last :meth:`get_result`, if any."""
+        decided = getattr(self._decided, "jobs", {})
+        if job is not None and str(job) in decided:
+            return decided.pop(str(job))
+        return bool(super().job_running(job))
+
+
 def background_manager(directory: Path):
     """Return the Dash background-callback manager for this configuration.
 
-    With ``REDIS_URL``: ``dash.CeleryManager`` on :func:`celery_app`, so the
+    With ``REDIS_URL``: a :class:`CeleryJobManager` (Dash's ``CeleryManager``)
+    on :func:`celery_app`, so the
     callbacks run on the workers of ``celery -A app.worker worker``. Their
     inputs and the prepared data they read are in the server-side store under
     the data dir (:mod:`app.storage`), so web and worker processes must share
@@ -127,12 +160,12 @@ def background_manager(directory: Path):
 
     Returns
     -------
-    dash.CeleryManager or JobManager
+    CeleryJobManager or JobManager
     """
     from app import api_runs, storage
 
     if api_runs.redis_url() is not None:
-        return dash.CeleryManager(celery_app(), expire=JOB_RECORD_SECONDS)
+        return CeleryJobManager(celery_app(), expire=JOB_RECORD_SECONDS)
     return JobManager(storage.private_cache(directory / "jobs"), directory)
 
 
