@@ -35,6 +35,13 @@ FIRST_SCREEN = "first-screen"
 K_CHOICE = "k-choice"
 #: Set by the browser when it cannot draw the panels itself: the server does.
 PANELS_REQUEST = "panels-request"
+#: The k slider's value once it has rested (``assets/k_settled.js``): the
+#: panels that a k change does not draw first (distributions, the method
+#: comparison, the what-if's words) follow it instead of every step.
+K_SETTLED = "k-settled"
+#: Set by the browser when it cannot show a k change in the selected-customers
+#: table itself (:func:`app.callbacks.selection.render_selection` answers).
+TABLE_REQUEST = "table-request"
 
 
 def _fill(page, values: dict) -> None:
@@ -115,6 +122,8 @@ def serve_layout() -> dbc.Container:
             dcc.Store(id=FIRST_SCREEN, data=sample.get("first"), storage_type="memory"),
             dcc.Store(id=K_CHOICE, data=sample.get("choice"), storage_type="memory"),
             dcc.Store(id=PANELS_REQUEST, storage_type="memory"),
+            dcc.Store(id=K_SETTLED, data=controls.K_DEFAULT, storage_type="memory"),
+            dcc.Store(id=TABLE_REQUEST, storage_type="memory"),
             dcc.Store(id=PAGE_TOKEN, data=uuid.uuid4().hex, storage_type="memory"),
             header,
             alert,

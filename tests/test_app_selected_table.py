@@ -16,6 +16,7 @@ import pytest
 import segmentation
 from app import create_app, glossary, storage, theme
 from app.callbacks import currency, selection, upload
+from app.callbacks.common import current_segmentation
 from app.components import controls, personas, selected
 from app.components.money import money
 from segmentation import schema
@@ -72,7 +73,38 @@ def test_rows_of_thirty_chosen_customers(dataset, orders_by_hand):
     )
     assert sorted(row["id"] for row in rows) == chosen_ids
     assert count == "25 of 30 customers shown"
-    assert set(rows[0]) == set(selected.FIELDS.values())
+    assert set(rows[0]) == {"i", *selected.FIELDS.values()}
+    # i: the customer's position among the customers, which the browser's
+    # per-k tier and persona columns (k_table) are in
+    customers = current_segmentation(dataset, 3, ANOMALY_PCT).customers
+    ids_in_order = customers[schema.CUSTOMER_ID].astype(str).tolist()
+    assert all(ids_in_order[row["i"]] == row["id"] for row in rows)
+
+
+def test_k_table_codes_each_customers_tier_and_persona():
+    customers = pd.DataFrame(
+        {
+            schema.CUSTOMER_ID: ["a", "b", "c", "d"],
+            schema.VALUE_TIER: ["High", "Low", "High", None],
+            schema.PERSONA: ["Champions", "Hibernating", "At risk", "Champions"],
+        }
+    )
+    table = selected.k_table(customers)
+    assert set(table) == {"tier", "persona"}
+    assert table["tier"] == {"names": ["High", "Low", ""], "codes": [0, 1, 0, 2]}
+    assert table["persona"] == {
+        "names": ["Champions", "Hibernating", "At risk"],
+        "codes": [0, 1, 2, 0],
+    }
+
+
+def test_tier_and_persona_columns_read_the_browsers_k():
+    defs = {c["field"]: c for c in selected.column_defs()}
+    for field in ("tier", "persona"):
+        assert defs[field]["valueGetter"] == {
+            "function": f"segmentationAtK(params, '{field}')"
+        }
+    assert "valueGetter" not in defs["spent"]
 
 
 def test_no_selection_lists_everyone(dataset):

@@ -1,13 +1,19 @@
-"""The distributions panel follows the dataset, k, method and the selection."""
+"""The distributions panel follows the dataset, k, method and the selection.
+
+It follows k once the slider has rested (:data:`app.layout.K_SETTLED`, set in
+the browser by ``assets/k_settled.js``, registered here): the box plots are
+below the first panels and must not hold back their k change.
+"""
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import ClientsideFunction, Input, Output
 
 from app import ids
 from app.callbacks.common import current_segmentation
 from app.components.distributions import DISTRIBUTIONS
 from app.figures.distributions import feature_distributions
+from app.layout import K_SETTLED
 from app.selection import selection_mask
 
 
@@ -19,10 +25,16 @@ def render_distributions(dataset, k, percent, chosen):
 
 def register_callbacks(app) -> None:
     """Register the distributions panel's callback on ``app``."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="settleK"),
+        Output(K_SETTLED, "data"),
+        Input(ids.K_SLIDER, "value"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(DISTRIBUTIONS, "figure"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        Input(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
     )(render_distributions)

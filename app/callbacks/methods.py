@@ -44,7 +44,7 @@ from app.components.methods import (
     k_label,
     method_label,
 )
-from app.layout import PAGE_TOKEN
+from app.layout import K_SETTLED, PAGE_TOKEN
 from segmentation import settings
 from segmentation.errors import SegmentationError
 
@@ -110,7 +110,8 @@ def method_help(method, dataset, k, percent):
 def compare_at_k(warm, k, dataset, page=None):
     """Background job: the four methods compared at k, as a table.
 
-    Started by the end of the every-k warm-up (``warm``) and by a k change; the
+    Started by the end of the every-k warm-up (``warm``) and by a k change
+    once the slider has rested (:data:`app.layout.K_SETTLED`); the
     answer is cached per dataset and k (:meth:`app.storage.Store.comparison`).
     ``page`` (the page token) keeps the job's result key the page's own.
 
@@ -188,7 +189,7 @@ def register_callbacks(app) -> None:
         Output(K_LABEL, "children"),
         Input(METHOD_CHOICE, "value"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        Input(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
         prevent_initial_call=True,
     )(method_help)
@@ -197,7 +198,7 @@ def register_callbacks(app) -> None:
         Output(METHOD_RULE, "children"),
         Output(COMPARISON_STORE, "data"),
         Input(ids.WARM_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        Input(K_SETTLED, "data"),
         State(ids.DATASET_STORE, "data"),
         State(PAGE_TOKEN, "data"),
         background=True,
@@ -209,7 +210,7 @@ def register_callbacks(app) -> None:
         Input(COMPARISON_STORE, "data"),
         Input(METHOD_CHOICE, "value"),
         State(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        Input(K_SETTLED, "data"),
     )(recommended_method_button)
     app.callback(
         Output(METHOD_CHOICE, "value", allow_duplicate=True),

@@ -31,6 +31,7 @@ from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
+from app.components.selected import k_table
 from app.figures.scatter import (
     legend_font,
     scatter_base,
@@ -277,7 +278,9 @@ def k_view(seg) -> dict:
         ``cards`` (the persona cards as component data) and ``scatter``:
         ``{"traces", "legend_font"}`` (:func:`app.figures.scatter.tier_traces`:
         rows into the base, not points), or None when the scatter draws a
-        sample (the sample depends on k: the server draws it).
+        sample (the sample depends on k: the server draws it); ``table``: the
+        selected-customers table's tier and persona columns
+        (:func:`app.components.selected.k_table`).
     """
     customers = seg.customers
     scatter = None
@@ -294,6 +297,7 @@ def k_view(seg) -> dict:
         "heatmap": traces_and_tiers(figures.feature_heatmap(customers)),
         "cards": plain(persona_cards(customers, seg.personas)),
         "scatter": scatter,
+        "table": k_table(customers),
     }
 
 

@@ -19,6 +19,7 @@ from app.components.selected import (
     selection_summary,
 )
 from app.figures import is_sampled, region_from_selection
+from app.layout import K_VIEWS, TABLE_REQUEST
 from app.selection import (
     CELL,
     CLUSTER,
@@ -41,7 +42,10 @@ def update_selection(
     current,
     rf_click=None,
 ):
-    """Set the selection from the panel that triggered; reset on clear, k, data.
+    """Set the selection from the panel that triggered; reset on clear or data.
+
+    A k change clears it in the browser (``kTable``, ``assets/k_settled.js``):
+    k is a State here.
 
     ``rf_click`` comes last (after the ``current`` state): the RF grid's click.
     """
@@ -74,8 +78,14 @@ def _scatter_is_sampled(dataset, k, percent) -> bool:
     return is_sampled(current_segmentation(dataset, k, percent).customers)
 
 
-def render_selection(dataset, k, percent, chosen, compare_days=None, holdout_days=None):
+def render_selection(
+    dataset, k, percent, chosen, compare_days=None, holdout_days=None, _request=None
+):
     """Return the selection summary, the table's rows and its count line.
+
+    Not on a k change (k is a State): the browser clears a selection, which
+    brings this once, or shows the new tiers itself (``assets/k_settled.js``),
+    or asks for it (``_request``, the table-request store).
 
     Once the over-time job has stored its result for this view (its two
     settings ``compare_days`` and ``holdout_days``), the rows carry its
@@ -133,23 +143,43 @@ def register_callbacks(app) -> None:
         Input(ids.persona_card(ALL), "n_clicks"),
         Input(ids.CLEAR_SELECTION, "n_clicks"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        State(ids.K_SLIDER, "value"),  # a k change: kTable, in the browser
         Input(ids.ANOMALY_SLIDER, "value"),
         State(ids.SELECTION_STORE, "data"),
         Input(ids.RF_GRID, "clickData"),
         prevent_initial_call=True,
     )(update_selection)
+    # a k change clears a selection, or shows the table's new tiers and
+    # personas from the views the browser holds, or asks the server (once)
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="kTable"),
+        Output(ids.SELECTION_STORE, "data", allow_duplicate=True),
+        Output(TABLE_REQUEST, "data"),
+        Input(ids.K_SLIDER, "value"),
+        State(ids.SELECTION_STORE, "data"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        State(K_VIEWS, "data"),
+        State(SELECTED_GRID, "rowData"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.SELECTION_SUMMARY, "children"),
         Output(SELECTED_GRID, "rowData"),
         Output(SELECTED_COUNT, "children"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        State(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
         State(ids.COMPARE_DAYS, "value"),
         State(ids.HOLDOUT_DAYS, "value"),
+        Input(TABLE_REQUEST, "data"),
     )(render_selection)
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="tableRows"),
+        Input(SELECTED_GRID, "rowData"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(SELECTED_GRID, "columnDefs"),
         Input(CURRENCY_STORE, "data"),

@@ -8,6 +8,8 @@ by a partial update of the scatter that touches only the star
 (:func:`app.figures.scatter.whatif_patch`), so that a box or lasso the user
 draws meanwhile survives. The panels callback reads the store (a State, not an
 Input) to draw the star when it rebuilds the scatter for another k or dataset.
+A k change does not move the star: the words follow k once the slider has
+rested (:func:`whatif_words_at_k`), with no partial update of the scatter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app import ids
 from app.callbacks.common import current_prepared, current_segmentation, dataset_id
 from app.components.whatif import whatif_result
 from app.figures.scatter import whatif_patch
+from app.layout import K_SETTLED
 from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.scoring import validate_customers
@@ -146,6 +149,22 @@ def update_whatif(recency, frequency, monetary, dataset, k, percent, shown):
     return answer, point, star
 
 
+def whatif_words_at_k(k, recency, frequency, monetary, dataset, percent, shown):
+    """Return the what-if's words at a new k (the star stays where it is).
+
+    ``k`` is the slider's value once it has rested (:data:`app.layout.K_SETTLED`);
+    the star speaks of itself when one is shown (``shown``, the stored point).
+    Not scored without a dataset (``no_update``).
+    """
+    if not dataset or not dataset.get("id"):
+        return no_update
+    on_screen = _xy(shown)
+    answer, _point = score_whatif(
+        recency, frequency, monetary, dataset, k, percent, on_screen, bool(shown)
+    )
+    return answer
+
+
 def star_for(stored: dict | None, dataset: dict | None) -> dict | None:
     """Return the stored what-if point if it belongs to ``dataset``, else None.
 
@@ -184,8 +203,19 @@ def register_callbacks(app) -> None:
         Output(ids.CUSTOMER_SCATTER, "figure", allow_duplicate=True),
         *[Input(field, "value") for field in fields],
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        State(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         State(ids.WHATIF_STORE, "data"),
         prevent_initial_call=True,
     )(update_whatif)
+    # a k change moves no star, it changes only the words (the tier and
+    # persona at the new k): once the slider has rested, without the scatter
+    app.callback(
+        Output(ids.WHATIF_RESULT, "children", allow_duplicate=True),
+        Input(K_SETTLED, "data"),
+        *[State(field, "value") for field in fields],
+        State(ids.DATASET_STORE, "data"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        State(ids.WHATIF_STORE, "data"),
+        prevent_initial_call=True,
+    )(whatif_words_at_k)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -149,6 +150,7 @@ def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
     -------
     list of dict
         One per customer, highest spend first, at most :data:`MAX_TABLE_ROWS`;
+        ``i`` (int, the customer's position in ``customers``) and
         keys :data:`FIELDS`' values: ``id``, ``tier``, ``status``, ``persona``,
         ``style``, ``why`` (text, ``""`` when missing), ``recency`` and
         ``orders`` (int), ``spent`` (float, rounded to cents); and the
@@ -157,6 +159,9 @@ def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
     """
     rows = table_data(customers, mask)
     out = pd.DataFrame(index=rows.index)
+    # each row's position among the customers: the browser's per-k tier and
+    # persona columns (:func:`k_table`) are in that order
+    out["i"] = np.arange(len(customers))[customers.index.get_indexer(rows.index)]
     for column, field in FIELDS.items():
         values = rows[column]
         if column in _COUNTS:
@@ -173,6 +178,39 @@ def row_data(customers: pd.DataFrame, mask: pd.Series | None) -> list[dict]:
         else:
             out[field] = values.astype("string").fillna("").astype(object)
     return out.to_dict("records")
+
+
+#: The table's columns that a k change changes (the rest do not depend on k).
+K_FIELDS = ("tier", "persona")
+
+
+def k_table(customers: pd.DataFrame) -> dict:
+    """Return the table's columns that depend on k, for the browser to keep.
+
+    With these (one per k, in :func:`app.callbacks.panels.k_views`) the
+    browser shows a k change in the table without the rows being sent again
+    (``assets/k_settled.js``): each row's ``i`` picks its customer's code.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Labelled customers at one k, in the order of :func:`row_data`'s ``i``.
+
+    Returns
+    -------
+    dict
+        ``{"tier": {"names", "codes"}, "persona": {"names", "codes"}}``:
+        ``names`` the distinct values (text, ``""`` when missing), ``codes``
+        one int per customer indexing ``names``. About 2 bytes of JSON per
+        customer and column.
+    """
+    out = {}
+    for column, field in FIELDS.items():
+        if field in K_FIELDS:
+            values = customers[column].astype("string").fillna("").astype(object)
+            codes, names = pd.factorize(values)
+            out[field] = {"names": [str(n) for n in names], "codes": codes.tolist()}
+    return out
 
 
 def count_line(
@@ -253,6 +291,8 @@ def column_defs(currency: str = "", extra=()) -> list[dict]:
             col["useValueFormatterForExport"] = False
         if column in _WIDE:
             col.update(flex=2, minWidth=_WIDE[column])
+        if field in K_FIELDS:  # the k the browser shows (:func:`k_table`)
+            col["valueGetter"] = {"function": f"segmentationAtK(params, '{field}')"}
         defs.append(col)
     return defs + [_over_time_def(c, symbol) for c in OVER_TIME_FIELDS if c in extra]
 

@@ -176,3 +176,56 @@ def test_a_k_change_is_drawn_in_the_browser_and_keeps_the_zoom(
     assert not [o for o in sent if any(p in o for p in PANEL_OUTPUTS)], sent
     assert "Chosen k = 10" in pages.text_of(browser, ids.K_RULE)
     checks.assert_console_clean(browser)
+
+
+_TABLE_TIERS_JS = """
+const api = window.dash_ag_grid.getApi('selected-grid');
+const counts = {};
+api.forEachNode(node => {
+  const tier = api.getCellValue({rowNode: node, colKey: 'tier'});
+  counts[tier] = (counts[tier] || 0) + 1;
+});
+return counts;
+"""
+
+
+def table_tiers(driver) -> dict[str, int]:
+    """Return how many rows of the selected-customers table show each tier."""
+    return driver.execute_script(_TABLE_TIERS_JS)
+
+
+def grid_tiers(driver) -> dict[str, int]:
+    """Return the value x style grid's customers per tier (its rows' sums)."""
+    totals: dict[str, int] = {}
+    for (tier, _style), z in pages.grid_counts(driver).items():
+        totals[tier] = totals.get(tier, 0) + int(z or 0)
+    return totals
+
+
+def test_a_k_change_shows_the_tables_new_tiers_without_sending_its_rows(
+    browser, app_url
+):
+    wait_sample_ready(app_url)
+    browser.get("about:blank")
+    pages.set_viewport(browser, 1366, 900)
+    browser.get(app_url + "/")
+    pages.wait_panels(browser)
+    pages.wait(browser, held_views, message="the page never got every k's panels")
+    pages.wait(browser, lambda d: sum(table_tiers(d).values()) == 398)
+    assert table_tiers(browser) == grid_tiers(browser)  # k = 3, the server's rows
+    browser.execute_script(_RECORD_JS)
+
+    pages.set_k(browser, 5)
+    pages.wait(
+        browser,
+        lambda d: len(table_tiers(d)) == 5 and table_tiers(d) == grid_tiers(d),
+        message="the table never showed the 5 tiers of the grid",
+    )
+    pages.wait_panels(browser)
+    assert sum(table_tiers(browser).values()) == 398
+    sent = browser.execute_script("return window.__outputs;")
+    # nothing of the table, the distributions or the comparison on the way:
+    # the what-if's words follow once the slider rests, and only them
+    assert not [o for o in sent if "selected-grid" in o], sent
+    assert not [o for o in sent if "customer-scatter" in o], sent
+    checks.assert_console_clean(browser)
