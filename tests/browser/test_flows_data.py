@@ -198,7 +198,10 @@ def test_cancel_stops_a_running_job(page, screenshots, retail_csv):
         lambda d: cancel.is_displayed() and not pages.controls_enabled(d),
         message="the job never started",
     )
-    pages.wait_text(page, ids.RUN_STATUS, "…")  # a step is reported
+    # a step of the engine is reported, with the file, its size and the time
+    pages.wait_text(
+        page, ids.PROGRESS_TEXT, re.escape(f"({retail_csv.name}, 45.8 MB): ")
+    )
     shot(page, screenshots, "8_running")
     cancel.click()
     pages.wait(page, pages.controls_enabled, message="controls stay disabled")
