@@ -62,13 +62,40 @@ def _tree(pid: int) -> set[int]:
     return {pid, *(child.pid for child in parent.children(recursive=True))}
 
 
+def _team_database(data: Path):
+    """Yield the runs' database URL: a fresh PostgreSQL schema when there is a server.
+
+    With ``SEGMENTATION_TEST_POSTGRES_URL`` (``.ci/run`` sets it) the web and
+    worker processes save to PostgreSQL, as a team's would; without it to the
+    SQLite file of the data dir they share.
+    """
+    from sqlalchemy import create_engine, text
+
+    from tests import run_db
+
+    if not run_db.POSTGRES_URL:
+        yield None  # DATABASE_URL unset: SQLite files in the data dir
+        return
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(run_db._database.database_url(Path("."), run_db.POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield run_db._postgres_schema_url(name)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
 @contextlib.contextmanager
-def _running(data: Path, logs: Path, url: str):
+def _running(data: Path, logs: Path, url: str, database: str | None = None):
     """Run the Procfile's worker and ``python -m app`` on Redis ``url``; yield them."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     env = {
         **os.environ,
         "REDIS_URL": url,
+        **({"DATABASE_URL": database} if database else {}),
         "SEGMENTATION_DATA_DIR": str(data),
         "PYTHONPATH": str(ROOT),
     }
@@ -106,6 +133,7 @@ def _running(data: Path, logs: Path, url: str):
                 "worker_log": worker_log,
                 "web": web,
                 "redis": url,
+                "database": database,
             }
         finally:
             _stop(web)
@@ -126,7 +154,9 @@ def team(tmp_path_factory):
     from app.accounts import Accounts
 
     data = tmp_path_factory.mktemp("celery-team-data")
-    accounts = Accounts(directory=data)
+    databases = _team_database(data)
+    database = next(databases)
+    accounts = Accounts(url=database) if database else Accounts(directory=data)
     keys = {}
     for name in ("alice", "bob"):
         accounts.add_user(name, f"{name}'s long password")
@@ -134,8 +164,13 @@ def team(tmp_path_factory):
     # another Redis database: its own queue, so the first stack's worker (alive
     # for the whole module) does not take these runs
     url = urllib.parse.urlsplit(REDIS_URL)._replace(path="/1").geturl()
-    with _running(data, tmp_path_factory.mktemp("celery-team-logs"), url) as running:
-        yield {**running, "keys": keys}
+    logs = tmp_path_factory.mktemp("celery-team-logs")
+    try:
+        with _running(data, logs, url, database=database) as running:
+            yield {**running, "keys": keys}
+    finally:
+        accounts.engine.dispose()
+        databases.close()  # drops the PostgreSQL schema, if one was made
 
 
 def _post_run(
@@ -277,7 +312,11 @@ def test_two_users_runs_finish_on_the_worker_each_seeing_its_own(
     }
     worker_pids = _tree(team["worker"].pid)
     records = api_runs.JobRecords(team["data"], team["redis"])
-    engine = sqlalchemy.create_engine(f"sqlite:///{team['data'] / 'segmentation.db'}")
+    from segmentation.runs import _database
+
+    engine = sqlalchemy.create_engine(
+        _database.database_url(team["data"], team["database"])
+    )
     for user, answer in done.items():
         assert answer["status"] == "done", answer
         record = records.get(started[user]["run_id"])
@@ -294,6 +333,7 @@ def test_two_users_runs_finish_on_the_worker_each_seeing_its_own(
                 {"id": answer["id"]},
             ).scalar_one()
         assert rows == answer["customers"] > 0
+    engine.dispose()
     with pytest.raises(urllib.error.HTTPError) as other:
         _get(team["base"] + started["bob"]["status_url"], team["keys"]["alice"])
     assert other.value.code == 404
