@@ -130,6 +130,25 @@ expected-statuses = ["400", "401", "404", "409", "413", "429"]
 """
 
 
+#: Every check of schemathesis 4 but the two left out above, and but
+#: ``max_response_time`` (what ``--checks all`` adds with a 10 s limit): the
+#: tests assert behaviour, never time (benchmarks/ measures time).
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "missing_required_header",
+    "unsupported_method",
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+    "object_level_authorization",
+)
+
+
 def test_no_operation_fails_on_generated_requests(server, tmp_path):
     url, key = server
     config = tmp_path / "schemathesis.toml"
@@ -146,11 +165,13 @@ def test_no_operation_fails_on_generated_requests(server, tmp_path):
             "--header",
             f"Authorization: Bearer {key}",
             "--checks",
-            "all",
-            "--exclude-checks",
-            "allow_header_conformance,positive_data_acceptance",
+            ",".join(CHECKS),
             "--max-examples",
             "30",
+            # a busy 2-core machine can take seconds for one answer (a run of
+            # POST /api/runs starts its process pool): not an error of the API
+            "--request-timeout",
+            "60",
             "--seed",
             "1",
             "--workers",
@@ -164,8 +185,9 @@ def test_no_operation_fails_on_generated_requests(server, tmp_path):
         cwd=tmp_path,
         timeout=600,
     )
-    failures = done.stdout[done.stdout.find("FAILURES") :]
-    assert done.returncode == 0, failures[:6000] + done.stderr[-2000:]
+    found = [done.stdout.find(word) for word in ("ERRORS", "FAILURES")]
+    first = min([at for at in found if at >= 0], default=0)
+    assert done.returncode == 0, done.stdout[first:][:6000] + done.stderr[-2000:]
     # every operation of the document (POST /api/runs too) but the document
     # itself, which schemathesis reads first and leaves out
     selected = re.search(r"Selected: (\d+)/(\d+)", done.stdout)
