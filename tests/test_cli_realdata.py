@@ -103,7 +103,12 @@ def test_the_csv_has_the_output_columns_and_money_to_the_cent(cli_out):
     text = pd.read_csv(
         cli_out / "online_retail_I.csv", dtype=str, keep_default_na=False
     ).set_index(schema.CUSTOMER_ID)
-    lifetime = ["p_alive", "expected_orders_90d", "expected_spend_per_order", "clv_365d"]
+    lifetime = [
+        "p_alive",
+        "expected_orders_90d",
+        "expected_spend_per_order",
+        "clv_365d",
+    ]
     assert [schema.CUSTOMER_ID, *text.columns] == [*schema.OUTPUT_COLUMNS, *lifetime]
     for column in schema.MONEY_COLUMNS:
         assert text[column].str.fullmatch(r"\d+\.\d{2}").all(), column

@@ -248,8 +248,7 @@ def method_panel():
             className="small",
         ),
         html.Div(
-            "The four methods are compared once the panels are shown "
-            "(a few seconds)…",
+            "The four methods are compared once the panels are shown (a few seconds)…",
             id=METHOD_COMPARISON,
             className="method-comparison small",
         ),
