@@ -7,6 +7,7 @@ Each test starts its own server with ``python -m app`` (``PORT`` and
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -127,7 +128,10 @@ def test_two_tabs_uploading_the_same_file_both_get_it(browser, server):
             browser.switch_to.window(handle)
             status = pages.wait_text(browser, ids.RUN_RESULT, r"^Loaded |stopped")
             assert status.startswith(f"Loaded {path.name}: "), status
-            title = pages.text_of(browser, ids.DATASET_TITLE)
+            # the title follows the dataset store in a callback of its own
+            title = pages.wait_text(
+                browser, ids.DATASET_TITLE, re.escape(f"Dataset: {path.name}")
+            )
             assert title == f"Dataset: {path.name}"
     finally:
         browser.switch_to.window(second)
