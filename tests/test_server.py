@@ -69,12 +69,13 @@ def callback_payload(base: str, output_part: str, trigger: str, values: dict) ->
     }
 
 
-def test_k_change_resets_the_selection_through_the_server(server):
+def test_a_sensitivity_change_resets_the_selection_through_the_server(server):
+    # (a k change clears the selection in the browser: assets/k_settled.js)
     base, _ = server
     payload = callback_payload(
         base,
         f"{ids.SELECTION_STORE}.data",
-        f"{ids.K_SLIDER}.value",
+        f"{ids.ANOMALY_SLIDER}.value",
         {
             f"{ids.K_SLIDER}.value": 4,
             f"{ids.ANOMALY_SLIDER}.value": 2,
