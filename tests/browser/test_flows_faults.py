@@ -99,6 +99,10 @@ def test_a_restart_mid_job_is_named_and_the_controls_come_back(browser, server):
         lambda d: not d.find_element(By.ID, ids.SAMPLE_BUTTON).is_enabled(),
         message="the upload job never started",
     )
+    # the controls turn off as soon as the page sends the job; kill the server
+    # only once the job runs there (it reported an engine step): a kill before
+    # the server took the request would have the page send it again, not lose it
+    pages.wait_text(browser, ids.PROGRESS_TEXT, re.escape(f"({slow.name}, "))
     server.kill()
     banner = pages.wait(
         browser,
