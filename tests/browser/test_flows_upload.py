@@ -86,7 +86,9 @@ def test_a_large_csv_streams_with_its_bytes_shown(page, screenshots):
         )
     loaded(page, path.name)
     shot(page, screenshots, "upload_loaded_online_retail_I")
-    assert pages.text_of(page, ids.DATASET_TITLE) == f"Dataset: {path.name}"
+    # the title follows the dataset store in a callback of its own
+    title = pages.wait_text(page, ids.DATASET_TITLE, re.escape(f"Dataset: {path.name}"))
+    assert title == f"Dataset: {path.name}"
     sent = [t for t in texts(page, ids.PROGRESS_TEXT) if t.startswith("Uploading")]
     amounts = [float(re.search(r": ([\d.]+) of", t).group(1)) for t in sent]
     assert amounts == sorted(amounts) and amounts[0] < float(size)
