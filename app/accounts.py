@@ -63,6 +63,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
 
 from segmentation.runs import data_dir
 
@@ -237,7 +238,14 @@ class Accounts:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_foreign_keys)
-        METADATA.create_all(self.engine)
+        try:
+            METADATA.create_all(self.engine)
+        except DatabaseError:
+            # another process (the web server and a worker start together)
+            # created a table between this one's check and its CREATE: the
+            # second pass finds them all and creates nothing; any other fault
+            # raises again
+            METADATA.create_all(self.engine)
         if self.path is not None and self.path.exists():
             self.path.chmod(0o600)
 

@@ -153,3 +153,31 @@ def test_an_unknown_command_is_refused_not_served(data):
     done = cli(data, "serve")
     assert done.returncode == 2
     assert "invalid choice: 'serve' (choose from 'users', 'keys')" in done.stderr
+
+
+def test_tables_made_by_another_process_meanwhile_are_not_a_fault(
+    tmp_path, monkeypatch
+):
+    # the web server and a Celery worker open the accounts database at the same
+    # moment: one's CREATE TABLE meets the table the other just made (seen:
+    # "table users already exists" stopped a worker from starting)
+    from sqlalchemy import create_engine
+
+    from app import accounts
+
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    real = accounts.METADATA.create_all
+    calls = []
+
+    def racing(engine, *args, **kwargs):
+        calls.append(engine)
+        if len(calls) == 1:  # the other process wins the race, then ours fails
+            real(create_engine(url))
+            with engine.begin() as db:
+                db.exec_driver_sql("CREATE TABLE users (id INTEGER)")
+        return real(engine, *args, **kwargs)
+
+    monkeypatch.setattr(accounts.METADATA, "create_all", racing)
+    store = accounts.Accounts(url)
+    assert len(calls) == 2
+    assert store.has_users() is False
