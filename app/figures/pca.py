@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from app import theme
-from app.figures import scatter_points
+from app.figures import scatter, scatter_points
 from app.figures._base import MARGIN, tier_colours, tier_order
 from segmentation import schema
 from segmentation.models import Projection, principal_components
@@ -190,7 +190,7 @@ def pca_scatter(
         "yaxis": {"title": {"text": axis_title(projection, 1)}, "zeroline": True},
         "uirevision": uirevision,
         "selectionrevision": selectionrevision,
-        "annotations": _sample_note(len(customers), total),
+        "annotations": scatter.sample_note(len(customers), total),
         "meta": {
             "view": PCA_VIEW,
             "shown": len(customers),
@@ -200,28 +200,6 @@ def pca_scatter(
         },
     }
     return {"data": traces, "layout": layout}
-
-
-def _sample_note(shown: int, total: int) -> list[dict]:
-    if shown == total:
-        return []
-    return [
-        {
-            "text": f"a sample of {theme.fmt_int(shown)} of "
-            f"{theme.fmt_count(total, 'customer')}<br>"
-            "a box or lasso selects everyone inside",
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": 1,
-            "xanchor": "left",
-            "yanchor": "bottom",
-            "yshift": 4,
-            "showarrow": False,
-            "align": "left",
-            "font": {"size": 10, "color": "#555555"},
-        }
-    ]
 
 
 def pca_region_mask(customers: pd.DataFrame, region: dict) -> np.ndarray:

@@ -108,14 +108,14 @@ def customer_scatter(
         "selectionrevision": selectionrevision,
         "annotations": [
             *whatif_annotations(whatif),
-            *_sample_note(len(customers), total),
+            *sample_note(len(customers), total),
         ],
         "meta": {"shown": len(customers), "total": total},
     }
     return {"data": traces, "layout": layout}
 
 
-def _sample_note(shown: int, total: int) -> list[dict]:
+def sample_note(shown: int, total: int) -> list[dict]:
     """Return the note above a sampled scatter (none when every customer is drawn)."""
     if shown == total:
         return []

@@ -259,7 +259,21 @@ def read_entry(folder: Path) -> dict | None:
     if not (folder / MODEL_FILE).is_file():
         return {**damaged_entry(folder, f"{MODEL_FILE} is missing"), **_owner(report)}
     return {
-        "id": folder.name,
+        **listed_run(folder.name, report, (folder / PREPARED_FILE).is_file()),
+        **_owner(report),
+    }
+
+
+def listed_run(run_id: str, report: dict, reopenable: bool) -> dict:
+    """Return a sound run's row of ``RunStore.list`` from its run report.
+
+    The one shape of a listed run, for runs in the database and in folders:
+    ``id``, ``file``, ``created``, ``k``, ``customers``, ``sha256``, ``source``,
+    ``anomaly_share``, ``seed``, ``mapping`` and ``reopenable`` (the prepared
+    data was saved with it). The caller adds ``owner``.
+    """
+    return {
+        "id": run_id,
         "file": report["input"]["file"],
         "created": report["created"],
         "k": report["settings"]["k"],
@@ -269,8 +283,7 @@ def read_entry(folder: Path) -> dict | None:
         "anomaly_share": report["settings"]["anomaly_share"],
         "seed": report["settings"]["seed"],
         "mapping": report.get("mapping") or {},
-        "reopenable": (folder / PREPARED_FILE).is_file(),
-        **_owner(report),
+        "reopenable": reopenable,
     }
 
 

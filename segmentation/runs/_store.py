@@ -21,7 +21,12 @@ from segmentation import reports
 from segmentation.errors import NotReopenableError, RunNotFoundError, SegmentationError
 from segmentation.results import PreparedData, Segmentation
 from segmentation.runs import _database, _folders, _pickles
-from segmentation.runs._files import UNREADABLE, DamagedRunError, report_problem
+from segmentation.runs._files import (
+    UNREADABLE,
+    DamagedRunError,
+    listed_run,
+    report_problem,
+)
 from segmentation.runs._ids import SOURCES, check_run_id, data_dir, parse_max_runs
 from segmentation.runs._rows import customer_rows
 from segmentation.runs.tables import CustomerSegment, FolderImport, Run, RunModel
@@ -706,16 +711,6 @@ def _entry(row) -> dict:
         created = _utc(row.created_at).isoformat(timespec="microseconds")
         return _damaged_entry(row.run_id, created, row.owner, reason)
     return {
-        "id": row.run_id,
-        "file": report["input"]["file"],
-        "created": report["created"],
-        "k": report["settings"]["k"],
-        "customers": report["customers"],
-        "sha256": report["input"]["sha256"],
-        "source": report.get("source"),
-        "anomaly_share": report["settings"]["anomaly_share"],
-        "seed": report["settings"]["seed"],
-        "mapping": report.get("mapping") or {},
-        "reopenable": bool(row.has_prepared),
+        **listed_run(row.run_id, report, bool(row.has_prepared)),
         "owner": row.owner,
     }
