@@ -112,6 +112,26 @@ def test_typing_patches_only_the_star(dataset):
     assert icon["visible"] and label["visible"] and label["text"] == "what-if"
 
 
+def test_a_what_if_typed_before_the_panels_patches_the_placeholder(dataset):
+    """The scatter's placeholder has the star's slots: the patch cannot miss them.
+
+    Typed while the scatter still says what is coming, the patch once assigned
+    ``annotations[1]`` of a one-annotation figure (IndexError in the browser's
+    patch, seen 60 times in a 20-user load run).
+    """
+    from app.components import panels as panel_frames
+
+    graph = panel_frames.graph(ids.CUSTOMER_SCATTER, 360, tools=True)
+    figure = graph.figure.to_plotly_json()
+    _answer, _point, star = typed(dataset, 30, 10, 1000)
+    drawn = apply(figure, star)
+    names = [a.get("name") for a in drawn["layout"]["annotations"]]
+    assert names == [WHATIF_NAME, f"{WHATIF_NAME}-label", None]
+    assert drawn["layout"]["annotations"][0]["visible"] is True
+    message = drawn["layout"]["annotations"][2]["text"]
+    assert message == panel_frames.COMING[ids.CUSTOMER_SCATTER]
+
+
 def test_patch_keeps_the_points_their_selection_and_revisions(dataset, customers):
     # a grid-cell selection highlighted on the scatter (selectedpoints), no star
     tier, style = customers.iloc[0][[schema.VALUE_TIER, schema.PURCHASE_STYLE]]

@@ -9,6 +9,7 @@ from app import glossary, ids
 from app.components.pca import SCATTER_BOX, axes_toggle, pca_graph
 from app.components.selected import customers_grid
 from app.figures import GRID_METRICS, placeholder
+from app.figures.scatter import scatter_placeholder
 
 #: Every graph's plotly config: no plotly logo, and no button or link that sends
 #: the chart (the customers' data) to a third party ("Share chart", "Edit in
@@ -68,7 +69,9 @@ def graph(component_id: str, height_px: int = 340, tools: bool = False) -> dcc.G
     return dcc.Graph(
         id=component_id,
         config=config,
-        figure=placeholder(COMING.get(component_id, "Loading…")),
+        figure=(
+            scatter_placeholder if component_id == ids.CUSTOMER_SCATTER else placeholder
+        )(COMING.get(component_id, "Loading…")),
         style={"height": f"{height_px}px"},
     )
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Patch
 
 from app import theme
 from app.figures import scatter_points
-from app.figures._base import MARGIN, tier_colours, tier_order
+from app.figures._base import MARGIN, placeholder, tier_colours, tier_order
 from segmentation import schema
 
 #: Name of the what-if customer's marker on the scatter.
@@ -199,6 +200,18 @@ def whatif_annotations(whatif: dict | None) -> list[dict]:
             "font": {"size": 11, "color": theme.WHATIF_OUTLINE},
         },
     ]
+
+
+def scatter_placeholder(message: str) -> go.Figure:
+    """Return the scatter until its points arrive: ``message`` and the star's slots.
+
+    The what-if annotations :data:`WHATIF_SLOTS` come first (hidden), so that
+    :func:`whatif_patch` finds them even when a what-if is typed before the
+    panels arrive; the message is the third annotation.
+    """
+    fig = placeholder(message)
+    fig.layout.annotations = [*whatif_annotations(None), *fig.layout.annotations]
+    return fig
 
 
 def whatif_patch(whatif: dict | None) -> Patch:
