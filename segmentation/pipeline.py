@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from segmentation.models import MethodComparison, PurchaseStyle
 
 #: ``progress(step, fraction)``: step is a plain-words label ("Reading file",
-#: "Cleaning lines", "Building customer features", "Choosing k"), fraction 0..1.
+#: "Cleaning lines", "Building customer features", "Choosing k", then per k
+#: "Choosing k: k = 4 of 10"), fraction 0..1.
 ProgressCallback = Callable[[str, float], None]
 
 
@@ -161,6 +162,7 @@ def prepare(
             features,
             k_values=range(K_MIN, min(K_MAX, len(features) - 1) + 1),
             random_state=seed,
+            progress=None if progress is None else _within(progress, 0.75, 0.9),
         )
     lifetime_result = None
     if lifetime is not None:
