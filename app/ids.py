@@ -105,6 +105,8 @@ WARM_STORE = "warm-store"
 #: Which (dataset, k, sensitivity, compare and holdout days) the over-time job
 #: has ready in the server's store (:mod:`app.callbacks.overtime`).
 OVERTIME_STORE = "overtime-store"
+#: Set when the over-time result of the view is not stored yet: starts its job.
+OVERTIME_REQUEST = "overtime-request"
 
 # Pattern-matching ids -------------------------------------------------------------
 PERSONA_CARD_TYPE = "persona-card"

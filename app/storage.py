@@ -621,21 +621,25 @@ class Store:
         *,
         day_first: bool | None = None,
         drop_duplicates: bool = True,
+        compute: bool = True,
     ):
         """Return the four methods compared at k (``segmentation.pipeline.compare``).
 
         Cached per (dataset, mapping, k, seed, read settings): it refits every
         method several times (seconds), so the app computes it in a background
-        job and once.
+        job and once. ``compute=False`` returns the cached comparison or None
+        (never computes): the app answers from it without starting a job.
 
         Returns
         -------
-        segmentation.models.MethodComparison
+        segmentation.models.MethodComparison or None
         """
         read = {"day_first": day_first, "drop_duplicates": drop_duplicates}
         key = ("comparison", sha, _mapping_key(mapping), int(k), int(seed))
         key = (*key, *read_key(**read))
         cached = self._remember(key) or self.cache.get(key)
+        if cached is None and not compute:
+            return None
         if cached is None:
             from segmentation.pipeline import compare
 

@@ -435,3 +435,17 @@ def test_distributions_on_hdbscan_include_unclustered(dataset):
         if t["meta"]["tier"] == "Unclustered"
     }
     assert grey == {theme.UNCLUSTERED_COLOUR}
+
+
+def test_a_cached_comparison_is_answered_without_a_job(dataset):
+    """compare_now answers from the cache; on a miss it asks for the job once."""
+    shown = dataset  # k-means, as loaded
+    k = K + 2
+    table, rule, store, request = methods.compare_now(None, k, shown)
+    assert (table, rule, store) == (no_update, no_update, no_update)
+    assert request == {"warm": None, "k": k, "dataset": shown}
+    computed = methods.compare_requested(request, "page")
+    table, rule, store, request = methods.compare_now(None, k, shown)
+    assert request is no_update
+    assert store == computed[2] and rule == computed[1]
+    assert store["k"] == k

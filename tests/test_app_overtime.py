@@ -15,6 +15,7 @@ import io
 import flask
 import pandas as pd
 import pytest
+from dash import no_update
 
 import segmentation
 from app import storage
@@ -390,3 +391,57 @@ def test_csv_download_has_the_lifetime_and_migration_columns(retail_view):
     # without a stored over-time result for the settings: the panels' CSV
     plain = download.download_customers(1, "all", dataset, K, PCT, None)
     assert "p_alive" not in plain["content"].splitlines()[0]
+
+
+def test_a_stored_view_is_answered_without_a_job(configured, sample_view):
+    """A view computed before comes from the store in an ordinary callback.
+
+    A background job costs a process and at least one poll even when its
+    result is stored; a k seen before must not start one.
+    """
+    dataset, stored = sample_view
+    warm = {"id": dataset["id"], "anomaly_share": PCT / 100, "k": [K]}
+    store, request, *panel = overtime.over_time_now(
+        warm, K, COMPARE, HOLDOUT, dataset, PCT
+    )
+    assert store == stored
+    assert request is no_update
+    assert panel == [no_update] * len(overtime.waiting())
+
+
+def test_a_view_not_stored_asks_for_the_job_and_says_it_is_coming(
+    configured, sample_view
+):
+    dataset, _stored = sample_view
+    warm = {"id": dataset["id"], "anomaly_share": PCT / 100, "k": [K + 1]}
+    # k + 1 with these settings was never computed in this module
+    store, request, status, *_rest = overtime.over_time_now(
+        warm, K + 1, 30, 0, dataset, PCT
+    )
+    assert store is no_update
+    assert status == overtime_panel.COMING
+    assert request == {
+        "warm": warm,
+        "k": K + 1,
+        "compare_days": 30,
+        "holdout_days": 0,
+        "dataset": dataset,
+        "percent": PCT,
+    }
+    # the job answers that request as the view's key; then it is stored
+    answer = overtime.over_time_requested(request, "page")
+    assert (answer["k"], answer["compare_days"], answer["holdout_days"]) == (
+        K + 1,
+        30,
+        None,
+    )
+    again, request, *_panel = overtime.over_time_now(warm, K + 1, 30, 0, dataset, PCT)
+    assert again == answer and request is no_update
+
+
+def test_no_answer_before_the_warm_up(configured, sample_view):
+    dataset, _stored = sample_view
+    other = {"id": "0" * 64, "anomaly_share": PCT / 100, "k": [K]}
+    for warm in (None, other):
+        answer = overtime.over_time_now(warm, K, COMPARE, HOLDOUT, dataset, PCT)
+        assert answer == (no_update,) * (2 + len(overtime.waiting()))

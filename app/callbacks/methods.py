@@ -30,6 +30,7 @@ from app.callbacks.common import (
     read_settings,
 )
 from app.components.methods import (
+    COMPARISON_REQUEST,
     COMPARISON_STORE,
     K_LABEL,
     METHOD_CHOICE,
@@ -107,13 +108,16 @@ def method_help(method, dataset, k, percent):
     return help_text, k_label(method)
 
 
-def compare_at_k(warm, k, dataset, page=None):
-    """Background job: the four methods compared at k, as a table.
+def compare_at_k(warm, k, dataset, page=None, compute=True):
+    """Return the four methods compared at k, as a table (computed if ``compute``).
 
-    Started by the end of the every-k warm-up (``warm``) and by a k change
-    once the slider has rested (:data:`app.layout.K_SETTLED`); the
-    answer is cached per dataset and k (:meth:`app.storage.Store.comparison`).
-    ``page`` (the page token) keeps the job's result key the page's own.
+    Run in a background job (:func:`compare_requested`) when the store does
+    not hold the comparison yet: :func:`compare_now` answers at once from the
+    cache (:meth:`app.storage.Store.comparison`, per dataset and k) and asks
+    for the job only on a miss. Both follow the end of the every-k warm-up
+    (``warm``) and a k change once the slider has rested
+    (:data:`app.layout.K_SETTLED`). ``page`` (the page token) keeps the
+    job's result key the page's own.
 
     Returns
     -------
@@ -124,6 +128,9 @@ def compare_at_k(warm, k, dataset, page=None):
     store : dict or None
         ``{"dataset", "k", "recommended"}`` for the "Use recommended method"
         button.
+    None
+        Instead of the three, with ``compute=False`` when the comparison is not
+        cached.
     """
     if not dataset or not dataset.get("id") or k is None:
         raise PreventUpdate
@@ -132,10 +139,13 @@ def compare_at_k(warm, k, dataset, page=None):
             dataset_id(dataset),
             int(k),
             dataset.get("mapping"),
+            compute=compute,
             **read_settings(dataset),
         )
     except SegmentationError as err:
         return f"The methods could not be compared at k = {k}: {err}", "", None
+    if comparison is None:
+        return None
     answer = comparison.to_dict()
     rule = (
         f"Recommended at k = {k}: {method_label(answer['recommended'])}, by the "
@@ -147,6 +157,35 @@ def compare_at_k(warm, k, dataset, page=None):
         "recommended": answer["recommended"],
     }
     return comparison_table(answer, method_of(dataset)), rule, store
+
+
+def compare_now(warm, k, dataset):
+    """Answer a k or warm-up change from the cache, or ask for the job.
+
+    A background job costs a worker process and at least one poll (about a
+    second under load) even when its answer is cached, so a view seen before
+    is answered in this ordinary callback.
+
+    Returns
+    -------
+    tuple
+        ``(table, rule, store, request)``: the comparison and no request when
+        cached; else nothing shown yet and ``request`` (``{"warm", "k",
+        "dataset"}``, for ``COMPARISON_REQUEST``) starts
+        :func:`compare_requested`.
+    """
+    answer = compare_at_k(warm, k, dataset, compute=False)
+    if answer is None:
+        request = {"warm": warm, "k": int(k), "dataset": dataset}
+        return no_update, no_update, no_update, request
+    return (*answer, no_update)
+
+
+def compare_requested(request, page=None):
+    """Background job: :func:`compare_at_k` of a ``COMPARISON_REQUEST``."""
+    if not request:
+        raise PreventUpdate
+    return compare_at_k(request["warm"], request["k"], request["dataset"], page)
 
 
 def recommended_method_button(store, method, dataset, k):
@@ -197,13 +236,21 @@ def register_callbacks(app) -> None:
         Output(METHOD_COMPARISON, "children"),
         Output(METHOD_RULE, "children"),
         Output(COMPARISON_STORE, "data"),
+        Output(COMPARISON_REQUEST, "data"),
         Input(ids.WARM_STORE, "data"),
         Input(K_SETTLED, "data"),
         State(ids.DATASET_STORE, "data"),
+    )(compare_now)
+    app.callback(
+        Output(METHOD_COMPARISON, "children", allow_duplicate=True),
+        Output(METHOD_RULE, "children", allow_duplicate=True),
+        Output(COMPARISON_STORE, "data", allow_duplicate=True),
+        Input(COMPARISON_REQUEST, "data"),
         State(PAGE_TOKEN, "data"),
         background=True,
         running=[(Output(METHOD_STATUS, "children"), COMPARING, "")],
-    )(compare_at_k)
+        prevent_initial_call=True,
+    )(compare_requested)
     app.callback(
         Output(USE_RECOMMENDED_METHOD, "children"),
         Output(USE_RECOMMENDED_METHOD, "disabled"),

@@ -32,7 +32,7 @@ from app.components.overtime import (
 from app.figures._base import tier_colours
 from app.figures.holdout import holdout_figure
 from app.figures.sankey import clicked, migration_sankey, sankey_layout
-from app.layout import PAGE_TOKEN
+from app.layout import K_SETTLED, PAGE_TOKEN
 from app.selection import MOVED, selection_mask
 from segmentation import schema
 from segmentation.settings import DEFAULT_METHOD
@@ -111,11 +111,64 @@ def over_time_job(
     ):
         return None  # the first panels (and the k warm-up) come first
     key = view_key(dataset, k, percent, compare_days, holdout_days, method)
-    seg = _stored(key, compute=True)
+    return _answer(key, _stored(key, compute=True))
+
+
+def _answer(key: dict, seg) -> dict:
+    """Return what ``ids.OVERTIME_STORE`` holds for a stored over-time result."""
     columns = [schema.VALUE_TIER_BEFORE, schema.STATUS_BEFORE]
     if seg.lifetime is not None and seg.lifetime.withheld is None:
         columns = [*seg.lifetime.settings.columns, *columns]
     return {**key, "columns": columns}
+
+
+def over_time_now(warm, k, compare_days, holdout_days, dataset, percent):
+    """Answer a view from the store at once, or ask for the job.
+
+    A background job costs a worker process and at least one poll (about a
+    second under load) even when its result is stored, so a view computed
+    before (another k seen earlier, another page on the same file) is answered
+    by this ordinary callback. Waits, as the job does, for the every-k warm-up
+    of the dataset and sensitivity on screen.
+
+    Returns
+    -------
+    tuple
+        ``(store, request, *panel)``: with the result stored, the store's
+        value (:func:`over_time_job`'s answer), no request and the panel left
+        to :func:`render_over_time`; else no store change, a request for
+        ``ids.OVERTIME_REQUEST`` (the job's arguments) and the panel saying what
+        is coming (:func:`waiting`).
+    """
+    keep = (no_update,) * (2 + len(waiting()))
+    if not dataset or not dataset.get("id") or k is None:
+        return keep
+    if (
+        not warm
+        or warm.get("id") != dataset["id"]
+        or warm.get("anomaly_share") != anomaly_share(percent)
+    ):
+        return keep
+    key = view_key(dataset, k, percent, compare_days, holdout_days)
+    seg = _stored(key, compute=False)
+    if seg is not None:
+        return (_answer(key, seg), no_update, *(no_update,) * len(waiting()))
+    request = {
+        "warm": warm,
+        "k": int(k),
+        "compare_days": compare_days,
+        "holdout_days": holdout_days,
+        "dataset": dataset,
+        "percent": percent,
+    }
+    return (no_update, request, *waiting())
+
+
+def over_time_requested(request, page=None):
+    """Background job: :func:`over_time_job` of an ``ids.OVERTIME_REQUEST``."""
+    if not request:
+        return no_update
+    return over_time_job(page=page, **request)
 
 
 def ready(overtime, dataset, k, percent, compare_days=None, holdout_days=None):
@@ -180,8 +233,8 @@ def waiting():
     return COMING, [], [], blank, {"display": "none"}, blank, []
 
 
-def over_time_coming(dataset, k, percent, compare_days, holdout_days):
-    """On a new dataset, k, sensitivity or setting: say the panel is coming.
+def over_time_coming(dataset, percent):
+    """On a new dataset or sensitivity: say the panel is coming.
 
     A callback of its own with no input downstream of a job, so Dash runs it
     at once (:func:`render_over_time` waits for the job's answer, and the
@@ -283,17 +336,6 @@ def select_moved(click, overtime, dataset, k, percent, chosen):
 
 def register_callbacks(app) -> None:
     """Register the over-time job, its panel and the Sankey's selection."""
-    app.callback(
-        Output(ids.OVERTIME_STORE, "data"),
-        Input(ids.WARM_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
-        Input(ids.COMPARE_DAYS, "value"),
-        Input(ids.HOLDOUT_DAYS, "value"),
-        State(ids.DATASET_STORE, "data"),
-        State(ids.ANOMALY_SLIDER, "value"),
-        State(PAGE_TOKEN, "data"),
-        background=True,
-    )(over_time_job)
     panel = [
         Output(ids.OVERTIME_STATUS, "children"),
         Output(ids.LIFETIME_MODEL, "children"),
@@ -303,6 +345,32 @@ def register_callbacks(app) -> None:
         Output(ids.MIGRATION_SANKEY, "figure"),
         Output(ids.MIGRATION_TEXT, "children"),
     ]
+    again = [
+        Output(o.component_id, o.component_property, allow_duplicate=True)
+        for o in panel
+    ]
+    # k is followed once the slider has rested: the panel is below the first
+    # panels, and each k seen is answered from the store without a job
+    app.callback(
+        Output(ids.OVERTIME_STORE, "data", allow_duplicate=True),
+        Output(ids.OVERTIME_REQUEST, "data"),
+        *again,
+        Input(ids.WARM_STORE, "data"),
+        Input(K_SETTLED, "data"),
+        Input(ids.COMPARE_DAYS, "value"),
+        Input(ids.HOLDOUT_DAYS, "value"),
+        State(ids.DATASET_STORE, "data"),
+        State(ids.ANOMALY_SLIDER, "value"),
+        prevent_initial_call="initial_duplicate",
+    )(over_time_now)
+    app.callback(
+        Output(ids.OVERTIME_STORE, "data"),
+        Input(ids.OVERTIME_REQUEST, "data"),
+        State(PAGE_TOKEN, "data"),
+        background=True,
+        interval=500,
+        prevent_initial_call=True,
+    )(over_time_requested)
     app.callback(
         *panel,
         Input(ids.OVERTIME_STORE, "data"),
@@ -313,16 +381,11 @@ def register_callbacks(app) -> None:
         State(ids.COMPARE_DAYS, "value"),
         State(ids.HOLDOUT_DAYS, "value"),
     )(render_over_time)
+    # a new dataset or sensitivity waits for its warm-up: say so at once
     app.callback(
-        *[
-            Output(o.component_id, o.component_property, allow_duplicate=True)
-            for o in panel
-        ],
+        *again,
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
-        Input(ids.COMPARE_DAYS, "value"),
-        Input(ids.HOLDOUT_DAYS, "value"),
         prevent_initial_call=True,
     )(over_time_coming)
     app.callback(

@@ -29,6 +29,9 @@ METHOD_STATUS = "method-status"
 USE_RECOMMENDED_METHOD = "use-recommended-method"
 #: ``{"dataset", "k", "recommended"}`` of the comparison on screen.
 COMPARISON_STORE = "method-comparison-store"
+#: Set when the comparison at the view's k is not cached: starts its job
+#: (:func:`app.callbacks.methods.compare_requested`).
+COMPARISON_REQUEST = "method-comparison-request"
 
 #: The methods in the app's words, in ``settings.METHODS`` order.
 METHOD_LABELS: dict[str, str] = {
@@ -255,6 +258,7 @@ def method_panel():
         html.Div(id=METHOD_RULE, className="small text-muted"),
         html.Div(METHODS_NOTE, className="panel-note"),
         dcc.Store(id=COMPARISON_STORE, storage_type="memory"),
+        dcc.Store(id=COMPARISON_REQUEST, storage_type="memory"),
         extra=use,
         info=METHODS_NOTE,
     )

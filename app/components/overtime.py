@@ -115,6 +115,7 @@ def overtime_panel() -> dbc.Card:
             body,
             html.Div(NOTE, className="panel-note"),
             dcc.Store(id=ids.OVERTIME_STORE, storage_type="memory"),
+            dcc.Store(id=ids.OVERTIME_REQUEST, storage_type="memory"),
             info=NOTE,
         ),
         id=ids.OVERTIME_PANEL,
