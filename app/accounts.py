@@ -1,13 +1,17 @@
 """Accounts and API keys: who may use a served app, stored hashed in a database.
 
 Where they live
-    The database of ``DATABASE_URL`` when that environment variable is set (any
-    SQLAlchemy 2 URL, e.g. ``postgresql+psycopg://...``), else a SQLite file
-    ``accounts.db`` in the data folder (``SEGMENTATION_DATA_DIR``, default
-    ``data/``), written 0600. The tables ``users`` and ``api_keys`` have their
-    own :data:`METADATA` (created on first use); the saved runs' tables are
-    defined elsewhere, so until the two are merged under one Alembic history a
-    new column here is added by hand.
+    In the run database (:func:`segmentation.runs.database_engine`): the
+    database of ``DATABASE_URL`` when that environment variable is set
+    (PostgreSQL), else the SQLite file ``segmentation.db`` in the data folder
+    (``SEGMENTATION_DATA_DIR``, default ``data/``), written 0600. The tables
+    ``users`` and ``api_keys`` are made by the run database's Alembic
+    migrations (``segmentation/runs/migrations``, revision 0002), which run
+    under the database's write lock when a process first opens it, so a web
+    process and a worker starting together make them once. That revision keeps
+    tables an earlier version made itself, and copies the accounts of the
+    SQLite file earlier versions used (:data:`ACCOUNTS_FILE`) when the database
+    holds none yet. A new column here needs a new migration there.
 Passwords
     Hashed with Argon2id (``argon2-cffi``'s :class:`argon2.PasswordHasher`,
     RFC 9106 parameters: 64 MiB, 3 passes, 4 lanes; the parameters and a random
@@ -37,7 +41,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
-import os
 import re
 import secrets
 import sys
@@ -54,22 +57,18 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
 
-from segmentation.runs import data_dir
+from segmentation.runs import database_engine
 
-#: The environment variable naming the database (SQLAlchemy URL).
-ENV_DATABASE_URL = "DATABASE_URL"
-#: The SQLite file in the data folder when ``DATABASE_URL`` is not set.
+#: The SQLite file in the data folder where earlier versions kept the accounts
+#: (copied into the run database by its migration 0002, then unread).
 ACCOUNTS_FILE = "accounts.db"
 #: A user name: letters, digits and ``_ . @ -``, 1 to 64 characters.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -82,6 +81,7 @@ KEY_PREFIX = "seg_"
 #: Characters of a key kept in clear to tell keys apart.
 KEY_SHOWN_CHARS = 12
 
+#: The two tables as the queries here see them; the migration makes them.
 METADATA = MetaData()
 USERS = Table(
     "users",
@@ -142,27 +142,6 @@ class ApiKey:
     revoked: datetime | None
 
 
-def database_url(directory: str | os.PathLike | None = None) -> str:
-    """Return ``$DATABASE_URL``, else the SQLite file in the data folder.
-
-    Parameters
-    ----------
-    directory : path-like, optional
-        The data folder; default :func:`segmentation.runs.data_dir`.
-    """
-    url = os.environ.get(ENV_DATABASE_URL, "").strip()
-    if url:
-        return url
-    folder = Path(directory) if directory is not None else data_dir()
-    return f"sqlite:///{folder.resolve() / ACCOUNTS_FILE}"
-
-
-def _sqlite_foreign_keys(connection, _record) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -216,9 +195,16 @@ class Accounts:
     Parameters
     ----------
     url : str, optional
-        SQLAlchemy URL; default :func:`database_url` of ``directory``.
+        SQLAlchemy URL; default ``$DATABASE_URL``, else the SQLite file
+        ``segmentation.db`` in ``directory`` (the run database).
     directory : path-like, optional
-        The data folder for the default SQLite file (created 0700 if missing).
+        The data folder; default :func:`segmentation.runs.data_dir` (created
+        0700 if missing when given).
+
+    Raises
+    ------
+    segmentation.errors.SegmentationError
+        A URL that is not SQLite or PostgreSQL.
 
     Notes
     -----
@@ -228,26 +214,13 @@ class Accounts:
     """
 
     def __init__(self, url: str | None = None, directory=None) -> None:
-        if url is None:
-            url = database_url(directory)
-        self.url = url
+        if url is None and directory is not None:
+            Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.engine: Engine = database_engine(directory, url)
+        self.url = self.engine.url.render_as_string(hide_password=True)
         self.path: Path | None = None
-        if url.startswith("sqlite:///"):
-            self.path = Path(url.removeprefix("sqlite:///"))
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_foreign_keys)
-        try:
-            METADATA.create_all(self.engine)
-        except DatabaseError:
-            # another process (the web server and a worker start together)
-            # created a table between this one's check and its CREATE: the
-            # second pass finds them all and creates nothing; any other fault
-            # raises again
-            METADATA.create_all(self.engine)
-        if self.path is not None and self.path.exists():
-            self.path.chmod(0o600)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            self.path = Path(self.engine.url.database)
 
     # Users ---------------------------------------------------------------------------
     def has_users(self) -> bool:

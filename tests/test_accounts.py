@@ -7,18 +7,24 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import argon2
 import pytest
 
 from app.accounts import (
     ACCOUNTS_FILE,
+    API_KEYS,
     KEY_PREFIX,
+    METADATA,
+    USERS,
     AccountError,
     Accounts,
     check_name,
     check_password,
 )
+from segmentation.runs import SQLITE_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
@@ -80,18 +86,19 @@ def test_key_is_the_last_line_and_works_until_revoked(data):
 
 def test_secrets_are_hashed_at_rest(data):
     key = cli(data, "keys", "create", "alice").stdout.splitlines()[-1]
-    files = [data / ACCOUNTS_FILE, *data.glob(ACCOUNTS_FILE + "-*")]
+    files = [data / SQLITE_FILE, *data.glob(SQLITE_FILE + "-*")]
     raw = b"".join(path.read_bytes() for path in files)
     assert PASSWORD.encode() not in raw
     assert key.encode() not in raw
     assert key[len(KEY_PREFIX) + 8 :].encode() not in raw  # no tail of it either
     # what is stored: an Argon2id hash and the key's SHA-256
-    with sqlite3.connect(data / ACCOUNTS_FILE) as db:
+    with sqlite3.connect(data / SQLITE_FILE) as db:
         (hashed,) = db.execute("SELECT password_hash FROM users").fetchone()
         digests = {row[0] for row in db.execute("SELECT key_sha256 FROM api_keys")}
     assert hashed.startswith("$argon2id$")
     assert hashlib.sha256(key.encode()).hexdigest() in digests
-    assert oct((data / ACCOUNTS_FILE).stat().st_mode & 0o777) == "0o600"
+    assert oct((data / SQLITE_FILE).stat().st_mode & 0o777) == "0o600"
+    assert not (data / ACCOUNTS_FILE).exists()  # one database: runs and accounts
 
 
 def test_removing_a_user_removes_their_keys(tmp_path):
@@ -155,29 +162,130 @@ def test_an_unknown_command_is_refused_not_served(data):
     assert "invalid choice: 'serve' (choose from 'users', 'keys')" in done.stderr
 
 
-def test_tables_made_by_another_process_meanwhile_are_not_a_fault(
-    tmp_path, monkeypatch
-):
-    # the web server and a Celery worker open the accounts database at the same
-    # moment: one's CREATE TABLE meets the table the other just made (seen:
-    # "table users already exists" stopped a worker from starting)
+# The accounts' tables in the run database's Alembic history -----------------------
+MIGRATIONS = ROOT / "segmentation" / "runs" / "migrations"
+OPEN_ACCOUNTS = (
+    "import sys; from app.accounts import Accounts; "
+    "print(Accounts(directory=sys.argv[1]).has_users())"
+)
+
+
+def head_revision() -> str:
+    """The one head of the migrations (two heads would be a forked history)."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {heads}"
+    return heads[0]
+
+
+def stored_revision(database: Path) -> str:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT version_num FROM runs_alembic_version").fetchone()[0]
+
+
+def table_names(database: Path) -> set[str]:
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+
+
+def test_a_fresh_database_ends_at_head_with_runs_and_accounts(tmp_path):
+    accounts = Accounts(directory=tmp_path)
+    assert accounts.has_users() is False
+    database = tmp_path / SQLITE_FILE
+    assert stored_revision(database) == head_revision()
+    assert {"runs", "customer_segments", "users", "api_keys"} <= table_names(database)
+    accounts.add_user("erin", PASSWORD)
+    assert accounts.verify_password("erin", PASSWORD)
+
+
+def old_style_accounts(url: str) -> str:
+    """Make the accounts tables as earlier versions did (create_all), one user and
+    one key in them; return the key."""
+    from sqlalchemy import create_engine, insert
+
+    engine = create_engine(url)
+    METADATA.create_all(engine)
+    key = KEY_PREFIX + "k" * 43
+    with engine.begin() as db:
+        db.execute(
+            insert(USERS).values(
+                id=7,
+                name="olga",
+                password_hash=argon2.PasswordHasher().hash(PASSWORD),
+                created=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            )
+        )
+        db.execute(
+            insert(API_KEYS).values(
+                user_id=7,
+                key_sha256=hashlib.sha256(key.encode()).hexdigest(),
+                shown=key[:12],
+                created=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    return key
+
+
+def test_tables_made_by_create_all_beside_revision_0001_end_at_head(tmp_path):
+    # a database of the previous version: the run tables at revision 0001 and
+    # the accounts tables made outside the history, with an account in them
+    from alembic import command
     from sqlalchemy import create_engine
 
-    from app import accounts
+    from segmentation.runs import _database
 
-    url = f"sqlite:///{tmp_path / 'accounts.db'}"
-    real = accounts.METADATA.create_all
-    calls = []
+    database = tmp_path / SQLITE_FILE
+    url = f"sqlite:///{database}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(_database.alembic_config(connection), "0001")
+    engine.dispose()
+    key = old_style_accounts(url)
+    assert stored_revision(database) == "0001"
 
-    def racing(engine, *args, **kwargs):
-        calls.append(engine)
-        if len(calls) == 1:  # the other process wins the race, then ours fails
-            real(create_engine(url))
-            with engine.begin() as db:
-                db.exec_driver_sql("CREATE TABLE users (id INTEGER)")
-        return real(engine, *args, **kwargs)
+    accounts = Accounts(url)
+    assert stored_revision(database) == head_revision()
+    assert accounts.users()[0][0] == "olga"
+    assert accounts.users()[0][1] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert accounts.verify_password("olga", PASSWORD)
+    assert accounts.user_for_key(key) == "olga"
 
-    monkeypatch.setattr(accounts.METADATA, "create_all", racing)
-    store = accounts.Accounts(url)
-    assert len(calls) == 2
-    assert store.has_users() is False
+
+def test_accounts_of_the_old_accounts_file_are_copied_once(tmp_path):
+    # earlier versions kept the accounts in data/accounts.db, apart from the runs
+    key = old_style_accounts(f"sqlite:///{tmp_path / ACCOUNTS_FILE}")
+    accounts = Accounts(directory=tmp_path)
+    assert [name for name, _ in accounts.users()] == ["olga"]
+    assert accounts.verify_password("olga", PASSWORD)
+    assert accounts.user_for_key(key) == "olga"
+    assert [k.id for k in accounts.keys("olga")] == [1]
+    # the new database is the one written from now on
+    accounts.remove_user("olga")
+    assert Accounts(directory=tmp_path).users() == []
+    with sqlite3.connect(tmp_path / ACCOUNTS_FILE) as old:
+        assert old.execute("SELECT name FROM users").fetchall() == [("olga",)]
+
+
+def test_processes_opening_a_new_database_together_make_the_tables_once(tmp_path):
+    # the web server and a Celery worker open the database at the same moment
+    # (seen before the migration: "table users already exists" stopped a worker)
+    env = {**os.environ}
+    env.pop("DATABASE_URL", None)
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_ACCOUNTS, str(tmp_path)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    answers = [process.communicate(timeout=120) for process in started]
+    assert [process.returncode for process in started] == [0, 0, 0, 0], answers
+    assert [out.strip() for out, _ in answers] == ["False"] * 4
+    assert stored_revision(tmp_path / SQLITE_FILE) == head_revision()

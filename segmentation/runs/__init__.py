@@ -57,8 +57,15 @@ older layouts of the engine).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from segmentation.errors import NotReopenableError, RunNotFoundError
-from segmentation.runs._database import ENV_DATABASE_URL, SQLITE_FILE
+from segmentation.runs._database import (
+    ENV_DATABASE_URL,
+    SQLITE_FILE,
+    database_url,
+    engine_for,
+)
 from segmentation.runs._files import DamagedRunError
 from segmentation.runs._ids import (
     DEFAULT_DATA_DIR,
@@ -83,5 +90,35 @@ __all__ = [
     "RunStore",
     "SavedRun",
     "data_dir",
+    "database_engine",
     "load_pickle",
 ]
+
+
+def database_engine(root=None, url: str | None = None):
+    """Return this process's engine of the run database, migrated to the newest.
+
+    The same database and migrations as :class:`RunStore` (without importing old
+    run folders): other tables of the product that live in it (the accounts,
+    ``app.accounts``) open it here.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The data folder; default :func:`data_dir` (the SQLite file goes there).
+    url : str, optional
+        A SQLAlchemy URL; default ``$DATABASE_URL``, else SQLite in ``root``.
+
+    Returns
+    -------
+    sqlalchemy.Engine
+
+    Raises
+    ------
+    SegmentationError
+        A URL that is not SQLite or PostgreSQL.
+    sqlalchemy.exc.OperationalError
+        When the database cannot be reached or written.
+    """
+    folder = Path(root) if root is not None else data_dir()
+    return engine_for(database_url(folder, url))
