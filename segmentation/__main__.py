@@ -18,12 +18,14 @@ import argparse
 import gc
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import text
 
 from segmentation import _warm_imports, pipeline, reports, schema, settings
 from segmentation._cli_receipt import (
@@ -107,6 +109,20 @@ def _days(text: str) -> int:
             f"takes a whole number of days >= 1, got {text!r}"
         )
     return days
+
+
+#: An account name, as ``python -m app users add`` accepts it (app.accounts:
+#: letters, digits and ``_ . @ -``, 1 to 64 characters).
+USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+def _user(text: str) -> str:
+    if not USER_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"--user: {text!r} is not an account name (1 to 64 letters, digits "
+            "and _ . @ -)"
+        )
+    return text
 
 
 #: What ``--columns`` accepts for a column to leave unused.
@@ -218,8 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--save",
         action="store_true",
-        help="save the run under $SEGMENTATION_DATA_DIR/runs (default ./data) "
-        "for the JSON API; its id is the last line of standard output",
+        help="save the run in the run database ($DATABASE_URL, else "
+        "segmentation.db in $SEGMENTATION_DATA_DIR, default ./data) for the app "
+        "and the JSON API; its id is the last line of standard output. Without "
+        "--user the run is the local workspace's (python -m app on loopback "
+        "without accounts)",
+    )
+    parser.add_argument(
+        "--user",
+        type=_user,
+        metavar="NAME",
+        help="with --save: save the run as this account's (python -m app users "
+        "add NAME made it in the same database); only its log-in and API keys "
+        "see the run",
     )
     parser.add_argument(
         "-q",
@@ -339,6 +366,9 @@ def run(args: argparse.Namespace) -> None:
     """Run the recipe for parsed arguments; raise SegmentationError on bad input."""
     progress = _progress(time.perf_counter(), args.quiet)
     source, name = _source(args)
+    store = RunStore() if args.save else None
+    if args.user is not None:
+        _check_account(store, args.user)
     prepared = pipeline.prepare(
         source,
         filename=name,
@@ -389,11 +419,34 @@ def run(args: argparse.Namespace) -> None:
         if result.migration is not None:
             print("\n".join(migration_lines(result.migration.report)), file=sys.stderr)
         _speak(prepared.report.to_dict(), prepared.notes)
-    if args.save:
-        store = RunStore()
-        run_id = store.save(prepared, result, source="cli")
-        progress(f"Saved run {run_id} in {store.location}", 1.0)
+    if store is not None:
+        run_id = store.save(prepared, result, source="cli", owner=args.user)
+        whose = f"user {args.user}" if args.user else "the local workspace"
+        progress(f"Saved run {run_id} for {whose} in {store.location}", 1.0)
         print(run_id)
+
+
+def _check_account(store: RunStore, name: str) -> None:
+    """Raise unless the run database holds the account ``name``.
+
+    The accounts live in the run database (table ``users``, made by its
+    migrations); the engine reads that table only, never the app.
+
+    Raises
+    ------
+    SegmentationError
+        No such account, naming the database and the command that adds it.
+    """
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT 1 FROM users WHERE name = :name"), {"name": name}
+        ).first()
+    if found is None:
+        raise SegmentationError(
+            f"--user: no account {name!r} in {store.location} (add it with "
+            f"python -m app users add {name}, or leave --user out to save the run "
+            "in the local workspace); nothing was saved"
+        )
 
 
 def _empty_result(args: argparse.Namespace, error: EmptyResultError) -> str:
@@ -421,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.input) == bool(args.sample):
         parser.error("give one INPUT file, or --sample")
+    if args.user is not None and not args.save:
+        parser.error("--user names whose saved run it is: give --save too")
     try:
         run(args)
     except ColumnMappingError as error:
