@@ -18,7 +18,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 
-# Requirements first: a change to the code does not reinstall them.
+# Requirements first: a change to the code does not reinstall them. Runtime
+# only: the test, lint and benchmark tools are in requirements-dev.txt, which
+# the image neither holds nor installs (.dockerignore).
 COPY requirements.txt /app/requirements.txt
 RUN python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install --upgrade pip \
