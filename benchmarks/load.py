@@ -43,7 +43,9 @@ same URL with ``endId``, ``cacheKey`` and ``job`` in the query and the inputs
 set to null, every ``interval`` ms, until an answer has ``response`` (done) or
 is HTTP 204 (the job ended with nothing for this page). A new run of the same
 background callback sends ``oldJob`` and drops the old result. Browser-side
-(clientside) callbacks are not run: they send no request. Static files
+(clientside) callbacks are not run: they send no request; but a relay whose
+output feeds server callbacks is (``RELAYS``: the k slider's rested value,
+counted in the k change). Static files
 (``/_dash-component-suites``, ``/assets``) are not fetched (a browser caches
 them).
 
@@ -101,6 +103,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import ids  # noqa: E402  (constants only: nothing heavy is imported)
+
+#: Browser-side relays whose outputs feed server callbacks: ``{(id, prop): (id,
+#: prop)}``. The page's clientside callbacks send no request, but the k slider's
+#: value reaches the ``k-settled`` store once the slider rests
+#: (``assets/k_settled.js``, 400 ms; ``app.layout.K_SETTLED``), and the
+#: distributions, the method comparison, the what-if's words and the over-time
+#: panel follow it. Here it is set at once with the user's change (no wait), and
+#: its callbacks count in the same action.
+RELAYS = {(ids.K_SLIDER, "value"): ("k-settled", "data")}
 
 #: Requests of one page at a time (a browser's HTTP/1.1 connections per host).
 PAGE_CONNECTIONS = 6
@@ -322,10 +333,15 @@ def apply_patch(old, patch: dict):
     value = copy.deepcopy(old) if old is not None else {}
     for op in patch.get("operations", []):
         *path, last = op["location"] or [None]
+        name, params = op["operation"], op.get("params", {})
         target = value
         for step in path:
-            target = target[step]
-        name, params = op["operation"], op.get("params", {})
+            # as ramda's assocPath in the renderer: an Assign or Merge makes a
+            # missing object on its way (a missing list item stays an error)
+            if isinstance(target, dict) and name in ("Assign", "Merge"):
+                target = target.setdefault(step, {})
+            else:
+                target = target[step]
         if last is None:  # the whole value
             if name == "Assign":
                 value = params["value"]
@@ -867,6 +883,9 @@ class User(threading.Thread):
 
     def change(self, page: Page, action: str, component, prop, value) -> None:
         page.user_sets(component, prop, value)
+        relay = RELAYS.get((component, prop))
+        if relay is not None:
+            page.set_props({relay[0]: {relay[1]: value}})
         self.rec.settle(action, page.settle(action))
 
     def work(self, page: Page) -> None:
