@@ -374,7 +374,9 @@ def register_auth(
     limiter = RateLimiter(*parse_rate(os.environ.get(ENV_API_RATE, DEFAULT_RATE)))
     auth = Auth(accounts, limiter, exposed)
     server.extensions[_EXTENSION] = auth
-    server.secret_key = secret_key(directory)
+    from app.store_redis import shared_secret  # with REDIS_URL: every process's
+
+    server.secret_key = shared_secret(SECRET_FILE) or secret_key(directory)
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
 
     @server.before_request

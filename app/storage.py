@@ -7,7 +7,8 @@ lives here, on disk, in a :class:`diskcache.Cache`.
 Location
     The environment variable ``SEGMENTATION_DATA_DIR``; when unset, ``data/`` at
     the project root (git-ignored). The store uses ``<dir>/store``; the background
-    callback manager uses ``<dir>/jobs``.
+    callback manager uses ``<dir>/jobs``. With ``REDIS_URL`` the store is in
+    Redis instead, shared by every web process and worker (:mod:`app.store_redis`).
 Privacy
     The folder is created ``0700`` (a looser existing folder is tightened at
     start) and every file the store and the job cache write is ``0600``:
@@ -348,13 +349,17 @@ class Store:
         limit = size_limit or int(os.environ.get(ENV_SIZE_LIMIT, DEFAULT_SIZE_LIMIT))
         self.directory = Path(directory)
         self.size_limit = limit
-        self.cache = private_cache(
-            self.directory,
-            size_limit=limit,
-            eviction_policy=EVICTION_POLICY,
-            cull_limit=0,
-            disk=_RenamingDisk,
-        )
+        from app import store_redis
+
+        self.cache = store_redis.shared_cache(limit)  # with REDIS_URL: in Redis
+        if self.cache is None:
+            self.cache = private_cache(
+                self.directory,
+                size_limit=limit,
+                eviction_policy=EVICTION_POLICY,
+                cull_limit=0,
+                disk=_RenamingDisk,
+            )
         self._memory: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
         self._memory_lock = threading.Lock()

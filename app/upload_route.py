@@ -261,7 +261,16 @@ class Staging:
 
 
 def staging() -> Staging:
-    """Return the staging folder next to the store (``<data_dir>/uploads``)."""
+    """Return the staging folder next to the store (``<data_dir>/uploads``).
+
+    With ``REDIS_URL``: the staging in Redis (:class:`app.store_redis.RedisStaging`),
+    so a worker or web process on another machine takes the file.
+    """
+    from app import store_redis
+
+    shared = store_redis.shared_staging()
+    if shared is not None:
+        return shared
     return Staging(storage.get_store().directory.parent / STAGING_FOLDER)
 
 

@@ -8,13 +8,17 @@ value as the web processes. It runs two kinds of task:
   else the SQLite file under ``SEGMENTATION_DATA_DIR``;
 - the app's background callbacks (parsing an upload, the k sweep) through
   Dash's ``CeleryManager``. The Dash app is built here as in the web process, so
-  the worker knows the same callback tasks; their inputs and the prepared data
-  they read are in the server-side store under ``SEGMENTATION_DATA_DIR``.
+  the worker knows the same callback tasks.
 
-What still lives on local disk: the server-side store (uploads and prepared
-data, :mod:`app.storage`) and, without ``DATABASE_URL``, the run store. Web and
-worker processes must therefore share one ``SEGMENTATION_DATA_DIR``: on one
-machine, or a shared file system between machines.
+With ``REDIS_URL`` nothing a request needs is on one machine's disk: the
+server-side store (uploads' bytes, prepared data, segmentations, view links:
+:mod:`app.store_redis`), the files ``POST /upload`` stages for the loading job,
+the API's job records and uploads, Dash's job results, and the session-signing
+key (which also signs Dash's job handles) live in Redis; saved runs and
+accounts in the database. So web processes and workers may each have their own
+``SEGMENTATION_DATA_DIR`` (on other machines), as long as ``REDIS_URL`` and
+``DATABASE_URL`` are the same. Without ``DATABASE_URL`` the run store is the
+SQLite file of each data folder: then they must share one folder.
 """
 
 from __future__ import annotations
