@@ -319,6 +319,32 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def _shared_database(root: Path):
+    """Yield the database URL the three processes share, then drop it.
+
+    A fresh PostgreSQL schema with ``SEGMENTATION_TEST_POSTGRES_URL`` (CI),
+    else one SQLite file that every process opens by the same path.
+    """
+    from sqlalchemy import create_engine, text
+
+    from segmentation.runs import _database
+    from tests import run_db
+
+    if not run_db.POSTGRES_URL:
+        yield f"sqlite:///{root / 'shared-runs.db'}"
+        return
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_database.database_url(Path("."), run_db.POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield run_db._postgres_schema_url(name)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
 def machines(tmp_path_factory):
     """Web A, web B and a worker: three data folders, one Redis, one database."""
@@ -326,8 +352,8 @@ def machines(tmp_path_factory):
     prefix = f"test:{uuid.uuid4().hex[:12]}:"
     # a Redis database of its own: its own Celery queue too
     url = urllib.parse.urlsplit(REDIS_URL)._replace(path="/2").geturl()
-    database = os.environ.get("SEGMENTATION_TEST_POSTGRES_URL")
-    database = database or f"sqlite:///{root / 'shared-runs.db'}"
+    databases = _shared_database(root)
+    database = next(databases)
     base_env = {
         **os.environ,
         "REDIS_URL": url,
@@ -374,6 +400,7 @@ def machines(tmp_path_factory):
         client = store_redis._client(url)
         for key in client.scan_iter(match=prefix + "*"):
             client.delete(key)
+        databases.close()  # drops the PostgreSQL schema, if one was made
 
 
 def _update(base: str, output_part: str, inputs: dict, state: dict | None = None):
