@@ -148,9 +148,9 @@ def background_manager(directory: Path):
     With ``REDIS_URL``: a :class:`CeleryJobManager` (Dash's ``CeleryManager``)
     on :func:`celery_app`, so the
     callbacks run on the workers of ``celery -A app.worker worker``. Their
-    inputs and the prepared data they read are in the server-side store under
-    the data dir (:mod:`app.storage`), so web and worker processes must share
-    that folder (one machine, or a shared file system). Without it: a
+    inputs and the prepared data they read are in the server-side store, in
+    Redis too (:mod:`app.store_redis`), so web and worker processes need not
+    share a data folder. Without it: a
     :class:`JobManager` in ``<directory>/jobs`` (processes of this machine).
 
     Parameters
