@@ -8,18 +8,30 @@ Debian's headless Chromium, and
    file chosen -> panels drawn ("Loaded ..." status, every panel showing data,
    nothing pending); median of ``--repeats`` runs, each on a fresh page with a
    file of its own (a few lines shorter each time: new bytes, so no run finds
-   them prepared already);
+   them prepared already). Each run also prints when the status said
+   "Uploaded ..." (the bytes on the server), when it said "Loaded ..." (the
+   job's answer), when the first panels of the file were drawn (``panels``:
+   the title names the file, the grid, scatter, heatmap and cards show data,
+   no callback that writes them is pending and the scatter drew the last
+   figure sent) and when nothing was pending any more (``settled``: the
+   every-k warm-up, the method comparison, customers over time and the other
+   background jobs done: the headline time above);
 2. chooses a 150 MB CSV (Online Retail I's lines repeated) and samples, every
    0.25 s until its panels show (or ``--timeout``), the page's JS heap
    (CDP ``Performance.getMetrics`` ``JSHeapUsedSize``) and the resident memory
    of Chromium's renderer processes (psutil); prints the peaks.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/upload.py [--repeats 3]``.
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/upload.py [--repeats 3]
+[--skip-large] [--server-log FILE]`` (``--skip-large``: no 150 MB step;
+``--server-log``: keep the server's output). Run from another checkout's root
+(``cd OTHER && PYTHONPATH=. /work/main/.venv/bin/python benchmarks/upload.py``)
+it serves that checkout, to compare two commits in the same minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import threading
@@ -28,11 +40,42 @@ from pathlib import Path
 
 import psutil
 
+from app import ids
+from app.layout import PANELS_REQUEST
 from tests.browser import pages
 from tests.browser.conftest import CHROME_ARGS, CHROMEDRIVER, CHROMIUM
 from tests.procfile_server import serve
 
 RETAIL = Path("/work/shared/data/online_retail_I.csv")
+
+#: Whether a pending callback writes one of the first panels.
+_PANELS_PENDING_JS = """
+const names = arguments[0];
+const state = window.store.getState().callbacks;
+return Object.entries(state).some(([kind, list]) =>
+  kind !== 'stored' && kind !== 'completed' && Array.isArray(list) &&
+  list.some(cb => {
+    const out = (cb.callback && cb.callback.output) || '';
+    return names.some(name => out.includes(name));
+  }));
+"""
+PANEL_OUTPUTS = [
+    f"{ids.VALUE_STYLE_GRID}.figure",
+    f"{ids.CUSTOMER_SCATTER}.figure",
+    f"{ids.FEATURE_HEATMAP}.figure",
+    f"{ids.PERSONA_CARDS}.children",
+    f"{PANELS_REQUEST}.data",
+]
+
+
+def panels_drawn(driver, name: str) -> bool:
+    """Whether the first panels of the file ``name`` are drawn (see the docstring)."""
+    return bool(
+        pages.text_of(driver, ids.DATASET_TITLE) == f"Dataset: {name}"
+        and pages.panels_ready(driver)
+        and not driver.execute_script(_PANELS_PENDING_JS, PANEL_OUTPUTS)
+        and pages.drawn(driver, ids.CUSTOMER_SCATTER)
+    )
 
 
 def make_csv(path: Path, size: int) -> Path:
@@ -72,13 +115,30 @@ def loaded(driver, name: str, timeout: float) -> None:
     pages.wait_panels(driver, timeout=timeout)
 
 
-def time_to_panels(driver, url: str, path: Path, timeout: float) -> float:
+def time_to_panels(driver, url: str, path: Path, timeout: float) -> dict:
+    """Choose ``path``; return the seconds to each milestone (see the docstring)."""
     driver.get(url + "/")
     pages.wait_panels(driver, timeout)
     started = time.perf_counter()
     pages.upload(driver, path)
+    pages.wait_text(driver, "progress-text", r"^Uploaded ", timeout=timeout)
+    uploaded = time.perf_counter() - started
+    pages.wait_text(driver, "run-result", rf"^Loaded {path.name}", timeout=timeout)
+    status = time.perf_counter() - started
+    pages.wait(
+        driver,
+        lambda d: panels_drawn(d, path.name),
+        timeout,
+        "the file's panels were never drawn",
+    )
+    shown = time.perf_counter() - started
     loaded(driver, path.name, timeout)
-    return time.perf_counter() - started
+    return {
+        "uploaded": uploaded,
+        "status": status,
+        "panels": shown,
+        "settled": time.perf_counter() - started,
+    }
 
 
 def renderer_rss(driver) -> int:
@@ -133,6 +193,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--server-log", type=Path)
     args = parser.parse_args()
     mb = 2**20
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,19 +203,30 @@ def main() -> None:
             make_csv(folder / f"orders_48mb_{i}.csv", 48_000_000 - 1000 * i)
             for i in range(args.repeats)
         ]
-        csv150 = make_csv(folder / "orders_150mb.csv", 150_000_000)
-        with serve(folder / "data", folder / "server.log") as url:
+        if not args.skip_large:
+            csv150 = make_csv(folder / "orders_150mb.csv", 150_000_000)
+        log = folder / "server.log"
+        with serve(folder / "data", log) as url:
             driver = browser()
             try:
-                times = [
+                runs = [
                     time_to_panels(driver, url, path, args.timeout) for path in csv48
                 ]
+                times = [run["settled"] for run in runs]
                 print(
                     f"48 MB CSV ({csv48[0].stat().st_size:,} bytes), file chosen -> "
                     f"panels: median of {len(times)} "
                     f"{statistics.median(times):.2f} s; all "
                     + ", ".join(f"{t:.2f}" for t in times)
                 )
+                for what in ("uploaded", "status", "panels", "settled"):
+                    values = [run[what] for run in runs]
+                    print(
+                        f"  {what:>8}: median {statistics.median(values):.2f} s; all "
+                        + ", ".join(f"{v:.2f}" for v in values)
+                    )
+                if args.skip_large:
+                    return
                 memory = tab_memory(driver, url, csv150, args.timeout)
                 print(
                     f"150 MB CSV ({csv150.stat().st_size:,} bytes): uploaded in "
@@ -164,6 +237,8 @@ def main() -> None:
                 )
             finally:
                 driver.quit()
+                if args.server_log:
+                    shutil.copyfile(log, args.server_log)
 
 
 if __name__ == "__main__":
