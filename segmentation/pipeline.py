@@ -73,6 +73,7 @@ def prepare(
     progress: ProgressCallback | None = None,
     lifetime: LifetimeSettings | None = None,
     compare_days: int | None = None,
+    sha256: str | None = None,
 ) -> PreparedData:
     """Read, clean and build customer features, then sweep k = 2..10.
 
@@ -114,6 +115,10 @@ def prepare(
         kept and return lines dated before it (``PreparedData.earlier``), so
         that :func:`segment` places every customer there with its fitted
         models (:mod:`segmentation.migration`). None (default): no migration.
+    sha256 : str, optional
+        The sha256 of ``source``'s bytes when the caller has it already (the
+        app's store keys uploads by it): not computed again
+        (:func:`segmentation.io.load_transactions`).
 
     Returns
     -------
@@ -135,6 +140,7 @@ def prepare(
         day_first=day_first,
         columns=columns,
         progress=None if progress is None else _within(progress, 0.0, 0.45),
+        sha256=sha256,
     )
     _report(progress, "Cleaning lines", 0.45)
     kept, returns, report = clean_transactions(

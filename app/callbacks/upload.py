@@ -98,17 +98,18 @@ def prepare_stored(
     return dataset_entry(sha, filename, mapping, **read), status
 
 
-def ingest(data: bytes, filename: str, progress=None, **read):
+def ingest(data: bytes, filename: str, progress=None, sha: str | None = None, **read):
     """Store uploaded bytes, then :func:`prepare_stored` them.
 
     The bytes are stored only once the engine accepted them (or asks for
     their columns): a refused file never enters the store
     (:meth:`app.storage.Store.accept_upload`). A column mapping the user chose
-    before for the same bytes is used again.
+    before for the same bytes is used again. ``sha`` is the bytes' sha256 when
+    known (the upload route's, :mod:`app.upload_route`): not computed again.
     """
     started = time.perf_counter()
     store = storage.get_store()
-    sha = store.accept_upload(data, filename, progress, **read)
+    sha = store.accept_upload(data, filename, progress, sha=sha, **read)
     mapping = store.mapping_for(sha)
     dataset, status = prepare_stored(sha, filename, mapping, progress, started, **read)
     return dataset, f"{status} {REMEMBERED}" if mapping else status
@@ -256,7 +257,8 @@ def load_dataset(
             progress("Taking the uploaded file", 0.0)
             data, meta = upload_route.staging().take(uploaded["upload"], page or "")
             name = meta["filename"]
-            dataset, status = ingest(data, name, progress, **read)
+            # the route hashed the bytes as they arrived: not hashed again
+            dataset, status = ingest(data, name, progress, meta.get("sha256"), **read)
         elif trigger in READ_CONTROLS and dataset:
             name = dataset["filename"]
             progress = progress_reporter(set_progress, name)
