@@ -335,7 +335,7 @@ def register_callbacks(app) -> None:
             "page": State(PAGE_TOKEN, "data"),
         },
         background=True,
-        interval=500,
+        interval=250,
         progress=[
             Output(ids.PROGRESS_BAR, "value"),
             Output(ids.PROGRESS_TEXT, "children"),
