@@ -9,6 +9,7 @@ stability (mean adjusted Rand index across seeds, Hubert & Arabie 1985).
 
 from __future__ import annotations
 
+from app import theme
 from app.figures import scatter_points
 from segmentation import schema
 
@@ -59,17 +60,49 @@ def display_name(column: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-#: One short sentence per customer feature, for hovers and the selected table.
+#: The customer columns that are amounts of money (their labels and hovers
+#: carry the page's currency symbol).
+MONEY_COLUMNS: frozenset[str] = frozenset(
+    {
+        schema.MONETARY,
+        schema.GROSS_MONETARY,
+        schema.RETURNED_VALUE,
+        schema.AVG_ORDER_VALUE,
+        schema.EXPECTED_SPEND_PER_ORDER,
+    }
+)
+#: Units said after a column's display name where the name alone does not.
+UNITS: dict[str, str] = {
+    schema.RETURN_RATE: "0 to 1",
+}
+
+
+def feature_label(column: str, currency: str | None = None) -> str:
+    """Return a column's display name with its unit: ``"Total spent (£)"``.
+
+    Money columns (:data:`MONEY_COLUMNS`) take the currency symbol
+    (:func:`app.theme.money_label`; None: the server's default, ``""``: none);
+    :data:`UNITS` adds the rest (``"Return rate (0 to 1)"``).
+    """
+    name = display_name(column)
+    if column in MONEY_COLUMNS:
+        return theme.money_label(name, currency)
+    unit = UNITS.get(column)
+    return f"{name} ({unit})" if unit else name
+
+
+#: One short sentence per customer feature, for hovers and the selected table;
+#: each starts with the feature's display name (:data:`DISPLAY_NAMES`).
 FEATURE_HELP: dict[str, str] = {
-    schema.RECENCY_DAYS: "recency: days since the last order (lower = more recent)",
-    schema.FREQUENCY: "frequency: number of orders (invoices)",
-    schema.MONETARY: "monetary: total spent, returns deducted",
-    schema.AVG_ORDER_VALUE: "average order value: total spent / orders",
-    schema.AVG_ITEMS_PER_ORDER: "average units bought per order",
-    schema.AVG_LINE_QUANTITY: "average units per invoice line",
-    schema.DISTINCT_PRODUCTS: "number of different products bought",
-    schema.RETURN_RATE: "return rate: share of value cancelled or returned (0..1)",
-    schema.TENURE_DAYS: "tenure: days since the first order",
+    schema.RECENCY_DAYS: "Days since last order (fewer = bought more recently)",
+    schema.FREQUENCY: "Orders: number of orders (invoices)",
+    schema.MONETARY: "Total spent: all orders, returns deducted",
+    schema.AVG_ORDER_VALUE: "Average order value: total spent / orders",
+    schema.AVG_ITEMS_PER_ORDER: "Units per order: average units bought per order",
+    schema.AVG_LINE_QUANTITY: "Units per line: average units per invoice line",
+    schema.DISTINCT_PRODUCTS: "Different products: number of different products bought",
+    schema.RETURN_RATE: ("Return rate: share of value cancelled or returned (0 to 1)"),
+    schema.TENURE_DAYS: "Days since first order: how long the customer has bought",
 }
 
 #: The usual gaps after which a customer is Cooling, then Lapsed, and the
@@ -138,8 +171,8 @@ DIAGNOSTICS_NOTE = (
 )
 PROFILE_NOTE = (
     "Colour: how far a tier's mean is from the mean of all customers, in standard "
-    "deviations (red above, blue below). Recency = days since the last order, "
-    "frequency = orders, monetary = total spent. Hover a cell for its meaning."
+    "deviations (red above, blue below). Hover a cell for its mean and its "
+    "meaning."
 )
 GRID_NOTE = (
     "Value tier (groups by orders and total spent) × purchase style "
@@ -153,8 +186,8 @@ RF_GRID_NOTE = (
     "with F4-5, Hibernating = R1-2 with F1-2. Click a cell to select its customers."
 )
 SCATTER_NOTE = (
-    "One point per customer: frequency = orders, monetary = total spent (both on "
-    "log scales). Colour = value tier, symbol = purchase style. Beyond "
+    "One point per customer: orders across, total spent up (both on log "
+    "scales). Colour = value tier, symbol = purchase style. Beyond "
     f"{scatter_points.MAX_POINTS:,} customers it draws a fixed sample: each tier × "
     "style cell in proportion, and at least "
     f"{scatter_points.MIN_PER_CELL} customers (or the whole cell); a box or lasso "
@@ -163,14 +196,18 @@ SCATTER_NOTE = (
 
 
 def feature_help(feature: str) -> str:
-    """Return the plain-word meaning of a feature column (its name if unknown)."""
-    return FEATURE_HELP.get(feature, feature.replace("_", " "))
+    """Return the plain-word meaning of a feature column.
+
+    Its display name (:func:`display_name`) for a column :data:`FEATURE_HELP`
+    does not know.
+    """
+    return FEATURE_HELP.get(feature) or display_name(feature)
 
 
 def column_help(column: str) -> str:
     """Return the plain-word meaning of a customer column, feature or label.
 
-    Its name with spaces for a column neither :data:`FEATURE_HELP` nor
+    Its display name for a column neither :data:`FEATURE_HELP` nor
     :data:`LABEL_HELP` knows.
     """
     return LABEL_HELP.get(column) or feature_help(column)

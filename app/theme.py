@@ -88,14 +88,42 @@ CURRENCIES: dict[str, str] = {
 }
 
 
-def money_axis_title(log: bool = True, currency: str | None = None) -> str:
-    """Return the monetary axis title: ``"total spent (£, log)"``.
+#: Where a figure keeps the currency symbol its hover texts show:
+#: ``layout.meta[CURRENCY_META]``. Hover templates read it as
+#: :data:`CURRENCY_FIELD` (plotly gives every trace the layout's ``meta`` as
+#: ``layout.meta``), so a currency change is one small Patch of the layout
+#: (:func:`app.callbacks.currency.panel_patches`), whatever traces the
+#: browser has drawn since (``assets/k_views.js`` replaces only traces).
+CURRENCY_META = "currency"
+CURRENCY_FIELD = "%{layout.meta." + CURRENCY_META + "}"
+#: The frequency axis of the scatter (orders, log scale).
+ORDERS_AXIS_TITLE = "Orders (log scale)"
 
-    ``currency`` as in :func:`fmt_money` (None: the server's :data:`CURRENCY`).
+
+def currency_symbol(currency: str | None = None) -> str:
+    """Return the symbol amounts carry: ``currency``, or :data:`CURRENCY` for None."""
+    return CURRENCY if currency is None else str(currency)
+
+
+def money_axis_title(log: bool = True, currency: str | None = None) -> str:
+    """Return the spend axis title: ``"Spend (£, log scale)"``.
+
+    ``currency`` as in :func:`fmt_money` (None: the server's :data:`CURRENCY`);
+    without a symbol ``"Spend (log scale)"``, and ``"Spend"`` on a linear axis
+    without one.
     """
-    symbol = CURRENCY if currency is None else currency
-    unit = ", ".join(part for part in (symbol, "log" if log else "") if part)
-    return f"total spent ({unit})" if unit else "total spent"
+    symbol = currency_symbol(currency)
+    unit = ", ".join(part for part in (symbol, "log scale" if log else "") if part)
+    return f"Spend ({unit})" if unit else "Spend"
+
+
+def money_label(label: str, currency: str | None = None) -> str:
+    """Return a money quantity's label with its symbol: ``"Total spent (£)"``.
+
+    Without a symbol (``""``) the label is returned as it is.
+    """
+    symbol = currency_symbol(currency)
+    return f"{label} ({symbol})" if symbol else label
 
 
 @cache

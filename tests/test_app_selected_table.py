@@ -252,7 +252,7 @@ def test_currency_switch_changes_money_strings():
     assert theme.fmt_money(1234.5, currency="$") == "$1,234"
     assert theme.fmt_money(-5, currency="€") == "-€5"
     assert theme.fmt_money(1234.5, currency="") == "1,234"
-    assert theme.money_axis_title(currency="€") == "total spent (€, log)"
+    assert theme.money_axis_title(currency="€") == "Spend (€, log scale)"
     assert selection.table_columns("$") != selection.table_columns("£")
     assert "'$'" in str(selection.table_columns("$"))
     # the page's amounts carry no symbol in the HTML: CSS draws the chosen one

@@ -274,12 +274,17 @@ def test_compact_numbers_fit_a_cell(value, expected):
 
 
 def test_feature_heatmap_text_is_compact_and_hover_is_full(customers):
-    heat = figures.feature_heatmap(customers).data[0]
-    monetary = list(heat.x).index(schema.MONETARY)
+    features, money = figures.feature_heatmap(customers, currency="£").data
+    monetary = list(money.x).index("Total spent")
     # High monetary mean = (5000 + 20000 + 15000) / 3 = 13,333.33
-    assert heat.text[2][monetary] == "13k"
-    assert heat.customdata[2][monetary][0] == "13,333"
-    assert "total spent" in heat.customdata[2][monetary][1]
+    assert money.text[2][monetary] == "13k"
+    assert money.customdata[2][monetary][0] == "13,333"
+    assert money.customdata[2][monetary][1] == (
+        "Total spent: all orders, returns deducted"
+    )
+    # each cell is drawn (and hovered) by one trace only
+    assert features.z[2][monetary] is None and features.text[2][monetary] == ""
+    assert money.z[2][monetary] is not None
 
 
 def test_scatter_legends_fit_ten_tiers():

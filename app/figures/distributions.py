@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from dash import Patch
 
 from app import glossary, theme
 from app.figures._base import MARGIN, tier_colours, tier_order
@@ -30,18 +31,15 @@ COLUMNS = 3
 #: The selection's boxes: the page's ink, a colour no tier takes.
 SELECTION_COLOUR = theme.WHATIF_OUTLINE
 SELECTION_NAME = "Selection"
-#: Feature titles above each box plot.
-TITLES: dict[str, str] = {
-    schema.RECENCY_DAYS: "recency (days since last order)",
-    schema.FREQUENCY: "frequency (orders)",
-    schema.MONETARY: "monetary (total spent)",
-    schema.AVG_ORDER_VALUE: "average order value",
-    schema.AVG_ITEMS_PER_ORDER: "items per order",
-    schema.AVG_LINE_QUANTITY: "units per line",
-    schema.DISTINCT_PRODUCTS: "distinct products",
-    schema.RETURN_RATE: "return rate (0..1)",
-    schema.TENURE_DAYS: "tenure (days since first order)",
-}
+
+
+def title(feature: str, currency: str | None = None) -> str:
+    """Return the title above a feature's box plot: ``"Total spent (£)"``.
+
+    The feature's display name with its unit (:func:`app.glossary.
+    feature_label`; money features take ``currency``, None: the server's).
+    """
+    return glossary.feature_label(feature, currency)
 
 
 def box_stats(values: np.ndarray) -> dict[str, float]:
@@ -81,7 +79,7 @@ def _axis_names(position: int) -> tuple[str, str]:
     return f"xaxis{suffix}", f"yaxis{suffix}"
 
 
-def _box(x, stats: list[dict], name, colour, position, group, show, tier) -> dict:
+def _box(x, stats: list[dict], name, colour, position, group, show, money) -> dict:
     ref = "" if position == 0 else str(position + 1)
     return {
         "type": "box",
@@ -99,10 +97,21 @@ def _box(x, stats: list[dict], name, colour, position, group, show, tier) -> dic
         "xaxis": f"x{ref}",
         "yaxis": f"y{ref}",
         "customdata": [[s["n"]] for s in stats],
-        "hovertemplate": f"{name}" + (f" · {tier}" if tier else "") + "<br>"
-        "%{x}: median %{median:,.2f}, middle half %{q1:,.2f}–%{q3:,.2f}, "
-        "mean %{mean:,.2f}<br>%{customdata[0]:,} customers<extra></extra>",
+        "hovertemplate": _box_hover(name, money),
     }
+
+
+def _box_hover(name: str, money: bool) -> str:
+    """Return a box's hover: its median, middle half and mean (money: with a symbol).
+
+    The symbol is ``layout.meta.currency`` (:data:`app.theme.CURRENCY_FIELD`).
+    """
+    unit = theme.CURRENCY_FIELD if money else ""
+    return (
+        f"{name}<br>%{{x}}: median {unit}%{{median:,.2f}}, middle half "
+        f"{unit}%{{q1:,.2f}}–{unit}%{{q3:,.2f}}, mean {unit}%{{mean:,.2f}}"
+        "<br>%{customdata[0]:,} customers<extra></extra>"
+    )
 
 
 _STAT_KEYS = ("q1", "median", "q3", "mean", "lowerfence", "upperfence")
@@ -112,6 +121,7 @@ def feature_distributions(
     customers: pd.DataFrame,
     mask: pd.Series | None = None,
     features: tuple[str, ...] = DISTRIBUTION_FEATURES,
+    currency: str | None = None,
 ) -> dict:
     """Return the box plots of each feature per value tier (and the selection).
 
@@ -124,6 +134,10 @@ def feature_distributions(
         selection boxes.
     features : tuple of str
         The columns drawn, one subplot each (three per row).
+    currency : str, optional
+        The symbol of the money features' titles and hovers (None:
+        ``theme.CURRENCY``; ``""``: none); the hovers read it from
+        ``layout.meta.currency`` (:func:`currency_patch` changes both).
 
     Returns
     -------
@@ -134,7 +148,8 @@ def feature_distributions(
         (``meta`` ``{"feature", "tier": None, "selection": True}``) with a box
         for each tier holding selected customers (``offsetgroup`` "selection",
         drawn beside the tier's box). ``layout.meta.features`` lists the
-        features in subplot order, ``layout.meta.log`` which are on a log axis.
+        features in subplot order, ``layout.meta.log`` which are on a log axis;
+        ``layout.annotations[i]`` is feature ``i``'s title (:func:`title`).
     """
     order = tier_order(customers)
     colours = tier_colours(customers)
@@ -147,6 +162,7 @@ def feature_distributions(
     traces, layout_axes, titles, logged = [], {}, [], []
     for position, feature in enumerate(features):
         values = customers[feature].to_numpy(dtype=float)
+        money = feature in glossary.MONEY_COLUMNS
         row, col = divmod(position, COLUMNS)
         x0 = col * (width + gap_x)
         y1 = 1 - row * (height + gap_y)
@@ -164,7 +180,7 @@ def feature_distributions(
                         position,
                         "tier",
                         position == 0,
-                        None,
+                        money,
                     ),
                     "meta": {"feature": feature, "tier": tier},
                 }
@@ -183,7 +199,7 @@ def feature_distributions(
                         position,
                         "selection",
                         position == 0,
-                        None,
+                        money,
                     ),
                     "meta": {"feature": feature, "tier": None, "selection": True},
                 }
@@ -212,7 +228,7 @@ def feature_distributions(
         }
         titles.append(
             {
-                "text": f"<b>{TITLES.get(feature, feature)}</b>",
+                "text": f"<b>{title(feature, currency)}</b>",
                 "hovertext": glossary.feature_help(feature),
                 "xref": "paper",
                 "yref": "paper",
@@ -233,7 +249,29 @@ def feature_distributions(
         "showlegend": True,
         "legend": {"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0},
         "annotations": titles,
-        "meta": {"features": list(features), "log": logged},
+        "meta": {
+            "features": list(features),
+            "log": logged,
+            theme.CURRENCY_META: theme.currency_symbol(currency),
+        },
         **layout_axes,
     }
     return {"data": traces, "layout": layout}
+
+
+def currency_patch(
+    currency: str | None, features: tuple[str, ...] = DISTRIBUTION_FEATURES
+) -> Patch:
+    """Return a partial update of :func:`feature_distributions` to another currency.
+
+    ``layout.meta.currency`` (the money features' hovers read it) and the
+    titles of the money features (``layout.annotations[i]`` for feature ``i``
+    of ``features``, as drawn); the boxes stay.
+    """
+    patch = Patch()
+    patch["layout"]["meta"][theme.CURRENCY_META] = theme.currency_symbol(currency)
+    for position, feature in enumerate(features):
+        if feature in glossary.MONEY_COLUMNS:
+            text = f"<b>{title(feature, currency)}</b>"
+            patch["layout"]["annotations"][position]["text"] = text
+    return patch

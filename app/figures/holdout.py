@@ -80,6 +80,6 @@ def holdout_figure(holdout: dict | None) -> go.Figure:
         },
         legend={"orientation": "h", "x": 0.01, "y": 0.98, "xanchor": "left"},
     )
-    fig.update_xaxes(title="repeat orders before the held-out days", type="category")
-    fig.update_yaxes(title="orders in the held-out days")
+    fig.update_xaxes(title="Repeat orders before the held-out days", type="category")
+    fig.update_yaxes(title="Orders in the held-out days")
     return fig

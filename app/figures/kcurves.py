@@ -132,6 +132,12 @@ def k_diagnostics(
             for k, line in marks
         ]
     fig.update_xaxes(dtick=1)
+    # the wide last curve (or the last row) says what its x axis counts
+    fig.update_xaxes(
+        title={"text": "k (number of value tiers)", "font": {"size": 10}},
+        row=rows,
+        col=1,
+    )
     fig.update_annotations(font_size=11)
     fig.update_layout(
         template=theme.TEMPLATE, margin={**MARGIN, "t": 30}, shapes=shapes

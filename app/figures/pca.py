@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
+from dash import Patch
 
 from app import theme
 from app.figures import scatter, scatter_points
@@ -93,6 +94,7 @@ def pca_scatter(
     uirevision: str | None = None,
     selectionrevision: str | None = None,
     projection: Projection | None = None,
+    currency: str | None = None,
 ) -> dict:
     """WebGL scatter of PC1 vs PC2, colour = value tier, symbol = purchase style.
 
@@ -107,6 +109,10 @@ def pca_scatter(
         ``selectionrevision`` drops a drawn box).
     projection : Projection, optional
         :func:`projection_of` the customers (computed when not given).
+    currency : str, optional
+        The symbol of the spend in the hovers (None: ``theme.CURRENCY``;
+        ``""``: none), in ``layout.meta.currency``, which the hovers read
+        (:func:`currency_patch` changes it alone).
 
     Returns
     -------
@@ -115,7 +121,7 @@ def pca_scatter(
         (``customdata`` rows ``[customer_id, orders, spent]``, the id first:
         selections read it), axis titles with the explained variance
         (:func:`axis_title`), ``layout.meta`` ``{"view": "pca", "shown",
-        "total", "explained", "loadings"}``.
+        "total", "explained", "loadings", "currency"}``.
     """
     projection = projection_of(customers) if projection is None else projection
     total = len(customers)
@@ -161,10 +167,11 @@ def pca_scatter(
                         "symbol": theme.STYLE_SYMBOLS.get(style, "circle"),
                     },
                     "hovertemplate": (
-                        f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
+                        f"Customer %{{customdata[0]}}<br>{tier} · {style}<br>"
                         "PC1 %{x:.2f}, PC2 %{y:.2f}<br>"
-                        "frequency: %{customdata[1]:,} orders<br>"
-                        f"monetary: {theme.CURRENCY}%{{customdata[2]:,.0f}} spent<br>"
+                        "Orders: %{customdata[1]:,}<br>"
+                        f"Total spent: {theme.CURRENCY_FIELD}"
+                        "%{customdata[2]:,.0f}<br>"
                         + "<br>".join(loadings)
                         + "<extra></extra>"
                     ),
@@ -182,7 +189,7 @@ def pca_scatter(
         "margin": {**MARGIN, "b": 30},
         "dragmode": "lasso",
         "legend": {
-            "title": {"text": "value tier"},
+            "title": {"text": "Value tier"},
             "traceorder": "reversed",
             "itemsizing": "constant",
         },
@@ -197,9 +204,21 @@ def pca_scatter(
             "total": total,
             "explained": explained,
             "loadings": loadings,
+            theme.CURRENCY_META: theme.currency_symbol(currency),
         },
     }
     return {"data": traces, "layout": layout}
+
+
+def currency_patch(currency: str | None) -> Patch:
+    """Return a partial update of :func:`pca_scatter` to another currency.
+
+    Only ``layout.meta.currency`` (the hovers read it): the points, a drawn
+    lasso and the zoom stay.
+    """
+    patch = Patch()
+    patch["layout"]["meta"][theme.CURRENCY_META] = theme.currency_symbol(currency)
+    return patch
 
 
 def pca_region_mask(customers: pd.DataFrame, region: dict) -> np.ndarray:

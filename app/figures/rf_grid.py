@@ -76,21 +76,31 @@ def segment_blocks() -> dict[str, tuple[int, int, int, int]]:
 
 
 def rf_grid(
-    customers: pd.DataFrame, metric: str = "customers", mask: pd.Series | None = None
+    customers: pd.DataFrame,
+    metric: str = "customers",
+    mask: pd.Series | None = None,
+    currency: str | None = None,
 ) -> go.Figure:
     """Heatmap of customers (or revenue) per R score × F score, with the segments.
 
     Each cell shows its ``metric`` in bold and, when ``mask`` is given, how many
     of the selection fall in it ("selected: n"). The hover gives the cell's
     segment, R, F, customers, share of revenue (and the selection). A click
-    reports the cell as ``x`` = F score, ``y`` = R score.
+    reports the cell as ``x`` = F score, ``y`` = R score. Revenue is written
+    with ``currency`` (None: ``theme.CURRENCY``; ``""``: no symbol).
     """
     whole = rf_counts(customers, "customers")
     revenue = rf_counts(customers, "revenue")
     coloured = whole if metric == "customers" else revenue
     chosen = None if mask is None else rf_counts(customers, "customers", mask)
     total = float(revenue.to_numpy().sum())
-    fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
+    if metric == "customers":
+        fmt = theme.fmt_int
+    else:
+
+        def fmt(value):
+            return theme.fmt_money(value, currency=currency)
+
     label_lines = {
         (r_max, f): len(_label(name, f_min == f_max).split("<br>"))
         for name, (_, r_max, f_min, f_max) in segment_blocks().items()

@@ -37,6 +37,16 @@ DIRECTION_COLOURS: dict[str, str] = {
     "same": "rgba(140, 150, 160, 0.35)",
     "unranked": "rgba(140, 150, 160, 0.2)",
 }
+#: Each direction in words, for the links' hovers.
+DIRECTION_WORDS: dict[str, str] = {
+    "down": "moved to a lower tier",
+    "up": "moved to a higher tier",
+    "in": "new customers",
+    "same": "stayed in the same tier",
+    "unranked": "moved to or from Unclustered",
+}
+#: Each part of a split link in words (with a selection).
+PART_WORDS: dict[str, str] = {"selected": "selected", "others": "not selected"}
 #: Colour of the unselected part of a link while something is selected.
 FAINT = "rgba(140, 150, 160, 0.12)"
 #: Colour of the "Not yet a customer" node.
@@ -161,8 +171,9 @@ def migration_sankey(
     ]
     hover = [
         f"{link['customers']:,} customers"
-        + (f" ({link['part']})" if link["part"] != "all" else "")
-        + f"<br>{link['direction']}; revenue of the whole move "
+        + (f" ({PART_WORDS[link['part']]})" if link["part"] != "all" else "")
+        + f"<br>{DIRECTION_WORDS.get(link['direction'], link['direction'])}; "
+        + "revenue of the whole move "
         + theme.fmt_money(link["revenue"], currency=currency)
         for link in layout.links
     ]

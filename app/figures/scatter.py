@@ -30,6 +30,7 @@ def customer_scatter(
     uirevision: str | None = None,
     selectionrevision: str | None = None,
     whatif: dict | None = None,
+    currency: str | None = None,
 ) -> dict:
     """WebGL scatter of log frequency vs log monetary, colour = tier, symbol = style.
 
@@ -46,7 +47,10 @@ def customer_scatter(
     reports an empty selection. ``whatif``
     (``{"frequency", "monetary"}``) shows the what-if customer's star, in the
     annotations :data:`WHATIF_SLOTS` (hidden without one; :func:`whatif_patch`
-    moves it without redrawing the points).
+    moves it without redrawing the points). ``currency`` is the symbol of the
+    spend axis title and hovers (None: ``theme.CURRENCY``; ``""``: none); the
+    hovers read it from ``layout.meta.currency`` (:data:`app.theme.
+    CURRENCY_META`), so :func:`currency_patch` changes it without the points.
 
     The tier legend lists the tiers highest value first, as the grid's rows
     read from the top: one legend-only circle per tier (``legendrank`` = its
@@ -77,7 +81,7 @@ def customer_scatter(
         # tiers: a tight column on the right (no gap between tier groups, so
         # k = 10 fits); styles: one row at the bottom, under the x axis title
         "legend": {
-            "title": {"text": "value tier"},
+            "title": {"text": "Value tier"},
             "traceorder": "grouped",
             "tracegroupgap": 0,
             "font": legend_font(customers),
@@ -93,27 +97,58 @@ def customer_scatter(
             "yref": "container",
             "yanchor": "bottom",
             "font": {"size": 11},
-            "title": {"text": "purchase style:", "side": "left"},
+            "title": {"text": "Purchase style:", "side": "left"},
         },
         "xaxis": {
             "type": "log",
-            "title": {"text": "frequency (orders, log)"},
+            "title": {"text": theme.ORDERS_AXIS_TITLE},
             "dtick": 1,
         },
         "yaxis": {
             "type": "log",
-            "title": {"text": theme.money_axis_title()},
+            "title": {"text": theme.money_axis_title(currency=currency)},
             "dtick": 1,
         },
         "uirevision": uirevision,
         "selectionrevision": selectionrevision,
         "annotations": [
-            *whatif_annotations(whatif),
+            *whatif_annotations(whatif, currency),
             *sample_note(len(customers), total),
         ],
-        "meta": {"shown": len(customers), "total": total},
+        "meta": {
+            "shown": len(customers),
+            "total": total,
+            theme.CURRENCY_META: theme.currency_symbol(currency),
+        },
     }
     return {"data": traces, "layout": layout}
+
+
+def currency_patch(
+    currency: str | None, whatif: dict | None = None, patch: Patch | None = None
+) -> Patch:
+    """Return a partial update of :func:`customer_scatter` to another currency.
+
+    It sets ``layout.meta.currency`` (every point's hover reads it), the spend
+    axis title and the what-if star's hover (:data:`WHATIF_SLOTS`); the
+    points, the selection and the zoom stay as they are. The same paths exist
+    in :func:`scatter_placeholder` (the star's slots) or are created.
+
+    Parameters
+    ----------
+    currency : str or None
+        The symbol (None: ``theme.CURRENCY``, ``""``: none).
+    whatif : dict or None
+        The star on screen, as for :func:`whatif_annotations`.
+    patch : dash.Patch, optional
+        A patch to add to (default a new one).
+    """
+    patch = Patch() if patch is None else patch
+    patch["layout"]["meta"][theme.CURRENCY_META] = theme.currency_symbol(currency)
+    patch["layout"]["yaxis"]["title"]["text"] = theme.money_axis_title(
+        currency=currency
+    )
+    return whatif_patch(whatif, currency, patch)
 
 
 def sample_note(shown: int, total: int) -> list[dict]:
@@ -143,7 +178,7 @@ def sample_note(shown: int, total: int) -> list[dict]:
     ]
 
 
-def whatif_annotations(whatif: dict | None) -> list[dict]:
+def whatif_annotations(whatif: dict | None, currency: str | None = None) -> list[dict]:
     """Return the what-if star and its label: the annotations :data:`WHATIF_SLOTS`.
 
     Annotations, not a trace: a box or lasso selects only customers' points
@@ -156,6 +191,8 @@ def whatif_annotations(whatif: dict | None) -> list[dict]:
     whatif : dict or None
         ``{"frequency": orders, "monetary": total spent}`` (other keys ignored);
         None for no what-if customer.
+    currency : str or None
+        The symbol of the star's hover (None: ``theme.CURRENCY``).
 
     Returns
     -------
@@ -189,7 +226,11 @@ def whatif_annotations(whatif: dict | None) -> list[dict]:
                 "color": theme.WHATIF_COLOUR,
                 "shadow": _OUTLINE,
             },
-            "hovertext": f"what-if: {frequency:,g} orders, {theme.fmt_money(monetary)}",
+            "hovertext": (
+                f"What-if customer: {frequency:,g} "
+                f"{'order' if frequency == 1 else 'orders'}, "
+                f"{theme.fmt_money(monetary, currency=currency)} spent in total"
+            ),
         },
         {
             **where,
@@ -214,7 +255,9 @@ def scatter_placeholder(message: str) -> go.Figure:
     return fig
 
 
-def whatif_patch(whatif: dict | None) -> Patch:
+def whatif_patch(
+    whatif: dict | None, currency: str | None = None, patch: Patch | None = None
+) -> Patch:
     """Return a partial update of :func:`customer_scatter` that moves only the star.
 
     It assigns the annotations :data:`WHATIF_SLOTS` and nothing else: the points,
@@ -226,9 +269,14 @@ def whatif_patch(whatif: dict | None) -> Patch:
     ----------
     whatif : dict or None
         As for :func:`whatif_annotations`; None hides the star.
+    currency : str or None
+        The symbol of the star's hover (None: ``theme.CURRENCY``).
+    patch : dash.Patch, optional
+        A patch to add to (default a new one).
     """
-    patch = Patch()
-    for slot, annotation in zip(WHATIF_SLOTS, whatif_annotations(whatif), strict=True):
+    patch = Patch() if patch is None else patch
+    annotations = whatif_annotations(whatif, currency)
+    for slot, annotation in zip(WHATIF_SLOTS, annotations, strict=True):
         patch["layout"]["annotations"][slot] = annotation
     return patch
 
@@ -374,10 +422,10 @@ def _points(rows, tier, style, colour, selected) -> dict:
             "symbol": theme.STYLE_SYMBOLS.get(style, "circle"),
         },
         "hovertemplate": (
-            f"customer %{{customdata[0]}}<br>{tier} · {style}<br>"
-            "frequency: %{x:,} orders<br>"
-            f"monetary: {theme.CURRENCY}%{{y:,.0f}} spent in total<br>"
-            "recency: last order %{customdata[1]} ago<extra></extra>"
+            f"Customer %{{customdata[0]}}<br>{tier} · {style}<br>"
+            "Orders: %{x:,}<br>"
+            f"Total spent: {theme.CURRENCY_FIELD}%{{y:,.0f}}<br>"
+            "Last order: %{customdata[1]} ago<extra></extra>"
         ),
         "selectedpoints": None if selected is None else np.flatnonzero(selected),
         "selected": {"marker": {"opacity": 1.0}},
