@@ -10,16 +10,25 @@ choose £, $, € or none instead; the choice stays in the browser.
 The symbol goes to ``CURRENCY_STORE``; the browser then sets the page's CSS
 property ``--currency`` (every :func:`app.components.money.money` amount) and
 the table's columns are rebuilt with it (:mod:`app.callbacks.selection`).
+
+The figures that show money take the store as an Input: the customer scatter
+and the feature heatmap (:func:`app.callbacks.panels.render_requested`), the
+PCA view, the distributions and the R × F grid. When the store alone changed
+(:func:`changed_alone`), the first four get a small Patch (their hovers read
+the symbol from ``layout.meta.currency``: :data:`app.theme.CURRENCY_FIELD`),
+not a new figure: the browser keeps its points, zoom and a drawn lasso.
 """
 
 from __future__ import annotations
 
 import re
 
-from dash import ClientsideFunction, Input, Output
+from dash import ClientsideFunction, Input, Output, ctx
+from dash.exceptions import MissingCallbackContextException
 
 from app import ids, theme
 from app.callbacks.common import current_prepared
+from app.callbacks.whatif import star_for
 from app.components.controls import (
     CURRENCY_BOX,
     CURRENCY_CHOICE,
@@ -27,6 +36,7 @@ from app.components.controls import (
     CURRENCY_STORE,
     currency_options,
 )
+from app.figures import profile, scatter
 from segmentation import SAMPLE_NAME, schema
 from segmentation.errors import SegmentationError
 
@@ -102,6 +112,42 @@ def resolve_currency(choice, dataset):
     else:
         symbol = stated or ""
     return symbol, currency_options(stated)
+
+
+def changed_alone() -> bool:
+    """Whether the currency store alone triggered the running callback.
+
+    False outside a callback (a callback called as a function draws its whole
+    figure) and when anything else changed with it.
+    """
+    try:
+        triggered = set(ctx.triggered_prop_ids)
+    except MissingCallbackContextException:
+        return False
+    return triggered == {f"{CURRENCY_STORE}.data"}
+
+
+def panel_patches(currency, whatif=None, dataset=None):
+    """Return the Patches of the scatter and the feature heatmap to ``currency``.
+
+    Parameters
+    ----------
+    currency : str or None
+        The store's symbol (``""``: none; None: the server's default).
+    whatif : dict or None
+        The what-if store: its star's hover is rewritten when it belongs to
+        ``dataset`` (:func:`app.callbacks.whatif.star_for`).
+    dataset : dict or None
+        The dataset store.
+
+    Returns
+    -------
+    scatter, heatmap : dash.Patch
+        :func:`app.figures.scatter.currency_patch` and
+        :func:`app.figures.profile.currency_patch`.
+    """
+    star = star_for(whatif, dataset)
+    return scatter.currency_patch(currency, star), profile.currency_patch(currency)
 
 
 def register_callbacks(app) -> None:

@@ -11,16 +11,26 @@ from dash import ClientsideFunction, Input, Output
 
 from app import ids
 from app.callbacks.common import current_segmentation
+from app.callbacks.currency import changed_alone
+from app.components.controls import CURRENCY_STORE
 from app.components.distributions import DISTRIBUTIONS
-from app.figures.distributions import feature_distributions
+from app.figures.distributions import currency_patch, feature_distributions
 from app.layout import K_SETTLED
 from app.selection import selection_mask
 
 
-def render_distributions(dataset, k, percent, chosen):
-    """Return the box plots per tier, with the selection's boxes beside them."""
+def render_distributions(dataset, k, percent, chosen, currency=None):
+    """Return the box plots per tier, with the selection's boxes beside them.
+
+    Money features carry ``currency`` (the currency store) in their titles
+    and hovers; a change of it alone is a Patch of those
+    (:func:`app.figures.distributions.currency_patch`).
+    """
+    if changed_alone():
+        return currency_patch(currency)
     customers = current_segmentation(dataset, k, percent).customers
-    return feature_distributions(customers, selection_mask(customers, chosen))
+    mask = selection_mask(customers, chosen)
+    return feature_distributions(customers, mask, currency=currency)
 
 
 def register_callbacks(app) -> None:
@@ -37,4 +47,5 @@ def register_callbacks(app) -> None:
         Input(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
+        Input(CURRENCY_STORE, "data"),
     )(render_distributions)

@@ -22,6 +22,7 @@ from app.callbacks.common import (
     read_settings,
 )
 from app.callbacks.overtime import over_time_customers
+from app.components.controls import CURRENCY_STORE
 from app.selection import selection_mask
 from segmentation import settings
 
@@ -85,17 +86,18 @@ def download_report(n_clicks, dataset, k, percent):
     }
 
 
-def download_html_report(n_clicks, dataset, k, percent):
+def download_html_report(n_clicks, dataset, k, percent, currency=None):
     """Return the printable HTML report of the current dataset and k.
 
     The same run as :func:`download_report` (stability included), drawn by
-    :func:`segmentation.html_report.render_html_report` with the app's currency.
+    :func:`segmentation.html_report.render_html_report` with the page's
+    currency (``currency``, the currency store; None: the server's default).
     Nothing is saved: a download never saves a run by itself.
     """
     from segmentation.html_report import render_html_report  # Jinja2: on demand
 
     prepared, shown = _reported_run(dataset, k, percent)
-    page = render_html_report(prepared, shown, currency=theme.CURRENCY)
+    page = render_html_report(prepared, shown, currency=theme.currency_symbol(currency))
     return {
         "content": page,
         "filename": _name(dataset, k, "report.html"),
@@ -168,5 +170,6 @@ def register_callbacks(app) -> None:
         State(ids.DATASET_STORE, "data"),
         State(ids.K_SLIDER, "value"),
         State(ids.ANOMALY_SLIDER, "value"),
+        State(CURRENCY_STORE, "data"),
         prevent_initial_call=True,
     )(download_html_report)

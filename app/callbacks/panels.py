@@ -26,9 +26,10 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
+from app.callbacks.currency import changed_alone, panel_patches, resolve_currency
 from app.callbacks.whatif import median_defaults, star_for
 from app.components.assumptions import assumptions_children, assumptions_of
-from app.components.controls import K_MAX, K_MIN
+from app.components.controls import CURRENCY_STORE, K_MAX, K_MIN
 from app.components.personas import persona_cards
 from app.components.receipt import cleaning_receipt
 from app.components.selected import k_table
@@ -68,7 +69,9 @@ def drawn_in_browser(warm, dataset, k, percent, chosen) -> tuple[bool, bool]:
     return held, held and bool(warm.get("scatter"))
 
 
-def render_panels(dataset, k, percent, chosen, metric, whatif=None, warm=None):
+def render_panels(
+    dataset, k, percent, chosen, metric, whatif=None, warm=None, currency=None
+):
     """Return grid, scatter, feature heatmap and persona cards for the selection.
 
     A box or lasso selection is already drawn by plotly on the scatter, so the
@@ -80,7 +83,8 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None, warm=None):
     if it belongs to this dataset. ``warm`` (the warm-up store, a State) says
     which k the browser draws itself: such a k change is not answered here
     (:func:`drawn_in_browser`). The scatter's ``uirevision`` is the dataset's,
-    so zoom and pan survive a k change.
+    so zoom and pan survive a k change. ``currency`` (the currency store) is
+    the symbol of the scatter's and heatmap's money (None: the server's).
     """
     in_browser, scatter_in_browser = drawn_in_browser(warm, dataset, k, percent, chosen)
     if in_browser and scatter_in_browser:
@@ -90,25 +94,29 @@ def render_panels(dataset, k, percent, chosen, metric, whatif=None, warm=None):
     mask = selection_mask(customers, chosen)
     made_on_scatter = bool(chosen) and any(kind in chosen for kind in SCATTER_KINDS)
     if in_browser:  # all but a sampled scatter
-        return no_update, _scatter(customers, mask, dataset, whatif), *[no_update] * 2
+        drawn = _scatter(customers, mask, dataset, whatif, currency)
+        return no_update, drawn, *[no_update] * 2
     scatter = (
-        no_update if made_on_scatter else _scatter(customers, mask, dataset, whatif)
+        no_update
+        if made_on_scatter
+        else _scatter(customers, mask, dataset, whatif, currency)
     )
     return (
         figures.value_style_grid(customers, metric or "customers", mask),
         scatter,
-        figures.feature_heatmap(customers, mask),
+        figures.feature_heatmap(customers, mask, currency),
         persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
     )
 
 
-def _scatter(customers, mask, dataset, whatif):
+def _scatter(customers, mask, dataset, whatif, currency=None):
     return figures.customer_scatter(
         customers,
         mask,
         uirevision=str(dataset["id"]),
         selectionrevision=uuid.uuid4().hex,
         whatif=star_for(whatif, dataset),
+        currency=currency,
     )
 
 
@@ -137,7 +145,10 @@ def first_panels(dataset, k, percent) -> dict:
         callbacks: plotly's drawing of six figures at once held the first four
         back by a second.
     """
-    grid, scatter, heatmap, cards = render_panels(dataset, k, percent, None, None)
+    currency, _options = resolve_currency(None, dataset)  # "As in the file"
+    grid, scatter, heatmap, cards = render_panels(
+        dataset, k, percent, None, None, currency=currency
+    )
     rule = _rule(current_prepared(dataset).diagnostics, k)
     recency, frequency, monetary = median_defaults(dataset)
     receipt, title = render_receipt(dataset)
@@ -156,11 +167,14 @@ def first_panels(dataset, k, percent) -> dict:
     return {key: plain(value) for key, value in values.items()}
 
 
-def render_rf_grid(dataset, k, percent, chosen, metric):
-    """Return the R × F score grid, with the selection's count in each cell."""
+def render_rf_grid(dataset, k, percent, chosen, metric, currency=None):
+    """Return the R × F score grid, with the selection's count in each cell.
+
+    Revenue is written with ``currency`` (the currency store).
+    """
     customers = current_segmentation(dataset, k, percent).customers
     mask = selection_mask(customers, chosen)
-    return figures.rf_grid(customers, metric or "customers", mask)
+    return figures.rf_grid(customers, metric or "customers", mask, currency)
 
 
 def _rule(diag, k) -> str:
@@ -208,14 +222,20 @@ def render_diagnostics_and_choice(dataset, k):
     return (*render_diagnostics(dataset, k), k_choice(dataset))
 
 
-def render_requested(request, dataset, k, percent, chosen, metric, whatif, warm):
+def render_requested(
+    request, dataset, k, percent, chosen, metric, whatif, warm, currency=None
+):
     """:func:`render_panels`, when the browser asks (``request``, a time stamp).
 
     The browser asks when it cannot draw the panels itself from the views
     (``assets/k_views.js``): no views yet, another dataset or sensitivity,
-    or a selection to highlight.
+    or a selection to highlight. A change of the currency store alone
+    (``currency``, an Input) redraws nothing: the scatter and the heatmap get
+    a Patch of their symbol (:func:`app.callbacks.currency.panel_patches`).
     """
-    return render_panels(dataset, k, percent, chosen, metric, whatif, warm)
+    if changed_alone():
+        return no_update, *panel_patches(currency, whatif, dataset), no_update
+    return render_panels(dataset, k, percent, chosen, metric, whatif, warm, currency)
 
 
 def move_chosen_k(k, dataset):
@@ -428,6 +448,7 @@ def register_callbacks(app) -> None:
         *[State(*key) for key in PANEL_INPUTS],
         State(ids.WHATIF_STORE, "data"),
         State(ids.WARM_STORE, "data"),
+        Input(CURRENCY_STORE, "data"),
         prevent_initial_call=True,
     )(render_requested)
     # k is a State: the R x F grid does not depend on it; a k change clears a
@@ -439,6 +460,7 @@ def register_callbacks(app) -> None:
             "percent": Input(ids.ANOMALY_SLIDER, "value"),
             "chosen": Input(ids.SELECTION_STORE, "data"),
             "metric": Input(ids.RF_GRID_METRIC, "value"),
+            "currency": Input(CURRENCY_STORE, "data"),
         },
         state={"k": State(ids.K_SLIDER, "value")},
     )(render_rf_grid)

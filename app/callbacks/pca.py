@@ -18,6 +18,8 @@ from dash import Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
+from app.callbacks.currency import changed_alone
+from app.components.controls import CURRENCY_STORE
 from app.components.pca import (
     AXES_CHOICE,
     AXES_PCA,
@@ -28,7 +30,7 @@ from app.components.pca import (
     SHOWN,
 )
 from app.figures import is_sampled, region_from_selection
-from app.figures.pca import PCA_VIEW, pca_scatter
+from app.figures.pca import PCA_VIEW, currency_patch, pca_scatter
 from app.selection import CUSTOMER_IDS, REGION, VIEW, selection_mask
 
 
@@ -50,14 +52,18 @@ def show_axes(axes, selection):
     return (HIDDEN if pca else SHOWN), (SHOWN if pca else HIDDEN), clear
 
 
-def render_pca(dataset, k, percent, chosen, axes):
+def render_pca(dataset, k, percent, chosen, axes, currency=None):
     """Return the PCA view's figure, while it is shown.
 
     Not redrawn when the selection was drawn on it (plotly shows it already);
-    a selection made elsewhere is highlighted and drops an old lasso.
+    a selection made elsewhere is highlighted and drops an old lasso. The
+    hovers' spend carries ``currency`` (the currency store); a change of it
+    alone is a Patch of the symbol (:func:`app.figures.pca.currency_patch`).
     """
     if axes != AXES_PCA:
         return no_update
+    if changed_alone():
+        return currency_patch(currency)
     if made_on_pca(chosen) and ctx.triggered_id == ids.SELECTION_STORE:
         return no_update
     customers = current_segmentation(dataset, k, percent).customers
@@ -66,6 +72,7 @@ def render_pca(dataset, k, percent, chosen, axes):
         selection_mask(customers, chosen),
         uirevision=f"pca-{dataset['id']}",
         selectionrevision=uuid.uuid4().hex,
+        currency=currency,
     )
 
 
@@ -105,6 +112,7 @@ def register_callbacks(app) -> None:
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
         Input(AXES_CHOICE, "value"),
+        Input(CURRENCY_STORE, "data"),
     )(render_pca)
     app.callback(
         Output(ids.SELECTION_STORE, "data", allow_duplicate=True),
