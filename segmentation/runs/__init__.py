@@ -75,7 +75,12 @@ from segmentation.runs._ids import (
     data_dir,
 )
 from segmentation.runs._pickles import load as load_pickle
-from segmentation.runs._store import RunStore, SavedRun
+from segmentation.runs._store import (
+    RunStore,
+    SavedRun,
+    ShareNotFoundError,
+    ShareRevokedError,
+)
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -89,6 +94,8 @@ __all__ = [
     "RunNotFoundError",
     "RunStore",
     "SavedRun",
+    "ShareNotFoundError",
+    "ShareRevokedError",
     "data_dir",
     "database_engine",
     "load_pickle",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
 import os
 import pickle
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,9 +31,22 @@ from segmentation.runs._files import (
 )
 from segmentation.runs._ids import SOURCES, check_run_id, data_dir, parse_max_runs
 from segmentation.runs._rows import customer_rows
-from segmentation.runs.tables import CustomerSegment, FolderImport, Run, RunModel
+from segmentation.runs.tables import (
+    CustomerSegment,
+    FolderImport,
+    Run,
+    RunModel,
+    RunShare,
+)
 
-__all__ = ["MEMORY_RUNS", "DamagedRunError", "RunStore", "SavedRun"]
+__all__ = [
+    "MEMORY_RUNS",
+    "DamagedRunError",
+    "RunStore",
+    "SavedRun",
+    "ShareNotFoundError",
+    "ShareRevokedError",
+]
 
 #: Loaded runs kept in memory per store (a run holds its customer table).
 MEMORY_RUNS = 8
@@ -44,6 +59,9 @@ SAVED, DAMAGED = "saved", "damaged"
 PICKLE = "pickle"
 #: What a stored report is called in a damaged run's reason.
 STORED_REPORT = "the stored report"
+
+#: Random bytes of a share link's token (its text is URL-safe base64, 43 chars).
+SHARE_TOKEN_BYTES = 32
 
 _IMPORTED: set[tuple[str, str, int]] = set()
 _IMPORT_GUARD = threading.Lock()
@@ -359,7 +377,7 @@ class RunStore:
             .all()
         )
         if old:
-            for table in (CustomerSegment, RunModel, Run):
+            for table in (CustomerSegment, RunModel, RunShare, Run):
                 connection.execute(delete(table).where(table.run_id.in_(old)))
         return list(old)
 
@@ -650,6 +668,119 @@ class RunStore:
         """
         saved = self.load(run_id)
         return reports.run_summary(run_id, saved.metadata, saved.segmentation)
+
+    # Share links ---------------------------------------------------------------------
+    def share(self, run_id: str, by: str | None = None) -> str:
+        """Make a read-only share link of a run; return its token (shown once).
+
+        Parameters
+        ----------
+        run_id : str
+            A run of :meth:`list` (not damaged).
+        by : str, optional
+            Who made the link (``run_shares.created_by``).
+
+        Returns
+        -------
+        str
+            43 URL-safe characters (32 random bytes). Only its SHA-256 is
+            stored: the token cannot be read back, and a lost one is replaced
+            by a new link.
+
+        Raises
+        ------
+        RunNotFoundError
+            For an unknown or invalid id.
+        DamagedRunError
+            When the run is damaged.
+        """
+        self.entry(run_id)
+        token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+        with _database.write_transaction(self.engine) as connection:
+            connection.execute(
+                insert(RunShare),
+                [
+                    {
+                        "run_id": run_id,
+                        "token_sha256": share_digest(token),
+                        "created_at": datetime.now(UTC),
+                        "created_by": by,
+                        "revoked_at": None,
+                    }
+                ],
+            )
+        return token
+
+    def revoke_shares(self, run_id: str) -> int:
+        """Revoke every share link of a run; return how many were open.
+
+        Raises
+        ------
+        RunNotFoundError
+            For an invalid id.
+        """
+        check_run_id(run_id)
+        with _database.write_transaction(self.engine) as connection:
+            done = connection.execute(
+                update(RunShare)
+                .where(RunShare.run_id == run_id, RunShare.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+        return int(done.rowcount or 0)
+
+    def open_shares(self, run_id: str) -> int:
+        """Return how many share links of a run open it (not revoked)."""
+        check_run_id(run_id)
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(RunShare.id).where(
+                    RunShare.run_id == run_id, RunShare.revoked_at.is_(None)
+                )
+            )
+            return len(found.all())
+
+    def shared_run(self, token: str) -> str:
+        """Return the id of the run a share link's token opens.
+
+        Raises
+        ------
+        ShareNotFoundError
+            For a token no link has (or whose run was removed).
+        ShareRevokedError
+            For a link that was revoked (the message says when).
+        """
+        if not isinstance(token, str) or not re.fullmatch(
+            r"[A-Za-z0-9_-]{20,100}", token
+        ):
+            raise ShareNotFoundError("no share link with this token")
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(RunShare.run_id, RunShare.revoked_at).where(
+                    RunShare.token_sha256 == share_digest(token)
+                )
+            ).first()
+        if row is None:
+            raise ShareNotFoundError("no share link with this token")
+        if row.revoked_at is not None:
+            when = _utc(row.revoked_at).isoformat(timespec="seconds")
+            raise ShareRevokedError(
+                f"this share link was revoked on {when} (UTC): ask its owner for "
+                "a new one",
+            )
+        return row.run_id
+
+
+class ShareNotFoundError(RunNotFoundError):
+    """A share link's token that opens no run (never made, or its run removed)."""
+
+
+class ShareRevokedError(ShareNotFoundError):
+    """A share link that was revoked: it opens nothing any more."""
+
+
+def share_digest(token: str) -> str:
+    """Return the stored form of a share token: its SHA-256 as 64 hex digits."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _free_id(connection, base: str) -> str:

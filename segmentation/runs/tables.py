@@ -1,6 +1,6 @@
 """The saved-run tables (SQLAlchemy 2), readable by BI tools such as Tableau.
 
-Four tables, made and upgraded by the Alembic migrations in
+Five tables, made and upgraded by the Alembic migrations in
 ``segmentation/runs/migrations`` (run when a :class:`segmentation.runs.RunStore`
 first opens the database):
 
@@ -30,6 +30,10 @@ first opens the database):
 ``folder_imports``
     The run folders of earlier versions already imported (``run_id``,
     ``imported_at``, ``result``), so each is imported once.
+``run_shares``
+    The read-only share links of runs (``run_id``, ``token_sha256``: the
+    SHA-256 of the link's random token, never the token; ``created_at``,
+    ``created_by``, ``revoked_at``: NULL while the link opens the run).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ __all__ = [
     "FolderImport",
     "Run",
     "RunModel",
+    "RunShare",
 ]
 
 #: Alembic's table of the applied revision (its own name, so that other tables
@@ -167,3 +172,25 @@ class FolderImport(Base):
     run_id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), primary_key=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     result: Mapped[str] = mapped_column(Text)
+
+
+class RunShare(Base):
+    """A read-only share link of one run (table ``run_shares``).
+
+    The link's token is random (32 bytes); only its SHA-256 is stored, so the
+    table cannot give a link back. A revoked link keeps its row, with the time
+    it was revoked, and opens nothing.
+    """
+
+    __tablename__ = "run_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        String(RUN_ID_LENGTH),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        index=True,
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
