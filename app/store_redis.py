@@ -29,9 +29,13 @@ Size
     upload (never written) evicts nothing. An entry a page keeps reading goes
     last; a dataset no process read while more than the limit of newer data
     was used can still be evicted, and the page then says to upload it again,
-    as with the disk store. Redis's own memory (``maxmemory``) must be larger
-    than the limit plus Celery's records, with ``maxmemory-policy noeviction``
-    (or ``volatile-*``, which only removes entries whose TTL would end anyway).
+    as with the disk store. Values read in a process's memory layer
+    (:meth:`app.storage.Store._remember`) are not marked used in Redis. Redis's
+    own memory (``maxmemory``) must hold the limit, the staged uploads (up to
+    :data:`app.upload_route.UPLOAD_LIMIT_BYTES` each, one per page, for at
+    most :data:`app.upload_route.STAGED_SECONDS`) and Celery's records, with
+    ``maxmemory-policy noeviction`` (Redis's own eviction would drop entries
+    out of this order; the index then counts them until they are pruned).
 TTL
     Every value expires :data:`DEFAULT_TTL_SECONDS` (env
     ``SEGMENTATION_STORE_TTL_SECONDS``) after it was last used, so a store
