@@ -146,6 +146,23 @@ def test_the_store_never_passes_its_limit_through_store_set(namespace, monkeypat
     assert not Path("/nonexistent").exists()  # nothing on the local disk
 
 
+def test_a_view_link_made_by_one_process_opens_in_another(
+    namespace, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv(store_redis.ENV_PREFIX, namespace)
+    web_a = storage.Store(tmp_path / "a" / "store")
+    web_b = storage.Store(tmp_path / "b" / "store")
+    sha = web_a.put_upload(b"Invoice,Customer ID\n1,2\n", "shop.csv")
+    dataset = {"id": sha, "filename": "shop.csv", "mapping": {}}
+    token = web_a.mint_view(dataset, "c" * 32)
+    assert web_b.mint_view(dataset, "c" * 32) == token  # one link secret
+    assert web_b.open_view(token, "c" * 32) == dataset
+    with pytest.raises(SegmentationError, match="uploaded in another browser"):
+        web_b.open_view(token, "d" * 32)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_add_keeps_the_first_value(namespace):
     cache = _cache(namespace, 10**6)
     assert cache.add(("link-secret",), b"first") is True
