@@ -31,8 +31,9 @@ Where a job lives
     data dir, which web and worker must then share (one machine, one
     ``SEGMENTATION_DATA_DIR``).
 Owner
-    The request's user (:func:`app.auth.current_user`) owns the job and its
-    run; another user's job answers 404 as an unknown one does.
+    The request's workspace (:func:`app.auth.workspace`: its user, or an
+    anonymous browser's private workspace) owns the job and its run; another
+    workspace's job answers 404 as an unknown one does.
 """
 
 from __future__ import annotations
@@ -361,7 +362,7 @@ def register_api_runs(api: flask.Blueprint, data_dir: Callable[[], Path]) -> Non
         store's folder): the API's run store's ``root``.
     """
     from app.api import ApiError
-    from app.auth import current_user
+    from app.auth import workspace
 
     @api.post("/runs")
     def start_run():
@@ -392,7 +393,7 @@ def register_api_runs(api: flask.Blueprint, data_dir: Callable[[], Path]) -> Non
             "file": upload.filename,
             "bytes": len(data),
             "settings": settings,
-            "owner": current_user(),
+            "owner": workspace(),
             "created": _now(),
         }
         JobRecords.here(directory).create(job_id, record, data)

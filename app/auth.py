@@ -35,8 +35,27 @@ Exposure check
     ``SEGMENTATION_ALLOW_ANONYMOUS=1`` does not say so: gunicorn's worker then
     fails to boot and gunicorn stops with the message in its log.
 
-Runs belong to users: :func:`current_user` is the logged-in user (or the key's),
-and :func:`may_see` says whether a run of some owner is theirs to see.
+Log-in attempts
+    Failed log-ins are counted per user name and per client address
+    (:class:`FailureLimiter`): after :data:`LOGIN_FAILURES` failures within
+    :data:`LOGIN_WINDOW_SECONDS`, further attempts for that name or from that
+    address answer 429 with ``Retry-After`` (whole seconds) and the wait in
+    words on the log-in page, without checking the password, until the oldest
+    failure leaves the window. A successful log-in clears its name's count.
+    The counts live in the web process (as the API's buckets do). The address
+    is the connection's (``request.remote_addr``): behind a proxy that is the
+    proxy's, so the per-name limit is the one that holds there.
+
+Workspaces: whose uploads and runs
+    :func:`workspace` names the owner of what this request uploads, saves and
+    may see: the logged-in user (or the key's); with
+    ``SEGMENTATION_ALLOW_ANONYMOUS=1`` and nobody logged in, a private
+    workspace per browser (``anon:`` and a random id kept in the signed session
+    cookie; user names cannot contain ``:``); None for the local workspace
+    (``python -m app`` on loopback without accounts), where everything is
+    seen as before accounts existed. :func:`may_see` says whether a run of
+    some owner is this request's to see; :mod:`app.ownership` applies the same
+    rule to uploads, datasets, view links and background jobs.
 """
 
 from __future__ import annotations
@@ -49,6 +68,7 @@ import re
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,6 +90,15 @@ LOGOUT_PATH = "/logout"
 OPEN_PATHS = frozenset(
     {LOGIN_PATH, LOGOUT_PATH, "/api/health", "/api/openapi.json", "/api/docs"}
 )
+#: Failed log-ins allowed per user name and per client address in the window.
+LOGIN_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 60
+#: The owner of an anonymous browser's workspace starts with this.
+ANONYMOUS_PREFIX = "anon:"
+#: The session key of an anonymous browser's workspace id.
+WORKSPACE_KEY = "workspace"
+#: The owner of nothing: a request that must log in first sees no run.
+_NOBODY = "\x00nobody"
 _EXTENSION = "segmentation_auth"
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 _TRUE = {"1", "true", "yes", "on"}
@@ -133,6 +162,68 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1 - tokens) / rate
+
+
+class FailureLimiter:
+    """Failed attempts per key in a sliding window: ``failures`` per ``seconds``.
+
+    Parameters
+    ----------
+    failures : int
+        Failures allowed in the window; the next attempt waits.
+    seconds : float
+        The window.
+    clock : callable, default time.monotonic
+        Seconds, for tests.
+    """
+
+    #: Keys kept before the ones whose failures all left the window are dropped.
+    MAX_KEYS = 10_000
+
+    def __init__(self, failures: int, seconds: float, clock=time.monotonic):
+        self.failures = failures
+        self.seconds = seconds
+        self.clock = clock
+        self._seen: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque:
+        times = self._seen.get(key, deque())
+        while times and now - times[0] >= self.seconds:
+            times.popleft()
+        return times
+
+    def wait(self, *keys: str) -> float:
+        """Return 0, or the seconds until every key may try again."""
+        now = self.clock()
+        longest = 0.0
+        with self._lock:
+            for key in keys:
+                times = self._recent(key, now)
+                if len(times) >= self.failures:
+                    longest = max(longest, times[0] + self.seconds - now)
+        return longest
+
+    def fail(self, *keys: str) -> None:
+        """Count one failure for each key."""
+        now = self.clock()
+        with self._lock:
+            if len(self._seen) > self.MAX_KEYS:
+                for old in [
+                    k
+                    for k, t in self._seen.items()
+                    if not t or now - t[-1] >= self.seconds
+                ]:
+                    del self._seen[old]
+            for key in keys:
+                times = self._recent(key, now)
+                times.append(now)
+                self._seen[key] = times
+
+    def clear(self, key: str) -> None:
+        """Forget a key's failures (after a successful attempt)."""
+        with self._lock:
+            self._seen.pop(key, None)
 
 
 def listening_addresses() -> list[str]:
@@ -232,6 +323,7 @@ class Auth:
         self.accounts = accounts
         self.limiter = limiter
         self.exposed = exposed
+        self.logins = FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW_SECONDS)
 
     def login_required(self) -> bool:
         """Whether every request (but :data:`OPEN_PATHS`) needs a session or key."""
@@ -240,6 +332,15 @@ class Auth:
             or bool(self.exposed and not _flag(ENV_ALLOW_ANONYMOUS))
             or self.accounts.has_users()
         )
+
+    def anonymous_workspaces(self) -> bool:
+        """Whether each browser gets a private workspace (no log-in, served for others).
+
+        ``SEGMENTATION_ALLOW_ANONYMOUS=1`` while log-in is not required: the
+        flag means "served for others without accounts", so it holds on any
+        address (also behind a proxy on loopback).
+        """
+        return _flag(ENV_ALLOW_ANONYMOUS) and not self.login_required()
 
 
 def _auth() -> Auth | None:
@@ -253,18 +354,51 @@ def current_user() -> str | None:
     return flask.g.get("segmentation_user")
 
 
+def workspace() -> str | None:
+    """Return the owner of this request's uploads and runs; None: the local workspace.
+
+    The logged-in user (session or API key); else, when each browser has a
+    private workspace (:meth:`Auth.anonymous_workspaces`), ``anon:<id>`` of
+    this browser's signed session cookie (made on its first request); else,
+    where log-in is required, an owner of nothing; else None: the local
+    workspace, where everything is seen (no :func:`register_auth`, or
+    ``python -m app`` on loopback without accounts).
+    """
+    if not flask.has_request_context():
+        return None
+    user = current_user()
+    if user is not None:
+        return user
+    auth = _auth()
+    if auth is None:
+        return None
+    if auth.login_required():
+        return _NOBODY
+    if auth.anonymous_workspaces():
+        return ANONYMOUS_PREFIX + _browser_workspace()
+    return None
+
+
+def _browser_workspace() -> str:
+    """Return this browser's anonymous workspace id (signed cookie), made once."""
+    found = flask.session.get(WORKSPACE_KEY)
+    if isinstance(found, str) and re.fullmatch(r"[0-9a-f]{32}", found):
+        return found
+    made = secrets.token_hex(16)
+    flask.session[WORKSPACE_KEY] = made
+    flask.session.permanent = True  # kept across browser restarts (31 days)
+    return made
+
+
 def may_see(owner: str | None) -> bool:
     """Whether this request may see a run saved by ``owner``.
 
-    A user sees their own runs only. Where nobody logs in (no
-    :func:`register_auth`, or login not required) every run is seen, as
-    before accounts existed.
+    A user (or an anonymous browser) sees their own runs only. In the local
+    workspace (:func:`workspace` None) every run is seen, as before accounts
+    existed.
     """
-    user = current_user()
-    if user is not None:
-        return owner == user
-    auth = _auth() if flask.has_request_context() else None
-    return auth is None or not auth.login_required()
+    mine = workspace()
+    return mine is None or owner == mine
 
 
 def _bearer(request: flask.Request) -> str | None:
@@ -345,6 +479,11 @@ def register_auth(
 ) -> Auth:
     """Require log-in or an API key on every route when accounts exist.
 
+    Also: the log-in page's failure limit (:class:`FailureLimiter`), an
+    anonymous browser's workspace cookie (:func:`workspace`), and the checks
+    that keep each workspace's uploads, datasets, view links and jobs its own
+    (:func:`app.ownership.register_ownership`, run after the log-in check).
+
     Parameters
     ----------
     app : dash.Dash or flask.Flask
@@ -405,7 +544,11 @@ def register_auth(
                 flask.g.segmentation_user = user
                 return None
             flask.session.clear()  # the account was removed
-        if request.path in OPEN_PATHS or not auth.login_required():
+        if not auth.login_required():
+            if auth.anonymous_workspaces():
+                _browser_workspace()  # on the page's answer, before its callbacks
+            return None
+        if request.path in OPEN_PATHS:
             return None
         if _wants_page(request):
             target = request.full_path if request.query_string else request.path
@@ -424,9 +567,15 @@ def register_auth(
         name = request.form.get("name", "")
         password = request.form.get("password", "")
         target = _safe_next(request.form.get("next"))
+        keys = (f"name:{name.lower()}", f"address:{request.remote_addr or ''}")
+        wait = auth.logins.wait(*keys)
+        if wait > 0:
+            return too_many_logins(wait, name, target)
         if not accounts.verify_password(name, password):
+            auth.logins.fail(*keys)
             page = login_page("Unknown user name or wrong password.", name, target)
             return page, 401
+        auth.logins.clear(keys[0])
         flask.session.clear()
         flask.session["user"] = name
         return flask.redirect(target, code=303)
@@ -436,7 +585,30 @@ def register_auth(
         flask.session.clear()
         return flask.redirect(LOGIN_PATH, code=303)
 
+    from app import ownership  # after require_login: it reads the request's user
+
+    ownership.register_ownership(server)
     return auth
+
+
+def too_many_logins(wait: float, name: str = "", target: str = "/") -> flask.Response:
+    """Return the 429 log-in page: too many failures, and how long to wait.
+
+    Parameters
+    ----------
+    wait : float
+        Seconds until the next attempt is checked (rounded up in the words and
+        in ``Retry-After``).
+    """
+    seconds = max(1, math.ceil(wait))
+    message = (
+        f"Too many failed log-ins for this user name or from this address "
+        f"({LOGIN_FAILURES} within {LOGIN_WINDOW_SECONDS} seconds). Try again in "
+        f"{seconds} second{'s' if seconds != 1 else ''}."
+    )
+    response = flask.make_response(login_page(message, name, target), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _query(**params: str) -> str:

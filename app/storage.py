@@ -49,7 +49,9 @@ Keys
     :meth:`Store.over_time`).
     ``("view", token)`` -> a link's dataset store and the browser it was made
     on; ``("seen", sha256, browser)`` -> the browser had that dataset on screen
-    (:meth:`Store.mint_view`, :meth:`Store.open_view`); ``("link-secret",)``.
+    (:meth:`Store.mint_view`, :meth:`Store.open_view`); ``("link-secret",)``;
+    ``("owner", name, workspace)`` -> the workspace holds that dataset, upload
+    or job (:meth:`Store.claim`, :mod:`app.ownership`).
     ``read`` holds how the bytes were read (:func:`read_key`: the date order and
     the duplicate policy); it is empty for the defaults, so keys written before
     these settings existed still answer.
@@ -483,11 +485,13 @@ class Store:
             self._set(("seen", dataset["id"], browser), True)
         return token
 
-    def open_view(self, token: str, browser: str | None) -> dict:
+    def open_view(self, token: str, browser: str | None, owns=None) -> dict:
         """Return the dataset store a link token stands for, for this browser.
 
         The link opens when the browser is the one it was made on, or one that
         had the same dataset on screen, or when it is the built-in sample's.
+        ``owns`` (a callable of the dataset id), when given, decides instead
+        of the browser: the link opens where the workspace holds the dataset.
 
         Raises
         ------
@@ -506,12 +510,29 @@ class Store:
         mine = browser is not None and (
             view["browser"] == browser or ("seen", dataset["id"], browser) in self.cache
         )
+        if owns is not None:
+            mine = bool(owns(dataset["id"]))
+        if owns is not None and not (mine or view.get("public")):
+            raise SegmentationError(
+                "The link opens a dataset that is not in your workspace (another "
+                "user's or another browser's): upload the file here to see it."
+            )
         if not (mine or view.get("public")):
             raise SegmentationError(
                 "The link opens a dataset uploaded in another browser: it opens "
                 "only where that file was loaded. Upload the file here to see it."
             )
         return dict(dataset)
+
+    # who holds what (app.ownership) -------------------------------------------------
+    def claim(self, name: str, workspace: str) -> None:
+        """Note that ``workspace`` holds the dataset, upload or job ``name``."""
+        if ("owner", name, workspace) not in self.cache:
+            self._set(("owner", name, workspace), True)
+
+    def claimed(self, name: str, workspace: str) -> bool:
+        """Whether ``workspace`` holds ``name`` (:meth:`claim`)."""
+        return ("owner", name, workspace) in self.cache
 
     # column mappings chosen by users ----------------------------------------------
     def remember_mapping(self, sha: str, mapping: dict[str, str]) -> None:

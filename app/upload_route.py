@@ -34,6 +34,12 @@ The browser cookie
     The links that reopen a view (:mod:`app.callbacks.view_url`) are tied to
     it: a link opens its dataset only in a browser that had that dataset on
     screen.
+
+Owners
+    Where requests have owners (accounts, or anonymous browsers' private
+    workspaces), the upload's id and the file's sha256 are claimed for the
+    sender's workspace (:mod:`app.ownership`): another workspace that sends
+    them to the loading job is refused.
 """
 
 from __future__ import annotations
@@ -341,6 +347,10 @@ def receive_upload():
         return response
     except storage.DataFolderError as err:
         return flask.jsonify(error=str(err)), 507
+    from app import ownership  # the sender's workspace holds the file (and its id)
+
+    ownership.claim(f"upload:{answer['upload']}")
+    ownership.claim(answer["sha256"])
     return flask.jsonify(answer), 201
 
 

@@ -84,8 +84,10 @@ def test_list_shows_newest_first_with_reopen_buttons(dataset, data_dir):
     newer = runs.save_current(dataset, 5, ANOMALY_PCT)[0]
     rows = runs.list_runs(None).children
     assert [row.title for row in rows] == [newer, older]
-    button = rows[0].children[1]
+    button, share, revoke = rows[0].children[1].children
     assert button.id == ids.run_reopen(newer) and not button.disabled
+    assert (share.children, share.id) == ("Share link", runs.run_share(newer))
+    assert (revoke.children, revoke.id) == ("Revoke links", runs.run_unshare(newer))
     facts = text_of(rows[0])
     assert "sample.csv" in facts and "k = 5" in facts
     customers = len(storage.get_store().prepared(dataset["id"]).features)
@@ -131,7 +133,7 @@ def test_old_run_cannot_be_reopened_but_is_said_so(dataset, data_dir):
         store.segmentation(dataset["id"], 3, ANOMALY_PCT / 100),
     )
     run_db.drop_model(cli, run_id, "prepared")
-    assert runs.list_runs(None).children[0].children[1].disabled
+    assert runs.list_runs(None).children[0].children[1].children[0].disabled
     dataset_out, k, percent, message, status = clicked(run_id)
     assert dataset_out is k is percent is status is runs.no_update
     assert "cannot reopen" in message and "API still scores" in message

@@ -201,7 +201,7 @@ def reopen_buttons(component) -> list:
     if isinstance(component, list | tuple):
         return [i for child in component for i in reopen_buttons(child)]
     found = getattr(component, "id", None)
-    own = [found] if isinstance(found, dict) else []
+    own = [found] if isinstance(found, dict) and found["type"] == "run-reopen" else []
     children = getattr(component, "children", None)
     return own + (reopen_buttons(children) if children is not None else [])
 

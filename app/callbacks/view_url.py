@@ -10,8 +10,12 @@ The address carries ``?view=<token>&k=<k>&method=<method>&sel=<selection>``:
   dataset only in a browser that had that dataset on screen (it uploaded the
   same file, or made the link): another browser is told that the link opens
   only where the file was loaded, and sees the sample. The built-in sample's
-  links open anywhere. A token that is no longer in the store (evicted) is said
-  to be so, and the sample is shown.
+  links open anywhere. Where requests have owners (accounts, or anonymous
+  browsers' private workspaces, :mod:`app.ownership`) the workspace decides
+  instead of the browser: a link opens wherever its user is logged in, and
+  never in another user's or another anonymous browser's workspace, even in
+  the browser where it was made (a shared computer). A token that is no
+  longer in the store (evicted) is said to be so, and the sample is shown.
 - ``k`` is the k slider's value; ``method`` the value tiers' method (one of
   ``segmentation.settings.METHODS``; left out for k-means, the default; the
   link token never depends on it); ``sel`` the cross-filter selection as JSON
@@ -37,8 +41,7 @@ import json
 
 from dash import Input, Output, State, no_update
 
-import segmentation
-from app import ids, storage, upload_route
+from app import auth, ids, ownership, storage, upload_route
 from app.components.controls import K_MAX, K_MIN
 from app.components.methods import METHOD_CHOICE
 from app.layout import PAGE_TOKEN
@@ -161,8 +164,12 @@ def resolve_view(query: dict | None, dataset: dict | None = None):
     view = {"dataset": None, "k": None, "method": None, "sel": None, "message": None}
     if not token:
         return no_update if dataset else view
+    mine = auth.workspace()
+    owns = None if mine is None else functools.partial(ownership.owns, workspace=mine)
     try:
-        dataset = storage.get_store().open_view(token, upload_route.browser_id())
+        dataset = storage.get_store().open_view(
+            token, upload_route.browser_id(), owns=owns
+        )
     except SegmentationError as err:
         return {**view, "message": str(err)}
     return {
@@ -172,11 +179,6 @@ def resolve_view(query: dict | None, dataset: dict | None = None):
         "method": _method_of(query.get("method")),
         "sel": _selection_of(query.get("sel")),
     }
-
-
-@functools.cache
-def _sample_id() -> str:
-    return storage.content_id(segmentation.load_sample())
 
 
 def link_for(dataset: dict | None) -> str | None:
@@ -189,7 +191,7 @@ def link_for(dataset: dict | None) -> str | None:
     browser = upload_route.browser_id()
     if not dataset or not dataset.get("id") or browser is None:
         return None
-    public = dataset["id"] == _sample_id()
+    public = dataset["id"] == ownership.sample_id()
     shown = {key: value for key, value in dataset.items() if key != "method"}
     return storage.get_store().mint_view(shown, browser, public=public)
 
