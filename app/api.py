@@ -17,6 +17,15 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
     ``as_of - N days`` and the moves (:func:`segmentation.migration.migrate`;
     404 unknown, or a run made without a migration, with how to make one; 409
     damaged).
+``POST /api/runs/<run_id>/share``
+    A new read-only share link of one of the key's (or session's) runs: 201
+    with ``{"run_id", "token", "url"}``; the token is shown once (only its
+    SHA-256 is kept). ``url`` (``/shared/<token>``, :mod:`app.shared`) opens
+    the run's report and customers for any logged-in user who has it (anyone,
+    on a server without log-in). 404 for an unknown run or another user's.
+``DELETE /api/runs/<run_id>/share``
+    Revokes every share link of the run: ``{"run_id", "revoked": N}`` (the
+    links that were open); a revoked link answers 410.
 ``GET /api/openapi.json``, ``GET /api/docs``
     The contract (OpenAPI 3.1) and its page (:mod:`app.openapi`).
 ``POST /api/segment``
@@ -31,8 +40,9 @@ Routes (all answers are JSON; errors are ``{"error": "message"}``):
 Who sees what: when accounts exist (:mod:`app.auth`), a request carries a
 session or an API key of a user, and sees that user's runs only: another
 user's run answers 404 as an unknown one does, and ``POST /api/segment``
-without ``run_id`` takes the user's newest run. Without accounts every run is
-seen, as before.
+without ``run_id`` takes the user's newest run. On an anonymous server
+(``SEGMENTATION_ALLOW_ANONYMOUS=1``) each browser (cookie) sees its own runs.
+In the local workspace (loopback, no accounts) every run is seen, as before.
 
 Request bodies and parameters are checked by the pydantic models of
 :mod:`app.openapi` (after the hand-written checks whose messages name the
@@ -58,8 +68,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 import segmentation
 from app import api_runs, openapi
-from app.auth import may_see
+from app.auth import may_see, workspace
 from app.openapi import MAX_BATCH_RECORDS, MAX_LIST
+from app.shared import register_shared, share_url
 from segmentation import schema
 from segmentation.errors import SegmentationError
 from segmentation.reports import json_scalar
@@ -225,6 +236,25 @@ def register_api(
         seg = store().load(run_id).segmentation
         return {"run_id": run_id, **_results(seg, [body], checked)[0]}
 
+    @api.post("/runs/<run_id>/share")
+    def share(run_id: str):
+        run_id = saved(run_id)
+        _own_entry(store(), run_id)
+        token = store().share(run_id, by=workspace())
+        answer = {
+            "run_id": run_id,
+            "token": token,
+            "url": share_url(token, flask.request.host_url),
+        }
+        openapi.ShareLink.model_validate(answer)
+        return answer, 201
+
+    @api.delete("/runs/<run_id>/share")
+    def unshare(run_id: str):
+        run_id = saved(run_id)
+        _own_entry(store(), run_id)
+        return {"run_id": run_id, "revoked": store().revoke_shares(run_id)}
+
     api_runs.register_api_runs(api, lambda: store().root)
     openapi.register_openapi(api)
     api.register_error_handler(HTTPException, _json_error)
@@ -239,6 +269,7 @@ def register_api(
     )
     api.register_error_handler(Exception, _internal_error)
     server.register_blueprint(api)
+    register_shared(server, store)
     for error in (NotFound, MethodNotAllowed):
         _json_under_api(server, error)
     return server

@@ -104,6 +104,27 @@ class RunList(BaseModel):
     runs: list[RunRow]
 
 
+class ShareLink(BaseModel):
+    """A new read-only share link of a run (shown once)."""
+
+    run_id: str
+    token: str = Field(
+        description="43 URL-safe characters; only its SHA-256 is kept, so it "
+        "cannot be read again."
+    )
+    url: str = Field(
+        description="The link: /shared/<token>, the run's report and customers "
+        "for any logged-in user who has it (anyone, on a server without log-in)."
+    )
+
+
+class SharesRevoked(BaseModel):
+    """The share links of a run were revoked."""
+
+    run_id: str
+    revoked: int = Field(ge=0, description="How many links were open.")
+
+
 class RunsQuery(BaseModel):
     """Query of ``GET /api/runs``."""
 
@@ -359,6 +380,8 @@ _MODELS = (
     RunList,
     RunSummary,
     RunMigration,
+    ShareLink,
+    SharesRevoked,
     Customer,
     ScoreOne,
     ScoreBatch,
@@ -404,6 +427,15 @@ def openapi_spec(server_url: str | None = None) -> dict:
         "required": True,
         "content": {"multipart/form-data": {"schema": _ref(RunForm)}},
     }
+    shared = _operation(
+        "Make a read-only share link of a run (the token is shown once)",
+        ShareLink,
+        (404, 409),
+        run_id=True,
+        operation_id="shareRun",
+        ok_description="Created",
+    )
+    shared["responses"]["201"] = shared["responses"].pop("200")
     paths = {
         "/api/health": {
             "get": _operation(
@@ -457,6 +489,16 @@ def openapi_spec(server_url: str | None = None) -> dict:
                 run_id=True,
                 operation_id="getRunMigration",
             )
+        },
+        "/api/runs/{run_id}/share": {
+            "post": shared,
+            "delete": _operation(
+                "Revoke every share link of a run (a revoked link answers 410)",
+                SharesRevoked,
+                (404, 409),
+                run_id=True,
+                operation_id="revokeShareLinks",
+            ),
         },
         "/api/segment": {
             "post": {
