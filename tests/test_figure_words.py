@@ -28,12 +28,13 @@ import segmentation
 from app import figures, glossary, storage, theme
 from app.callbacks import currency as currency_cb
 from app.callbacks import distributions as distributions_cb
-from app.callbacks import download, panels
+from app.callbacks import download, panels, whatif
 from app.callbacks import pca as pca_cb
 from app.components.controls import CURRENCY_STORE
 from app.figures import _base, distributions, pca, profile, scatter
 from app.figures.holdout import holdout_figure
 from app.figures.sankey import migration_sankey
+from app.ids import WHATIF_FREQUENCY
 from segmentation import schema
 from segmentation.lifetime import LifetimeSettings
 
@@ -537,3 +538,23 @@ def test_html_report_download_uses_the_pages_currency(dataset):
     assert "£" not in page
     pound = download.download_html_report(1, dataset, K, PCT, "£")["content"]
     assert re.search(r"£\d{1,3}(,\d{3})*", pound)
+
+
+def test_a_star_typed_after_a_currency_change_says_that_currency(dataset):
+    _answer, point, star = triggered(
+        [f"{WHATIF_FREQUENCY}.value"],
+        whatif.update_whatif,
+        30,
+        4,
+        1500,
+        dataset,
+        K,
+        PCT,
+        None,
+        "€",
+    )
+    assert point["frequency"] == 4 and point["monetary"] == 1500
+    patched = applied(scatter.scatter_placeholder("…"), star)
+    assert patched["layout"]["annotations"][0]["hovertext"] == (
+        "What-if customer: 4 orders, €1,500 spent in total"
+    )

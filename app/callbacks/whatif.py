@@ -20,6 +20,7 @@ from dash import Input, Output, State, ctx, html, no_update
 import segmentation
 from app import ids
 from app.callbacks.common import current_prepared, current_segmentation, dataset_id
+from app.components.controls import CURRENCY_STORE
 from app.components.whatif import whatif_result
 from app.figures.scatter import whatif_patch
 from app.layout import K_SETTLED
@@ -110,7 +111,9 @@ _FIELD_PROPS = frozenset(
 _DATASET_PROP = f"{ids.DATASET_STORE}.data"
 
 
-def update_whatif(recency, frequency, monetary, dataset, k, percent, shown):
+def update_whatif(
+    recency, frequency, monetary, dataset, k, percent, shown, currency=None
+):
     """Answer the what-if inputs: the words, the stored point and the star's patch.
 
     What triggered it decides whether the star is drawn:
@@ -132,7 +135,8 @@ def update_whatif(recency, frequency, monetary, dataset, k, percent, shown):
         remove the star, no_update when it does not move.
     star : dash.Patch or no_update
         For the scatter's figure: :func:`app.figures.scatter.whatif_patch`, which
-        assigns the star's two annotations and nothing else.
+        assigns the star's two annotations and nothing else; its hover says
+        the amount in ``currency`` (the currency store).
     """
     triggered = set(ctx.triggered_prop_ids)
     new_data = _DATASET_PROP in triggered
@@ -145,7 +149,7 @@ def update_whatif(recency, frequency, monetary, dataset, k, percent, shown):
         point = None if shown else no_update
     elif isinstance(point, dict):
         point = {**point, "dataset": dataset_id(dataset)}
-    star = no_update if point is no_update else whatif_patch(point)
+    star = no_update if point is no_update else whatif_patch(point, currency)
     return answer, point, star
 
 
@@ -206,6 +210,7 @@ def register_callbacks(app) -> None:
         State(ids.K_SLIDER, "value"),
         Input(ids.ANOMALY_SLIDER, "value"),
         State(ids.WHATIF_STORE, "data"),
+        State(CURRENCY_STORE, "data"),
         prevent_initial_call=True,
     )(update_whatif)
     # a k change moves no star, it changes only the words (the tier and
