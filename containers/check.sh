@@ -8,15 +8,14 @@
 # on loopback, an account and an API key) and sends one export through
 # POST /api/runs, which the worker container finishes.
 #
-# NOT run by CI (.ci/run): building the base and installing the requirements
-# takes many minutes on a 2-core machine, more than CI's time allows. Run it by
-# hand after changing the Dockerfile, requirements.txt or the Procfile:
+# CI runs it (.ci/run, after the tests' services start, as root). By hand,
+# after changing the Dockerfile, requirements.txt or the Procfile:
 #
 #   sudo containers/check.sh            # as root: debootstrap and podman need it
 #
-# Needs Debian's podman and debootstrap (installed with apt-get when missing)
-# and network access to a Debian mirror and to the package index that
-# requirements.txt names (PyPI). Settings (environment):
+# Needs Debian's podman, runc, debootstrap and curl (installed with apt-get when
+# missing) and network access to a Debian mirror and to the package index that
+# requirements.txt names (PyPI); no container registry. Settings (environment):
 #   DEBIAN_MIRROR  mirror for debootstrap (default: the first deb.debian.org-like
 #                  URI of /etc/apt/sources.list*, else http://deb.debian.org/debian)
 #   CHECK_DIR      work folder; the base root filesystem is kept there and reused
@@ -52,10 +51,15 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 
 [ "$(id -u)" = "0" ] || fail "run as root (debootstrap makes device files; podman import/build as root)"
 
-if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
-  step "installing podman and debootstrap (Debian packages)"
+missing=()
+for tool in podman runc debootstrap curl iptables; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  # iptables: podman's networks publish ports with it (only suggested by podman)
+  step "installing ${missing[*]} (Debian packages)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   took
 fi
 podman --version
