@@ -369,6 +369,12 @@ def workspace() -> str | None:
     user = current_user()
     if user is not None:
         return user
+    if "segmentation_workspace" not in flask.g:  # once a request (a database read)
+        flask.g.segmentation_workspace = _anonymous_workspace()
+    return flask.g.segmentation_workspace
+
+
+def _anonymous_workspace() -> str | None:
     auth = _auth()
     if auth is None:
         return None
