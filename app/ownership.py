@@ -17,8 +17,9 @@ Claims (:func:`claim`, kept in the store, :meth:`app.storage.Store.claim`)
     hold a dataset: knowing its sha256 is not.
 Checks (:func:`check_callback`, before every Dash callback)
     Every dataset id in a callback's inputs and state (a ``{"id": <64 hex>}``
-    anywhere in their values: the dataset store, the waiting mapping's, the
-    view store's, a warm or comparison request's), every staged upload id
+    or ``{"dataset": <64 hex>}`` anywhere in their values: the dataset store,
+    the waiting mapping's, the view store's, a warm or comparison request's,
+    the comparison's and the what-if's stores), every staged upload id
     (``{"upload": ...}``), and the handle of a job's poll (``?cacheKey=``)
     must be the workspace's. Otherwise the callback answers 403 with
     ``{"error": ...}`` saying so, without computing anything; the page and the
@@ -103,8 +104,9 @@ def sent_ids(value, found: dict | None = None, depth: int = 0) -> dict:
     -------
     dict
         ``{"datasets": set of sha256, "uploads": set of upload ids}``: the
-        string values of keys ``id`` that are 64 hex digits, and of keys
-        ``upload`` that look like an upload id.
+        string values of keys ``id`` and ``dataset`` that are 64 hex digits
+        (a dataset store; the comparison's and the what-if's stores name
+        their dataset so), and of keys ``upload`` that look like an upload id.
     """
     found = {"datasets": set(), "uploads": set()} if found is None else found
     if depth > 40:
@@ -112,7 +114,7 @@ def sent_ids(value, found: dict | None = None, depth: int = 0) -> dict:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, str):
-                if key == "id" and _SHA256.fullmatch(item):
+                if key in ("id", "dataset") and _SHA256.fullmatch(item):
                     found["datasets"].add(item)
                 elif key == "upload" and _UPLOAD_ID.fullmatch(item):
                     found["uploads"].add(item)

@@ -398,3 +398,25 @@ def test_the_local_workspace_stays_open(tmp_path):
     with app.server.test_request_context("/"):
         assert workspace() is None
     assert mint_link(client, {"id": "0" * 64, "filename": "x.csv"}).status_code == 200
+
+
+SHA = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("value", "datasets", "uploads"),
+    [
+        ({"id": SHA, "filename": "a.csv"}, {SHA}, set()),  # the dataset store
+        ({"dataset": {"id": SHA}, "k": 3}, {SHA}, set()),  # the view store
+        ({"dataset": SHA, "k": 3}, {SHA}, set()),  # the comparison's store
+        ([{"warm": {"id": SHA}}], {SHA}, set()),  # in a list
+        ({"upload": "A" * 32, "sha256": SHA}, set(), {"A" * 32}),  # a staged file
+        ({"id": SHA.upper()}, set(), set()),  # not a dataset id: never issued
+        ({"id": SHA[:-1]}, set(), set()),
+        ({"customer_id": SHA}, set(), set()),  # a customer id that is a hash
+        ({"upload": "../x"}, set(), set()),
+        (None, set(), set()),
+    ],
+)
+def test_the_ids_a_callback_sends(value, datasets, uploads):
+    assert ownership.sent_ids(value) == {"datasets": datasets, "uploads": uploads}
