@@ -354,6 +354,16 @@ def current_user() -> str | None:
     return flask.g.get("segmentation_user")
 
 
+def login_is_required() -> bool:
+    """Whether this request's server requires a session or key now.
+
+    :meth:`Auth.login_required`; False outside a request and without
+    :func:`register_auth`.
+    """
+    found = _auth() if flask.has_request_context() else None
+    return found is not None and found.login_required()
+
+
 def workspace() -> str | None:
     """Return the owner of this request's uploads and runs; None: the local workspace.
 

@@ -194,6 +194,7 @@ def test_the_apps_share_and_revoke_buttons(served):
         flask.g.segmentation_user = "alice"
         said = run_callbacks.share_link(served.alice_run)
         listed = run_callbacks.list_runs(None)
+    assert "anyone logged in here who has it" in said[0]
     url = said[-1].children
     assert url.startswith("https://seg.example/shared/")
     token = url.rsplit("/", 1)[1]

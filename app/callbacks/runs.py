@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from app import ids, ownership, storage
-from app.auth import may_see, workspace
+from app.auth import login_is_required, may_see, workspace
 from app.callbacks.common import current_prepared, current_segmentation
 from app.components.runs import LISTED_RUNS, runs_list, scoring_hint
 from segmentation.errors import RunNotFoundError, SegmentationError
@@ -104,10 +104,16 @@ def with_share_buttons(listed):
                 title=f"Revoke every share link of run {run_id}",
             ),
         ]
+        facts = children[0]
+        facts.style = {**(getattr(facts, "style", None) or {}), "flex": "1 1 12rem"}
         row.children = [
-            children[0],
-            html.Div(buttons, style={"display": "flex", "gap": "0.25rem"}),
+            facts,
+            html.Div(
+                buttons,
+                style={"display": "flex", "gap": "0.25rem", "marginLeft": "auto"},
+            ),
         ]
+        row.style = {**(row.style or {}), "flexWrap": "wrap"}  # buttons below
     return listed
 
 
@@ -124,9 +130,10 @@ def share_link(run_id: str) -> list:
         raise RunNotFoundError(f"no saved run {run_id!r}", run_id=run_id)
     token = runs.share(run_id, by=workspace())
     url = f"{flask.request.host_url.rstrip('/')}/shared/{token}"
+    who = "anyone logged in here who has it" if login_is_required() else "anyone"
     return [
-        f"Read-only link to run {run_id} (shown once; anyone logged in who has it "
-        "can open the run's report and customers): ",
+        f"Read-only link to run {run_id} (shown once; {who} can open the run's "
+        "report and customers with it; Revoke links stops it): ",
         html.Code(url, className="share-link"),
     ]
 
