@@ -25,6 +25,7 @@ from app.accounts import (
     check_password,
 )
 from segmentation.runs import SQLITE_FILE
+from tests import run_db
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
@@ -229,29 +230,36 @@ def old_style_accounts(url: str) -> str:
     return key
 
 
-def test_tables_made_by_create_all_beside_revision_0001_end_at_head(tmp_path):
+backend = run_db.backend  # SQLite, and PostgreSQL when a server is named
+
+
+def test_tables_made_by_create_all_beside_revision_0001_end_at_head(backend):
     # a database of the previous version: the run tables at revision 0001 and
     # the accounts tables made outside the history, with an account in them
     from alembic import command
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
     from segmentation.runs import _database
 
-    database = tmp_path / SQLITE_FILE
-    url = f"sqlite:///{database}"
-    engine = create_engine(url)
+    engine = create_engine(_database.database_url(Path("."), backend))
     with engine.begin() as connection:
         command.upgrade(_database.alembic_config(connection), "0001")
-    engine.dispose()
-    key = old_style_accounts(url)
-    assert stored_revision(database) == "0001"
+    key = old_style_accounts(str(engine.url.render_as_string(hide_password=False)))
+    version = text("SELECT version_num FROM runs_alembic_version")
+    with engine.connect() as connection:
+        assert connection.execute(version).scalar_one() == "0001"
 
-    accounts = Accounts(url)
-    assert stored_revision(database) == head_revision()
+    accounts = Accounts(backend)
+    with engine.connect() as connection:
+        assert connection.execute(version).scalar_one() == head_revision()
+    engine.dispose()
     assert accounts.users()[0][0] == "olga"
     assert accounts.users()[0][1] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert accounts.verify_password("olga", PASSWORD)
     assert accounts.user_for_key(key) == "olga"
+    # new accounts get ids after the kept ones
+    accounts.add_user("paul", PASSWORD)
+    assert [name for name, _ in accounts.users()] == ["olga", "paul"]
 
 
 def test_accounts_of_the_old_accounts_file_are_copied_once(tmp_path):
