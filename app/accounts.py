@@ -65,6 +65,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from segmentation.errors import SegmentationError
 from segmentation.runs import database_engine
 
 #: The SQLite file in the data folder where earlier versions kept the accounts
@@ -493,7 +494,7 @@ def run_command(args: argparse.Namespace, out=None) -> int:
             _users(accounts, args, out)
         else:
             _keys(accounts, args, out)
-    except AccountError as err:
+    except (AccountError, SegmentationError) as err:  # the latter: DATABASE_URL
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

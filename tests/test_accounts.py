@@ -133,6 +133,22 @@ def test_refusals_say_why(data, words, stdin, message):
     assert done.stdout == ""
 
 
+def test_a_database_url_of_another_kind_is_refused(tmp_path):
+    env = {**os.environ, "DATABASE_URL": "mysql://user:secret@127.0.0.1/shop"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "users", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "SEGMENTATION_DATA_DIR": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: DATABASE_URL must name SQLite or PostgreSQL, got 'mysql'\n"
+    )
+
+
 def test_bad_command_is_argparse_usage(data):
     done = cli(data, "keys", "revoke", "first")
     assert done.returncode == 2 and "invalid int value: 'first'" in done.stderr
