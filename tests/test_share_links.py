@@ -226,3 +226,18 @@ def _ids(component) -> list:
     own = [found] if isinstance(found, dict) else []
     children = getattr(component, "children", None)
     return own + (_ids(children) if children is not None else [])
+
+
+def test_a_run_removed_by_retention_takes_its_links(tmp_path):
+    store = RunStore(tmp_path, max_runs=1)
+    seg = segmentation.segment(tiny_prepared(), 2, seed=0, anomaly_share=0.1)
+    old = store.save(tiny_prepared(), seg, owner="alice")
+    token = store.share(old, by="alice")
+    store.save(tiny_prepared(sha256="ee" * 32), seg, owner="alice")  # old goes
+    with pytest.raises(ShareNotFoundError) as found:
+        store.shared_run(token)
+    assert not isinstance(found.value, ShareRevokedError)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'segmentation.db'}")
+    with engine.connect() as connection:
+        left = connection.execute(sa.text("SELECT count(*) FROM run_shares")).scalar()
+    assert left == 0
