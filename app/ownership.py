@@ -14,7 +14,9 @@ Claims (:func:`claim`, kept in the store, :meth:`app.storage.Store.claim`)
     saved run claims its dataset (:mod:`app.callbacks.runs`); starting a
     background job claims its handle (``cacheKey``, :func:`_note_job`). The
     built-in sample is everyone's. Having sent the bytes is the only way to
-    hold a dataset: knowing its sha256 is not.
+    hold a dataset: knowing its sha256 is not. Claims live in the store and
+    are evicted with its oldest entries (as the data they guard are): a page
+    whose claim was evicted is refused and asked to upload the file again.
 Checks (:func:`check_callback`, before every Dash callback)
     Every dataset id in a callback's inputs and state (a ``{"id": <64 hex>}``
     or ``{"dataset": <64 hex>}`` anywhere in their values: the dataset store,
@@ -52,8 +54,8 @@ _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")
 #: Words of the refusal (the same whatever was refused: nothing is revealed).
 REFUSED = (
     "This page sent a dataset, upload or job that is not in your workspace "
-    "(another user's or another browser's); nothing was read. Reload the page "
-    "and upload the file again."
+    "(another user's or another browser's, or one the server no longer keeps); "
+    "nothing was read. Reload the page and upload the file again."
 )
 
 
