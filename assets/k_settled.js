@@ -9,7 +9,8 @@
  *   (the server then sends the new rows, once). Without one, only the tier
  *   and persona columns change: the browser takes them from the every-k views
  *   it holds (k_views' "table": names and one code per customer) and the
- *   table's tier and persona columns read them (segmentationAtK); nothing is
+ *   table's tier and persona columns read them (segmentationAtK), redrawn
+ *   once the page is idle (after the panels of the k change); nothing is
  *   sent. When the views do not hold this k (not yet warmed, another dataset,
  *   rows with the over-time columns, which depend on k too) it asks the server
  *   through the table-request store.
@@ -31,13 +32,23 @@
         });
     }
 
+    let refreshing = false;
+
+    // the table's tier and persona cells, once the panels are drawn
     function refresh() {
-        const grids = window.dash_ag_grid;
-        const api = grids && grids.getApi ? grids.getApi(GRID) : null;
-        if (!api) { return; }
-        api.refreshCells({ columns: ["tier", "persona"], force: true });
-        api.onFilterChanged();
-        api.onSortChanged();
+        if (refreshing) { return; }
+        refreshing = true;
+        const later = window.requestIdleCallback
+            || function (f) { return setTimeout(f, 0); };
+        later(function () {
+            refreshing = false;
+            const grids = window.dash_ag_grid;
+            const api = grids && grids.getApi ? grids.getApi(GRID) : null;
+            if (!api) { return; }
+            api.refreshCells({ columns: ["tier", "persona"], force: true });
+            api.onFilterChanged();
+            api.onSortChanged();
+        }, { timeout: 500 });
     }
 
     function kTable(k, current, dataset, percent, views, rows) {

@@ -6,15 +6,27 @@
  * cards as they look without a selection, and for the scatter only which
  * customers each tier x style trace holds ("rows" into the base: positions and
  * hover data are sent once). showPanels draws them at once, without the
- * server, as partial updates (Patch): the traces and the tier axis change; the
- * rest of each layout (the scatter's zoom, its what-if star) stays. When it
- * cannot (no views yet, another dataset or sensitivity, a selection to
- * highlight, a scatter that draws a sample) it asks the server
- * (render_requested) through the panels-request store, for all four panels
- * or for the scatter only.
+ * server: the traces and the tier axis change; the rest of each layout (the
+ * scatter's zoom, its what-if star) stays. When it cannot (no views yet,
+ * another dataset or sensitivity, a selection to highlight, a scatter that
+ * draws a sample) it asks the server (render_requested) through the
+ * panels-request store, for all four panels or for the scatter only.
+ *
+ * How a figure is redrawn (redraw): a k change sets off many other callbacks
+ * (the table, the k diagnostics, the figures that follow the settled k), and
+ * a figure sent back as an output waits for all of them before plotly draws
+ * it (300 ms and more on two busy cores). So the new traces go to plotly at
+ * once (Plotly.react on the graph's div, with the layout plotly holds: zoom,
+ * legend clicks, the what-if star stay), and the graph's figure in the Dash
+ * store is given the same traces and layout in place, so that the next
+ * update of that figure (a Patch, the what-if star) starts from what is
+ * drawn, and the graph does not draw it a second time. When the graph is not
+ * drawn yet, or is about to be redrawn from its figure, the figure goes out
+ * as a Patch, as before.
  *
  * showChoice moves the chosen-k lines of the k diagnostics, rewrites the rule
- * and sets "Use recommended k", from the dataset's k choice.
+ * and sets "Use recommended k", from the dataset's k choice; the k
+ * diagnostics, further down the page, are redrawn once the panels are.
  */
 (function () {
     "use strict";
@@ -33,21 +45,70 @@
         return filled;
     }
 
-    function heatmapPatch(view) {
+    // the figure a graph's component holds in the Dash store (null when the
+    // store is not the one this script knows)
+    function storedFigure(id) {
+        const store = window.store;
+        const state = store && store.getState ? store.getState() : null;
+        const path = state && state.paths && state.paths.strs
+            ? state.paths.strs[id] : null;
+        if (!path) { return null; }
+        let node = state.layout;
+        for (let i = 0; i < path.length && node; i++) { node = node[path[i]]; }
+        const figure = node && node.props ? node.props.figure : null;
+        return figure && Array.isArray(figure.data) && figure.layout ? figure : null;
+    }
+
+    // draw data and the layout's changed keys on graph id now; false when the
+    // graph is not drawn from the figure it holds (not drawn yet, or a redraw
+    // from its figure pending): then the caller sends a Patch
+    function redraw(id, data, changes) {
+        const node = document.getElementById(id);
+        const gd = node ? node.querySelector(".js-plotly-plot") : null;
+        const figure = storedFigure(id);
+        if (!gd || !gd._fullLayout || !figure || gd.data !== figure.data
+            || !window.Plotly || gd.classList.contains("dash-graph--pending")) {
+            return false;
+        }
+        figure.data = data;
+        figure.layout = Object.assign({}, figure.layout, changes(figure.layout));
+        window.Plotly.react(gd, data, Object.assign({}, gd.layout, changes(gd.layout)));
+        return true;
+    }
+
+    function copies(traces) {
+        // plotly writes into what it draws (uid, ranges): not into the views
+        return traces.map(function (t) { return Object.assign({}, t); });
+    }
+
+    function showHeatmap(id, view) {
         // a heatmap's traces and its tier axis; titles, margins, template stay
+        const data = copies(view.data);
+        const drawn = redraw(id, data, function () {
+            return { yaxis: Object.assign({}, view.yaxis) };
+        });
+        if (drawn) { return window.dash_clientside.no_update; }
         return new window.dash_clientside.Patch()
             .assign(["data"], view.data)
             .assign(["layout", "yaxis"], view.yaxis)
             .build();
     }
 
-    function scatterPatch(view, base, k) {
+    function showScatter(view, base, k) {
         const traces = view.traces.map(function (t) { return hydrate(t, base); });
+        // a k change clears the selection: a box drawn before goes too
+        const revision = "k" + k + "-" + Date.now();
+        const drawn = redraw("customer-scatter", traces, function (layout) {
+            return {
+                legend: Object.assign({}, layout.legend, { font: view.legend_font }),
+                selectionrevision: revision,
+            };
+        });
+        if (drawn) { return window.dash_clientside.no_update; }
         return new window.dash_clientside.Patch()
             .assign(["data"], traces)
             .assign(["layout", "legend", "font"], view.legend_font)
-            // a k change clears the selection: a box drawn before goes too
-            .assign(["layout", "selectionrevision"], "k" + k + "-" + Date.now())
+            .assign(["layout", "selectionrevision"], revision)
             .build();
     }
 
@@ -85,15 +146,16 @@
         const same = state.shown.main === main;
         const grid = view.grid[metric] || view.grid.customers;
         const out = [
-            same && state.shown.metric === metric ? skip : heatmapPatch(grid),
+            same && state.shown.metric === metric ? skip
+                : showHeatmap("value-style-grid", grid),
             skip,
-            same ? skip : heatmapPatch(view.heatmap),
+            same ? skip : showHeatmap("feature-heatmap", view.heatmap),
             same ? skip : view.cards,
             skip,
         ];
         if (!same) {
             if (view.scatter && views.base) {
-                out[1] = scatterPatch(view.scatter, views.base, k);
+                out[1] = showScatter(view.scatter, views.base, k);
             } else {
                 out[4] = { all: false, at: Date.now() };  // a sample: the server's
             }
@@ -101,6 +163,19 @@
         state.shown = { main: main, metric: metric };
         return out;
     }
+
+    // once the page is idle (the panels drawn), or after at most ms
+    function whenIdle(ms) {
+        return new Promise(function (resolve) {
+            if (window.requestIdleCallback) {
+                window.requestIdleCallback(resolve, { timeout: ms });
+            } else {
+                setTimeout(resolve, 0);
+            }
+        });
+    }
+
+    let choices = 0;
 
     function showChoice(k, choice) {
         const skip = window.dash_clientside.no_update;
@@ -110,17 +185,23 @@
             : choice.rule + " Chosen k = " + k + ".";
         const label = rec === null ? "Use recommended k"
             : "Use recommended k = " + rec;
-        let lines = skip;
         const trigger = window.dash_clientside.callback_context.triggered_id;
-        if (trigger === "k-slider" && choice.shapes.length) {
-            const patch = new window.dash_clientside.Patch();
-            choice.shapes.forEach(function (i) {
-                patch.assign(["layout", "shapes", i, "x0"], k);
-                patch.assign(["layout", "shapes", i, "x1"], k);
-            });
-            lines = patch.build();
+        const mine = ++choices;  // a later call wins over one still waiting
+        if (trigger !== "k-slider" || !choice.shapes.length) {
+            return [skip, rule, label, rec === null || k === rec];
         }
-        return [lines, rule, label, rec === null || k === rec];
+        const patch = new window.dash_clientside.Patch();
+        choice.shapes.forEach(function (i) {
+            patch.assign(["layout", "shapes", i, "x0"], k);
+            patch.assign(["layout", "shapes", i, "x1"], k);
+        });
+        const lines = patch.build();
+        // the k diagnostics are redrawn after the panels (plotly redraws all
+        // their curves for a line that moves): only the last k is drawn
+        return whenIdle(1000).then(function () {
+            return mine === choices ? [lines, rule, label, rec === null || k === rec]
+                : [skip, skip, skip, skip];
+        });
     }
 
     window.dash_clientside = Object.assign({}, window.dash_clientside);

@@ -221,6 +221,9 @@ def test_a_k_change_shows_the_tables_new_tiers_without_sending_its_rows(
     pages.wait(browser, held_views, message="the page never got every k's panels")
     pages.wait(browser, lambda d: sum(table_tiers(d).values()) == 398)
     assert table_tiers(browser) == grid_tiers(browser)  # k = 3, the server's rows
+    # rows that carry the over-time job's columns (it may have answered by
+    # now) depend on k: the browser asks the server for them again
+    over_time_before = browser.execute_script(_HAS_OVER_TIME_JS)
     browser.execute_script(_RECORD_JS)
 
     pages.set_k(browser, 5)
@@ -234,11 +237,50 @@ def test_a_k_change_shows_the_tables_new_tiers_without_sending_its_rows(
     sent = browser.execute_script("return window.__outputs;")
     # the table's rows are not sent again (unless they carry over-time
     # columns), and nothing redraws the scatter from the server
-    # rows made once the over-time job has answered (it may land during this
-    # test) carry its "tier before", which depends on k too: those, and only
-    # those, the server sends again
+    # rows made once the over-time job has answered (before the k change or
+    # during this test) carry its "tier before", which depends on k too:
+    # those, and only those, the server sends again
     over_time = browser.execute_script(_HAS_OVER_TIME_JS)
     table_sent = [o for o in sent if "selected-grid.rowData" in o]
-    assert len(table_sent) == (1 if over_time else 0), (over_time, sent)
+    expected = 1 if over_time_before or over_time else 0
+    assert len(table_sent) == expected, (over_time_before, over_time, sent)
     assert not [o for o in sent if "customer-scatter" in o], sent
+    checks.assert_console_clean(browser)
+
+
+def test_a_what_if_after_a_k_change_keeps_the_new_k_on_the_scatter(browser, app_url):
+    # the browser draws a k change on plotly itself and gives the graph's
+    # figure the same traces: a patch sent later (the what-if star) must
+    # start from the new k's scatter, not from the one before it
+    wait_sample_ready(app_url)
+    browser.get("about:blank")
+    pages.set_viewport(browser, 1366, 900)
+    browser.get(app_url + "/")
+    pages.wait_panels(browser)
+    pages.wait(browser, held_views, message="the page never got every k's panels")
+    browser.execute_script(_RECORD_JS)
+    pages.set_k(browser, 5)
+    pages.wait(
+        browser,
+        lambda d: len({t for t, _ in pages.grid_counts(d)}) == 5,
+        message="the grid never showed 5 tiers",
+    )
+    pages.wait_panels(browser)
+    total = checks.assert_panels_agree(browser, 5)
+    sent = browser.execute_script("return window.__outputs;")
+    assert not [o for o in sent if any(p in o for p in PANEL_OUTPUTS)], sent
+    assert browser.execute_script(_STAR_JS) is False
+
+    field = browser.find_element(By.ID, ids.WHATIF_MONETARY)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("2500")
+    field.send_keys(Keys.TAB)
+    pages.wait(
+        browser,
+        lambda d: d.execute_script(_STAR_JS),
+        message="the what-if star never showed",
+    )
+    pages.wait_panels(browser)
+    assert checks.assert_panels_agree(browser, 5) == total
+    assert pages.drawn(browser, ids.CUSTOMER_SCATTER)
     checks.assert_console_clean(browser)
