@@ -352,7 +352,21 @@ def k_presses(driver, presses: int, quiet: float) -> list[dict]:
                 ),
             }
         )
+        print_press(results[-1])  # as it comes: a press waits for the page to settle
     return results
+
+
+def print_press(p: dict) -> None:
+    """Print one press's marks (:func:`k_presses`)."""
+    slow = p["slowest"]
+    took = (slow["end"] - slow["start"]) if slow else 0
+    print(
+        f"  k={p['k']:>2}: {p['total']:6.0f} ms, last {p['last'][:14]:14}"
+        f" first change {p['first']:5.0f}; {p['requests']} requests "
+        f"({p['bytes'] / 1024:4.0f} KiB), last answer {p['to_answer']:5.0f}"
+        f", slowest {took:4.0f} ms {(slow or {}).get('output', '')[:50]}",
+        flush=True,
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -381,16 +395,6 @@ def measure(code: Path, args) -> dict:
             seconds = upload(driver, args.csv, args.quiet)
             print(f"  {args.csv.name}: {k_total(driver)} customers, {seconds:.1f} s")
             presses = k_presses(driver, args.presses, args.quiet)
-            for p in presses:
-                slow = p["slowest"]
-                took = (slow["end"] - slow["start"]) if slow else 0
-                print(
-                    f"  k={p['k']:>2}: {p['total']:6.0f} ms, last {p['last'][:14]:14}"
-                    f" first change {p['first']:5.0f}; {p['requests']} requests "
-                    f"({p['bytes'] / 1024:4.0f} KiB), last answer {p['to_answer']:5.0f}"
-                    f", slowest {took:4.0f} ms {(slow or {}).get('output', '')[:50]}",
-                    flush=True,
-                )
     finally:
         driver.quit()
     return {
