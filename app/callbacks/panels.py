@@ -41,7 +41,7 @@ from app.figures.scatter import (
 )
 from app.figures.scatter_points import is_sampled
 from app.layout import FIRST_SCREEN, K_CHOICE, K_VIEWS, PAGE_TOKEN, PANELS_REQUEST
-from app.selection import CLUSTER, SCATTER_KINDS, selection_mask
+from app.selection import CELL, CLUSTER, SCATTER_KINDS, selection_mask
 from segmentation import schema
 
 
@@ -102,7 +102,9 @@ def render_panels(
         else _scatter(customers, mask, dataset, whatif, currency)
     )
     return (
-        figures.value_style_grid(customers, metric or "customers", mask),
+        figures.value_style_grid(
+            customers, metric or "customers", mask, cell=(chosen or {}).get(CELL)
+        ),
         scatter,
         figures.feature_heatmap(customers, mask, currency),
         persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),

@@ -48,6 +48,8 @@ def update_selection(
     k is a State here.
 
     ``rf_click`` comes last (after the ``current`` state): the RF grid's click.
+    A grid cell's keyboard button (:mod:`app.components.grid_cells`) sets the
+    grid's ``clickData`` as a click does: the same ``{"cell": [tier, style]}``.
     """
     trigger = ctx.triggered_id
     if trigger == ids.VALUE_STYLE_GRID and grid_click:
@@ -149,6 +151,16 @@ def register_callbacks(app) -> None:
         Input(ids.RF_GRID, "clickData"),
         prevent_initial_call=True,
     )(update_selection)
+    # the chosen grid cell's outline: drawn, moved or removed at once, as a
+    # patch of the grid's shapes (the server's grid draws it too); and the
+    # cells' keyboard buttons' aria-pressed (assets/grid_cells.js)
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="gridOutline"),
+        Output(ids.VALUE_STYLE_GRID, "figure", allow_duplicate=True),
+        Input(ids.SELECTION_STORE, "data"),
+        State(ids.VALUE_STYLE_GRID, "figure"),
+        prevent_initial_call=True,
+    )
     # a k change clears a selection, or shows the table's new tiers and
     # personas from the views the browser holds, or asks the server (once)
     app.clientside_callback(

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app import glossary, ids
+from app.components.grid_cells import grid_cells_group
 from app.components.pca import SCATTER_BOX, axes_toggle, pca_graph
 from app.components.selected import customers_grid
 from app.figures import GRID_METRICS, placeholder
@@ -88,10 +89,16 @@ def _metric_toggle(component_id: str) -> dbc.RadioItems:
 
 
 def grid_panel() -> dbc.Card:
-    """Value tier × purchase style grid with its customers/revenue toggle."""
+    """Value tier × purchase style grid with its customers/revenue toggle.
+
+    Its cells' keyboard buttons lie over it (:mod:`app.components.grid_cells`).
+    """
     return panel(
         "Value × style",
-        graph(ids.VALUE_STYLE_GRID, 360),
+        html.Div(
+            [graph(ids.VALUE_STYLE_GRID, 360), grid_cells_group()],
+            className="grid-wrap",
+        ),
         extra=_metric_toggle(ids.GRID_METRIC),
         info=glossary.GRID_NOTE,
     )

@@ -2,7 +2,10 @@
 
 A heatmap with one cell per value tier × purchase style, its count in bold, the
 selection's share of it and, where the row is tall enough, the cell's business
-label (pure: ``DataFrame -> go.Figure``).
+label (pure: ``DataFrame -> go.Figure``). A chosen cell is outlined
+(:func:`cell_outline`); the trace's ``meta`` names each cell in words
+(:func:`cell_names`) for the keyboard's cell buttons
+(``app/components/grid_cells.py``, ``assets/grid_cells.js``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ GRID_PLOT_PX = 270
 GRID_LINE_PX = 14
 GRID_LABEL_FONT = 10
 GRID_LABEL_CHARS = 16
+#: The chosen cell's outline: a vermillion line (Okabe–Ito, the what-if star's
+#: hue: no "Blues" cell has it) over a wider line of the page's ink, so that it
+#: stands out on the lightest and on the darkest cell alike. Widths in px.
+#: ``assets/grid_cells.js`` draws the same two rectangles in the browser.
+OUTLINE_COLOURS: tuple[str, str] = (theme.WHATIF_OUTLINE, theme.WHATIF_COLOUR)
+OUTLINE_WIDTHS: tuple[int, int] = (6, 3)
 
 
 def grid_counts(
@@ -55,6 +64,7 @@ def value_style_grid(
     metric: str = "customers",
     mask: pd.Series | None = None,
     plot_px: int = GRID_PLOT_PX,
+    cell: tuple[str, str] | list[str] | None = None,
 ) -> go.Figure:
     """Heatmap of customers (or revenue) per value tier × purchase style cell.
 
@@ -62,7 +72,10 @@ def value_style_grid(
     the selection fall in it ("selected: n"). The cell's business label
     (``grid_label``) is added in smaller type only where a row is tall enough
     for it (about ``plot_px / n_tiers`` pixels, so up to k = 5 or 6); the hover
-    always gives tier, style, label and counts.
+    always gives tier, style, label and counts. ``cell`` (``[tier, style]``,
+    the selection store's ``cell``) is outlined (:func:`cell_outline`). The
+    trace's ``meta`` is ``{"cells": cell_names(...)}``, one name per cell for
+    the keyboard's cell buttons.
     """
     whole = grid_counts(customers, metric)
     chosen = None if mask is None else grid_counts(customers, metric, mask)
@@ -102,6 +115,7 @@ def value_style_grid(
             hovertemplate="%{customdata}<extra></extra>",
             xgap=2,
             ygap=2,
+            meta={"cells": cell_names(customers, metric, mask)},
         )
     )
     fig.update_layout(
@@ -110,8 +124,78 @@ def value_style_grid(
         xaxis={"title": "purchase style", "side": "top"},
         yaxis={"ticksuffix": " ", **tier_ticks(whole.index, tier_colours(customers))},
         clickmode="event",
+        shapes=cell_outline(list(whole.index), list(whole.columns), cell),
     )
     return fig
+
+
+def cell_outline(
+    tiers: list[str], styles: list[str], cell: tuple[str, str] | list[str] | None
+) -> list[dict]:
+    """Return the layout shapes that outline ``cell`` (``[tier, style]``) in the grid.
+
+    Parameters
+    ----------
+    tiers, styles : list of str
+        The grid's y (lowest tier first) and x categories, as drawn.
+    cell : [tier, style] or None
+        The chosen cell (the selection store's ``cell``).
+
+    Returns
+    -------
+    list of dict
+        Two rectangles in data coordinates (category ``i`` spans ``i - 0.5 ..
+        i + 0.5``), a wide ink line under a vermillion one
+        (:data:`OUTLINE_COLOURS`, :data:`OUTLINE_WIDTHS`); empty without a
+        cell, or for a cell not in the grid (another k's tier).
+    """
+    if not cell or cell[0] not in tiers or cell[1] not in styles:
+        return []
+    x, y = styles.index(cell[1]), tiers.index(cell[0])
+    return [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y",
+            "x0": x - 0.5,
+            "x1": x + 0.5,
+            "y0": y - 0.5,
+            "y1": y + 0.5,
+            "line": {"color": colour, "width": width},
+            "fillcolor": "rgba(0,0,0,0)",
+            "layer": "above",
+        }
+        for colour, width in zip(OUTLINE_COLOURS, OUTLINE_WIDTHS, strict=True)
+    ]
+
+
+def cell_names(
+    customers: pd.DataFrame, metric: str = "customers", mask: pd.Series | None = None
+) -> list[list]:
+    """Return each grid cell's name in words, for its keyboard button.
+
+    Returns
+    -------
+    list of [tier, style, name]
+        Highest tier first (reading order), styles in ``PURCHASE_STYLES`` order;
+        ``name`` e.g. ``"Top tier, Regular: 120 customers"``, with
+        ``", revenue 45,300"`` when the grid shows revenue and ``", 3
+        selected"`` with a selection (``mask``).
+    """
+    whole = grid_counts(customers, "customers")
+    revenue = grid_counts(customers, "revenue") if metric == "revenue" else None
+    chosen = None if mask is None else grid_counts(customers, "customers", mask)
+    names = []
+    for tier in reversed(list(whole.index)):
+        for style in whole.columns:
+            name = f"{tier} tier, {style}: "
+            name += theme.fmt_count(whole.loc[tier, style], "customer")
+            if revenue is not None:
+                name += f", revenue {theme.fmt_money(revenue.loc[tier, style], 0, '')}"
+            if chosen is not None:
+                name += f", {theme.fmt_int(chosen.loc[tier, style])} selected"
+            names.append([str(tier), str(style), name])
+    return names
 
 
 def _cell_text(value, label, fmt, selected, lines: int) -> str:
