@@ -1,4 +1,11 @@
-"""The page: header, error alert, control column and the linked panels."""
+"""The page: header, error alert, control column and the linked panels.
+
+For screen readers the page has two landmarks, the header (``<header>``) and
+``<main>`` (the alert, the controls and the panels), and its headings go one
+level at a time: the title (h1), each panel's title (h2,
+:func:`app.components.panels.panel`), the headings inside a panel (h3: the
+persona cards' tiers, the over-time panel's parts).
+"""
 
 from __future__ import annotations
 
@@ -126,22 +133,28 @@ def serve_layout() -> dbc.Container:
             dcc.Store(id=TABLE_REQUEST, storage_type="memory"),
             dcc.Store(id=PAGE_TOKEN, data=uuid.uuid4().hex, storage_type="memory"),
             header,
-            alert,
-            dbc.Row(
+            # landmarks: the header (banner) and everything else in <main>
+            html.Main(
                 [
-                    dbc.Col(
+                    alert,
+                    dbc.Row(
                         [
-                            controls.control_column(),
-                            whatif.whatif_panel(),
-                            runs.runs_panel(),
-                            panels.receipt_panel(),
+                            dbc.Col(
+                                [
+                                    controls.control_column(),
+                                    whatif.whatif_panel(),
+                                    runs.runs_panel(),
+                                    panels.receipt_panel(),
+                                ],
+                                lg=3,
+                                className="control-column",
+                            ),
+                            dbc.Col(main, lg=9),
                         ],
-                        lg=3,
-                        className="control-column",
+                        className="g-2",
                     ),
-                    dbc.Col(main, lg=9),
                 ],
-                className="g-2",
+                className="app-main",
             ),
         ],
         fluid=True,

@@ -83,7 +83,7 @@ def overtime_panel() -> dbc.Card:
         [
             dbc.Col(
                 [
-                    html.H6("Churn risk and value ahead", className="mt-2"),
+                    html.H3("Churn risk and value ahead", className="mt-2 part-title"),
                     html.Div(id=ids.LIFETIME_MODEL, className="small"),
                     html.Div(id=ids.LIFETIME_TIERS),
                     graph(ids.HOLDOUT_GRAPH, 300),
@@ -92,7 +92,7 @@ def overtime_panel() -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    html.H6("Tier moves", className="mt-2"),
+                    html.H3("Tier moves", className="mt-2 part-title"),
                     html.Div(id=ids.MIGRATION_TEXT, className="small"),
                     graph(ids.MIGRATION_SANKEY, 380),
                 ],

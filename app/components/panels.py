@@ -40,14 +40,15 @@ def panel(
     """Return a titled card around a panel; ``extra`` goes right of the title.
 
     ``info`` is a plain-word explanation shown as the tooltip of an "i" mark
-    after the title (the browser's own tooltip: no script needed).
+    after the title (the browser's own tooltip: no script needed). The title
+    is the panel's heading (h2, under the page's h1).
     """
     mark = info and html.Span(
         "i", title=info, className="panel-info", **{"aria-label": info}
     )
     header = dbc.CardHeader(
         html.Div(
-            [html.Span([title, mark], className="panel-title"), extra],
+            [html.H2([title, mark], className="panel-title"), extra],
             className="panel-header",
         )
     )
