@@ -31,6 +31,7 @@ from app.components.pca import (
 )
 from app.figures import is_sampled, region_from_selection
 from app.figures.pca import PCA_VIEW, currency_patch, pca_scatter
+from app.layout import K_SETTLED
 from app.selection import CUSTOMER_IDS, REGION, VIEW, selection_mask
 
 
@@ -108,7 +109,9 @@ def register_callbacks(app) -> None:
     app.callback(
         Output(CUSTOMER_PCA, "figure"),
         Input(ids.DATASET_STORE, "data"),
-        Input(ids.K_SLIDER, "value"),
+        # k once the slider has rested: hidden, the view still costs a request
+        # per k step, and it must not hold back the first panels' k change
+        Input(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
         Input(AXES_CHOICE, "value"),
