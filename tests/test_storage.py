@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,85 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
     # the app and the saved runs share one default folder: <project>/data
     assert storage.data_dir() == runs.DEFAULT_DATA_DIR
     assert runs.DEFAULT_DATA_DIR == Path(storage.__file__).resolve().parents[1] / "data"
+
+
+class Slow:
+    """Stands in for a computation of seconds: counts calls, sleeps, returns."""
+
+    def __init__(self, result, seconds=0.5):
+        self.result, self.seconds, self.count = result, seconds, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            self.count += 1
+        time.sleep(self.seconds)
+        return self.result
+
+
+def test_pages_asking_at_once_share_one_comparison(store, monkeypatch):
+    """Eight threads ask for one comparison nobody has: it is computed once.
+
+    Each page's background job used to compute it again (twenty times over
+    in a 20-user load run).
+    """
+    monkeypatch.setattr(pipeline, "prepare", Calls("prepared"))
+    slow = Slow("compared")
+    monkeypatch.setattr(pipeline, "compare", slow)
+    sha = store.put_upload(b"a,b\n", "m.csv")
+    start = threading.Barrier(8)
+
+    def ask():
+        start.wait()
+        return store.comparison(sha, 4)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: ask(), range(8)))
+    assert answers == ["compared"] * 8
+    assert slow.count == 1
+    # nothing computed when not asked to, and another k is its own computation
+    assert store.comparison(sha, 5, compute=False) is None
+    assert store.comparison(sha, 5) == "compared" and slow.count == 2
+
+
+def _segment_in_child(directory, sha, ready, out):
+    """In a forked process: the segmentation at k = 3, or the error's name."""
+    other = storage.Store(directory)
+    ready.wait()
+    try:
+        out.put(other.segmentation(sha, 3, 0.02))
+    except Exception as err:  # reported to the test
+        out.put(type(err).__name__)
+
+
+def test_processes_asking_at_once_share_one_segmentation(store, monkeypatch, tmp_path):
+    """Two web or job processes on one data folder compute a key once."""
+    monkeypatch.setattr(pipeline, "prepare", Calls("prepared"))
+    monkeypatch.setattr(pipeline, "fit_styles", Calls("styles"))
+    marks = tmp_path / "computed"
+    marks.mkdir()
+
+    def segment(*args, **kwargs):
+        (marks / str(os.getpid())).touch()
+        time.sleep(1.0)
+        return "segmentation"
+
+    monkeypatch.setattr(pipeline, "segment", segment)
+    sha = store.put_upload(b"a,b\n", "m.csv")
+    store.prepared(sha)  # the bytes prepared before, as after an upload
+    context = multiprocessing.get_context("fork")
+    ready, out = context.Event(), context.Queue()
+    children = [
+        context.Process(
+            target=_segment_in_child, args=(store.directory, sha, ready, out)
+        )
+        for _ in range(3)
+    ]
+    for child in children:
+        child.start()
+    ready.set()
+    answers = [out.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(30)
+    assert answers == ["segmentation"] * 3
+    assert len(list(marks.iterdir())) == 1  # one process computed, two read it

@@ -25,6 +25,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -499,3 +500,32 @@ def test_a_file_uploaded_through_web_a_is_shown_by_web_b(machines, retail_ii_hea
         assert not (folder / "store").exists(), folder
     log = machines["logs"]["worker"].read_text(errors="replace")
     assert "succeeded" in log and "background_callback_" in log, log[-3000:]
+
+
+def test_one_computation_of_a_key_across_stores(namespace, tmp_path, monkeypatch):
+    """Two stores on one Redis (two machines) compute a key once.
+
+    The second waits on the Redis lock and reads the first one's result.
+    """
+    from segmentation import pipeline
+
+    count = []
+
+    def compare(*args, **kwargs):
+        count.append(1)
+        time.sleep(0.5)
+        return "compared"
+
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv(store_redis.ENV_PREFIX, namespace)
+    monkeypatch.setattr(pipeline, "prepare", lambda *a, **k: "prepared")
+    monkeypatch.setattr(pipeline, "compare", compare)
+    one = storage.Store(tmp_path / "one" / "store")
+    two = storage.Store(tmp_path / "two" / "store")
+    sha = one.put_upload(b"a,b\n1,2\n", "m.csv")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda s: s.comparison(sha, 4), (one, two)))
+    assert answers == ["compared", "compared"]
+    assert len(count) == 1
+    for folder in ("one", "two"):
+        assert not (tmp_path / folder / "store" / "locks").exists()
