@@ -442,7 +442,10 @@ def test_a_cached_comparison_is_answered_without_a_job(dataset):
     shown = dataset  # k-means, as loaded
     k = K + 2
     table, rule, store, request = methods.compare_now(None, k, shown)
-    assert (table, rule, store) == (no_update, no_update, no_update)
+    # the table (it names its k) stays; the store is emptied, so "Use
+    # recommended method" is disabled until the new k's comparison arrives
+    assert (table, rule, store) == (no_update, no_update, None)
+    assert methods.recommended_method_button(store, "kmeans", shown, k)[1] is True
     assert request == {"warm": None, "k": k, "dataset": shown}
     computed = methods.compare_requested(request, "page")
     table, rule, store, request = methods.compare_now(None, k, shown)

@@ -19,7 +19,7 @@ warm-up has ended, off the first panels' path, and is cached in the store.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from app import ids, storage
@@ -37,6 +37,7 @@ from app.components.methods import (
     METHOD_COMPARISON,
     METHOD_HELP,
     METHOD_HELP_TEXT,
+    METHOD_K,
     METHOD_RULE,
     METHOD_STATUS,
     USE_RECOMMENDED_METHOD,
@@ -84,12 +85,14 @@ def follow_method(method, dataset):
     return with_method(dataset, method), no_update
 
 
-def method_help(method, dataset, k, percent):
+def method_help(method, dataset, k, percent, hdbscan_k=None):
     """Return the method's help line and the k slider's label.
 
     For HDBSCAN on screen the help line also says what it made of k: the
     smallest group it kept, the tiers found and the Unclustered customers
-    (:func:`app.components.methods.hdbscan_note`).
+    (:func:`app.components.methods.hdbscan_note`). ``k`` is the rested k (a
+    State); ``hdbscan_k`` (``METHOD_K``, the same k, set in the browser only
+    while HDBSCAN is the method) is what a k change triggers.
     """
     method = method or settings.DEFAULT_METHOD
     help_text = [METHOD_HELP_TEXT.get(method, "")]
@@ -170,14 +173,16 @@ def compare_now(warm, k, dataset):
     -------
     tuple
         ``(table, rule, store, request)``: the comparison and no request when
-        cached; else nothing shown yet and ``request`` (``{"warm", "k",
+        cached; else the table left as it is (it names its k), the store
+        emptied (the button is disabled) and ``request`` (``{"warm", "k",
         "dataset"}``, for ``COMPARISON_REQUEST``) starts
         :func:`compare_requested`.
     """
     answer = compare_at_k(warm, k, dataset, compute=False)
     if answer is None:
         request = {"warm": warm, "k": int(k), "dataset": dataset}
-        return no_update, no_update, no_update, request
+        # the store emptied: "Use recommended method" is disabled meanwhile
+        return no_update, no_update, None, request
     return (*answer, no_update)
 
 
@@ -223,13 +228,24 @@ def register_callbacks(app) -> None:
         Input(ids.DATASET_STORE, "data"),
         prevent_initial_call=True,
     )(follow_method)
+    # the help line follows k only for HDBSCAN (assets/k_gates.js passes the
+    # rested k on to METHOD_K while it is the method): no request per k change
+    # for the other methods
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="hdbscanK"),
+        Output(METHOD_K, "data"),
+        Input(K_SETTLED, "data"),
+        Input(METHOD_CHOICE, "value"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(METHOD_HELP, "children"),
         Output(K_LABEL, "children"),
         Input(METHOD_CHOICE, "value"),
         Input(ids.DATASET_STORE, "data"),
-        Input(K_SETTLED, "data"),
+        State(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
+        Input(METHOD_K, "data"),
         prevent_initial_call=True,
     )(method_help)
     app.callback(
@@ -251,13 +267,15 @@ def register_callbacks(app) -> None:
         running=[(Output(METHOD_STATUS, "children"), COMPARING, "")],
         prevent_initial_call=True,
     )(compare_requested)
+    # k is a State: a k change reaches the button through the comparison
+    # store (set for the new k, or emptied while its comparison is computed)
     app.callback(
         Output(USE_RECOMMENDED_METHOD, "children"),
         Output(USE_RECOMMENDED_METHOD, "disabled"),
         Input(COMPARISON_STORE, "data"),
         Input(METHOD_CHOICE, "value"),
         State(ids.DATASET_STORE, "data"),
-        Input(K_SETTLED, "data"),
+        State(K_SETTLED, "data"),
     )(recommended_method_button)
     app.callback(
         Output(METHOD_CHOICE, "value", allow_duplicate=True),

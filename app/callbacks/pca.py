@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from dash import Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
@@ -26,6 +26,7 @@ from app.components.pca import (
     CUSTOMER_PCA,
     HIDDEN,
     PCA_BOX,
+    PCA_K,
     SCATTER_BOX,
     SHOWN,
 )
@@ -53,13 +54,15 @@ def show_axes(axes, selection):
     return (HIDDEN if pca else SHOWN), (SHOWN if pca else HIDDEN), clear
 
 
-def render_pca(dataset, k, percent, chosen, axes, currency=None):
+def render_pca(dataset, k, percent, chosen, axes, currency=None, shown_k=None):
     """Return the PCA view's figure, while it is shown.
 
     Not redrawn when the selection was drawn on it (plotly shows it already);
     a selection made elsewhere is highlighted and drops an old lasso. The
     hovers' spend carries ``currency`` (the currency store); a change of it
     alone is a Patch of the symbol (:func:`app.figures.pca.currency_patch`).
+    ``k`` is the rested k (a State); ``shown_k`` (``PCA_K``, the same k, set
+    in the browser only while the view is shown) is what a k change triggers.
     """
     if axes != AXES_PCA:
         return no_update
@@ -106,16 +109,24 @@ def register_callbacks(app) -> None:
         State(ids.SELECTION_STORE, "data"),
         prevent_initial_call=True,
     )(show_axes)
+    # k once the slider has rested, and only while the view is shown: hidden
+    # (as it mostly is) it cost a request per k change in the same queue as
+    # the others (assets/k_gates.js passes the rested k on to PCA_K)
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="pcaK"),
+        Output(PCA_K, "data"),
+        Input(K_SETTLED, "data"),
+        Input(AXES_CHOICE, "value"),
+    )
     app.callback(
         Output(CUSTOMER_PCA, "figure"),
         Input(ids.DATASET_STORE, "data"),
-        # k once the slider has rested: hidden, the view still costs a request
-        # per k step, and it must not hold back the first panels' k change
-        Input(K_SETTLED, "data"),
+        State(K_SETTLED, "data"),
         Input(ids.ANOMALY_SLIDER, "value"),
         Input(ids.SELECTION_STORE, "data"),
-        Input(AXES_CHOICE, "value"),
+        State(AXES_CHOICE, "value"),
         Input(CURRENCY_STORE, "data"),
+        Input(PCA_K, "data"),
     )(render_pca)
     app.callback(
         Output(ids.SELECTION_STORE, "data", allow_duplicate=True),

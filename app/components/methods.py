@@ -32,6 +32,9 @@ COMPARISON_STORE = "method-comparison-store"
 #: Set when the comparison at the view's k is not cached: starts its job
 #: (:func:`app.callbacks.methods.compare_requested`).
 COMPARISON_REQUEST = "method-comparison-request"
+#: The rested k while HDBSCAN is the method (``assets/k_gates.js``): what a k
+#: change triggers the help line with (:func:`app.callbacks.methods.method_help`).
+METHOD_K = "method-k"
 
 #: The methods in the app's words, in ``settings.METHODS`` order.
 METHOD_LABELS: dict[str, str] = {
@@ -259,6 +262,7 @@ def method_panel():
         html.Div(METHODS_NOTE, className="panel-note"),
         dcc.Store(id=COMPARISON_STORE, storage_type="memory"),
         dcc.Store(id=COMPARISON_REQUEST, storage_type="memory"),
+        dcc.Store(id=METHOD_K, storage_type="memory"),
         extra=use,
         info=METHODS_NOTE,
     )

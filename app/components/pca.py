@@ -19,6 +19,9 @@ CUSTOMER_PCA = "customer-pca"
 #: The boxes around the two graphs (one is hidden).
 SCATTER_BOX = "scatter-box"
 PCA_BOX = "pca-box"
+#: The rested k while the PCA view is shown (``assets/k_gates.js``): what a k
+#: change triggers the view with (:func:`app.callbacks.pca.render_pca`).
+PCA_K = "pca-k"
 AXES_FM, AXES_PCA = "fm", "pca"
 AXES_OPTIONS = (
     (AXES_FM, "frequency × monetary"),
@@ -64,6 +67,7 @@ def pca_graph(config: dict, height_px: int = 360) -> html.Div:
                 style={"height": f"{height_px}px"},
             ),
             html.Div(PCA_NOTE, className="panel-note"),
+            dcc.Store(id=PCA_K, storage_type="memory"),
         ],
         id=PCA_BOX,
         style=HIDDEN,
