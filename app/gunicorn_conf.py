@@ -19,8 +19,10 @@ import os
 PRIVATE_UMASK = 0o077
 
 worker_class = "asgi"
-#: One process: background jobs and the data store live beside it (app.jobs).
-workers = 1
+#: Web processes (``WEB_CONCURRENCY``, gunicorn's own variable; default 1).
+#: Each has its own threads and in-memory results; they share the data folder
+#: (or Redis), where background jobs, results and their locks live.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 #: Connections one worker holds open at once (slow ones included).
 worker_connections = 1000
 #: The event loop beats every second; a worker silent this long is restarted.
