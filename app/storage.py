@@ -817,10 +817,10 @@ class Store:
         the store in Redis the lock is Redis's
         (:meth:`app.store_redis.RedisCache.computing`).
         """
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
         shared = getattr(self.cache, "computing", None)
         if shared is not None:  # the store in Redis: a lock every machine sees
-            return shared(key)
-        digest = hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
+            return shared(digest)
         folder = self.directory / "locks"
         folder.mkdir(mode=0o700, exist_ok=True)
         return filelock.FileLock(folder / f"{digest}.lock", mode=0o600)

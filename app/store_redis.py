@@ -293,19 +293,19 @@ class RedisCache:
             ) from None
 
     @contextlib.contextmanager
-    def computing(self, key: tuple, lease_seconds: int = 900):
-        """Hold the lock of one computation of ``key``, across every machine.
+    def computing(self, name: str, lease_seconds: int = 900):
+        """Hold the lock of one computation, across every machine.
 
-        A Redis lock (redis-py's ``Lock``) named by a hash of the key, with a
-        lease: a holder that dies frees it after ``lease_seconds``, and a
-        computation longer than that may be done twice (never wrongly).
-        :meth:`app.storage.Store._computing` uses it instead of a lock file.
+        A Redis lock (redis-py's ``Lock``) named ``name`` (the store's hash of
+        the key), with a lease: a holder that dies frees it after
+        ``lease_seconds``, and a computation longer than that may be done twice
+        (never wrongly). :meth:`app.storage.Store._computing` uses it instead of
+        a lock file.
         """
         import redis
 
-        digest = hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
         lock = self.redis.lock(
-            self.namespace + "computing:" + digest, timeout=lease_seconds
+            self.namespace + "computing:" + name, timeout=lease_seconds
         )
         with self._calls("lock"):
             lock.acquire()

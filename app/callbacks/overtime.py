@@ -75,6 +75,17 @@ def _stored(key: dict, compute: bool):
     )
 
 
+def warmed(warm, dataset, percent) -> bool:
+    """Whether the every-k warm-up has answered for this dataset and sensitivity."""
+    return bool(
+        dataset
+        and dataset.get("id")
+        and warm
+        and warm.get("id") == dataset["id"]
+        and warm.get("anomaly_share") == anomaly_share(percent)
+    )
+
+
 def over_time_job(
     warm, k, compare_days, holdout_days, dataset, percent, page=None, method=None
 ):
@@ -102,13 +113,7 @@ def over_time_job(
         :func:`view_key` with ``columns`` (the lifetime columns with numbers,
         and the earlier tier and status), or None while waiting.
     """
-    if not dataset or not dataset.get("id"):
-        return None
-    if (
-        not warm
-        or warm.get("id") != dataset["id"]
-        or warm.get("anomaly_share") != anomaly_share(percent)
-    ):
+    if not warmed(warm, dataset, percent):
         return None  # the first panels (and the k warm-up) come first
     key = view_key(dataset, k, percent, compare_days, holdout_days, method)
     return _answer(key, _stored(key, compute=True))
@@ -140,15 +145,8 @@ def over_time_now(warm, k, compare_days, holdout_days, dataset, percent):
         ``ids.OVERTIME_REQUEST`` (the job's arguments) and the panel saying what
         is coming (:func:`waiting`).
     """
-    keep = (no_update,) * (2 + len(waiting()))
-    if not dataset or not dataset.get("id") or k is None:
-        return keep
-    if (
-        not warm
-        or warm.get("id") != dataset["id"]
-        or warm.get("anomaly_share") != anomaly_share(percent)
-    ):
-        return keep
+    if k is None or not warmed(warm, dataset, percent):
+        return (no_update,) * (2 + len(waiting()))
     key = view_key(dataset, k, percent, compare_days, holdout_days)
     seg = _stored(key, compute=False)
     if seg is not None:
