@@ -23,9 +23,11 @@ Rate limit
     Requests made with an API key are limited per key by a token bucket:
     ``SEGMENTATION_API_RATE`` (default :data:`DEFAULT_RATE`, ``N/second``,
     ``N/minute`` or ``N/hour``): a burst of N, then one request per period/N.
-    Over it: 429 with ``Retry-After`` (whole seconds). The buckets live in the
-    web process (the server runs one, :mod:`app.gunicorn_conf`); with several
-    processes each allows the rate.
+    Over it: 429 with ``Retry-After`` (whole seconds). The buckets are shared
+    by every web process of the server (:mod:`app.gunicorn_conf` may run
+    several), so a key gets the rate once, not once per process: in the data
+    folder (``limits/``, SQLite through diskcache), or in Redis with
+    ``REDIS_URL``, then shared by every server using it (:mod:`app.limits`).
 Exposure check
     :func:`check_exposure` refuses to build the app when the process listens
     on an address other than loopback (read from the process's own listening
@@ -42,9 +44,11 @@ Log-in attempts
     address answer 429 with ``Retry-After`` (whole seconds) and the wait in
     words on the log-in page, without checking the password, until the oldest
     failure leaves the window. A successful log-in clears its name's count.
-    The counts live in the web process (as the API's buckets do). The address
-    is the connection's (``request.remote_addr``): behind a proxy that is the
-    proxy's, so the per-name limit is the one that holds there.
+    The counts are shared by every web process (as the API's buckets are,
+    :mod:`app.limits`), so several processes allow :data:`LOGIN_FAILURES` in
+    all, not each. The address is the connection's (``request.remote_addr``):
+    behind a proxy that is the proxy's, so the per-name limit is the one that
+    holds there.
 
 Workspaces: whose uploads and runs
     :func:`workspace` names the owner of what this request uploads, saves and
@@ -66,9 +70,7 @@ import math
 import os
 import re
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,6 +78,7 @@ from urllib.parse import urlsplit
 import flask
 
 from app.accounts import Accounts
+from app.limits import MemoryLimits, shared_limits, slot
 
 ENV_REQUIRE_LOGIN = "SEGMENTATION_REQUIRE_LOGIN"
 ENV_ALLOW_ANONYMOUS = "SEGMENTATION_ALLOW_ANONYMOUS"
@@ -139,29 +142,30 @@ class RateLimiter:
         Bucket size (the burst), >= 1.
     seconds : float
         Time to refill an empty bucket.
-    clock : callable, default time.monotonic
-        Seconds, for tests.
+    clock : callable, default time.time
+        Seconds, for tests (wall time: processes and machines agree on it).
+    limits : app.limits.DiskLimits or app.limits.RedisLimits, optional
+        Where the buckets are kept; the server's are shared by its processes
+        (:func:`app.limits.shared_limits`). Default: this process's memory
+        (:class:`app.limits.MemoryLimits`, for tests).
     """
 
-    def __init__(self, requests: int, seconds: float, clock=time.monotonic):
+    def __init__(self, requests: int, seconds: float, clock=time.time, limits=None):
         self.requests = requests
         self.seconds = seconds
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.limits = limits if limits is not None else MemoryLimits()
 
     def take(self, key: str) -> float:
-        """Take one request for ``key``; return 0, or the seconds until one is free."""
-        rate = self.requests / self.seconds
-        now = self.clock()
-        with self._lock:
-            tokens, then = self._buckets.get(key, (float(self.requests), now))
-            tokens = min(float(self.requests), tokens + (now - then) * rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / rate
+        """Take one request for ``key``; return 0, or the seconds until one is free.
+
+        Raises
+        ------
+        app.storage.DataFolderError
+            When the shared limits cannot be read or written.
+        """
+        name = slot("rate", key)
+        return self.limits.take(name, self.requests, self.seconds, self.clock())
 
 
 class FailureLimiter:
@@ -173,57 +177,37 @@ class FailureLimiter:
         Failures allowed in the window; the next attempt waits.
     seconds : float
         The window.
-    clock : callable, default time.monotonic
-        Seconds, for tests.
+    clock : callable, default time.time
+        Seconds, for tests (wall time: processes and machines agree on it).
+    limits : app.limits.DiskLimits or app.limits.RedisLimits, optional
+        Where the failures are kept; the server's are shared by its processes
+        (:func:`app.limits.shared_limits`). Default: this process's memory
+        (:class:`app.limits.MemoryLimits`, for tests).
     """
 
-    #: Keys kept before the ones whose failures all left the window are dropped.
-    MAX_KEYS = 10_000
-
-    def __init__(self, failures: int, seconds: float, clock=time.monotonic):
+    def __init__(self, failures: int, seconds: float, clock=time.time, limits=None):
         self.failures = failures
         self.seconds = seconds
         self.clock = clock
-        self._seen: dict[str, deque] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque:
-        times = self._seen.get(key, deque())
-        while times and now - times[0] >= self.seconds:
-            times.popleft()
-        return times
+        self.limits = limits if limits is not None else MemoryLimits()
 
     def wait(self, *keys: str) -> float:
-        """Return 0, or the seconds until every key may try again."""
-        now = self.clock()
-        longest = 0.0
-        with self._lock:
-            for key in keys:
-                times = self._recent(key, now)
-                if len(times) >= self.failures:
-                    longest = max(longest, times[0] + self.seconds - now)
-        return longest
+        """Return 0, or the seconds until every key may try again.
+
+        A key may try again once fewer than ``failures`` of its failures are
+        in the window (with exactly ``failures``: when the oldest leaves it).
+        """
+        names = [slot("failures", key) for key in keys]
+        return self.limits.wait(names, self.failures, self.seconds, self.clock())
 
     def fail(self, *keys: str) -> None:
         """Count one failure for each key."""
-        now = self.clock()
-        with self._lock:
-            if len(self._seen) > self.MAX_KEYS:
-                for old in [
-                    k
-                    for k, t in self._seen.items()
-                    if not t or now - t[-1] >= self.seconds
-                ]:
-                    del self._seen[old]
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._seen[key] = times
+        names = [slot("failures", key) for key in keys]
+        self.limits.fail(names, self.failures, self.seconds, self.clock())
 
     def clear(self, key: str) -> None:
         """Forget a key's failures (after a successful attempt)."""
-        with self._lock:
-            self._seen.pop(key, None)
+        self.limits.clear(slot("failures", key))
 
 
 def listening_addresses() -> list[str]:
@@ -317,13 +301,27 @@ def secret_key(directory: str | os.PathLike) -> bytes:
 
 
 class Auth:
-    """The accounts, limiter and exposure of one server (``server.extensions``)."""
+    """The accounts, limiters and exposure of one server (``server.extensions``).
 
-    def __init__(self, accounts: Accounts, limiter: RateLimiter, exposed: list[str]):
+    ``logins`` counts failed log-ins (default: in this process's memory;
+    :func:`register_auth` gives the one its processes share).
+    """
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        limiter: RateLimiter,
+        exposed: list[str],
+        logins: FailureLimiter | None = None,
+    ):
         self.accounts = accounts
         self.limiter = limiter
         self.exposed = exposed
-        self.logins = FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW_SECONDS)
+        self.logins = (
+            logins
+            if logins is not None
+            else FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW_SECONDS)
+        )
 
     def login_required(self) -> bool:
         """Whether every request (but :data:`OPEN_PATHS`) needs a session or key."""
@@ -495,7 +493,9 @@ def register_auth(
 ) -> Auth:
     """Require log-in or an API key on every route when accounts exist.
 
-    Also: the log-in page's failure limit (:class:`FailureLimiter`), an
+    Also: the log-in page's failure limit (:class:`FailureLimiter`; it and
+    the API's rate limit keep their counts where every web process shares
+    them, :func:`app.limits.shared_limits`), an
     anonymous browser's workspace cookie (:func:`workspace`), and the checks
     that keep each workspace's uploads, datasets, view links and jobs its own
     (:func:`app.ownership.register_ownership`, run after the log-in check).
@@ -505,8 +505,9 @@ def register_auth(
     app : dash.Dash or flask.Flask
         The app (its ``.server``) or a Flask server.
     directory : path-like
-        The data folder: the session key's file, and the accounts database
-        unless ``DATABASE_URL`` says otherwise.
+        The data folder: the session key's file, the limits' counts
+        (``limits/``, unless ``REDIS_URL``), and the accounts database unless
+        ``DATABASE_URL`` says otherwise.
     accounts : Accounts, optional
         Default ``Accounts(directory=directory)``.
     addresses : callable, default listening_addresses
@@ -522,12 +523,18 @@ def register_auth(
         See :func:`check_exposure`.
     ValueError
         ``SEGMENTATION_API_RATE`` is not a rate.
+    app.storage.DataFolderError
+        The limits' folder cannot be made or written, or Redis cannot be
+        reached (named in the message).
     """
     server: flask.Flask = getattr(app, "server", app)
     accounts = accounts if accounts is not None else Accounts(directory=directory)
     exposed = check_exposure(addresses(), accounts.has_users())
-    limiter = RateLimiter(*parse_rate(os.environ.get(ENV_API_RATE, DEFAULT_RATE)))
-    auth = Auth(accounts, limiter, exposed)
+    rate = parse_rate(os.environ.get(ENV_API_RATE, DEFAULT_RATE))
+    limits = shared_limits(directory)  # every web process counts against one quota
+    limiter = RateLimiter(*rate, limits=limits)
+    logins = FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, limits=limits)
+    auth = Auth(accounts, limiter, exposed, logins)
     server.extensions[_EXTENSION] = auth
     from app.store_redis import shared_secret  # with REDIS_URL: every process's
 
