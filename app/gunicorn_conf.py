@@ -19,10 +19,12 @@ import os
 PRIVATE_UMASK = 0o077
 
 worker_class = "asgi"
-#: Web processes (``WEB_CONCURRENCY``, gunicorn's own variable; default 1).
+#: Web processes (``WEB_CONCURRENCY``, gunicorn's own variable; default 2: on
+#: 2 cores one process is saturated by 20 users, two meet the k-change target;
+#: ``benchmarks/README.md``).
 #: Each has its own threads and in-memory results; they share the data folder
 #: (or Redis), where background jobs, results and their locks live.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 #: Connections one worker holds open at once (slow ones included).
 worker_connections = 1000
 #: The event loop beats every second; a worker silent this long is restarted.
