@@ -21,6 +21,15 @@ RF_GRID = "rf-grid"
 CUSTOMER_SCATTER = "customer-scatter"
 FEATURE_HEATMAP = "feature-heatmap"
 PERSONA_CARDS = "persona-cards"
+#: The persona cards' data (:func:`app.components.personas.persona_card_data`),
+#: drawn by the browser (``assets/persona_cards.js``) in :data:`PERSONA_CARDS_HOST`.
+PERSONA_CARDS_DATA = "persona-cards-data"
+#: The element inside :data:`PERSONA_CARDS` whose children the browser draws
+#: (Dash gives it none, so React leaves them alone).
+PERSONA_CARDS_HOST = "persona-cards-host"
+#: A persona card clicked (or Enter / Space on it): ``{"cluster", "at"}``, set by
+#: the browser; the selection callback reads it.
+PERSONA_CARD_CLICK = "persona-card-click"
 K_DIAGNOSTICS = "k-diagnostics"
 SELECTION_SUMMARY = "selection-summary"
 CLEAR_SELECTION = "clear-selection"
@@ -109,25 +118,8 @@ OVERTIME_STORE = "overtime-store"
 OVERTIME_REQUEST = "overtime-request"
 
 # Pattern-matching ids -------------------------------------------------------------
-PERSONA_CARD_TYPE = "persona-card"
 MAPPING_CHOICE_TYPE = "mapping-choice"
 RUN_REOPEN_TYPE = "run-reopen"
-
-
-def persona_card(value_cluster: int | object) -> dict[str, object]:
-    """Return the id of the persona card of one value cluster.
-
-    Parameters
-    ----------
-    value_cluster : int or dash.ALL / dash.MATCH
-        The cluster number 0..k-1, or a wildcard when used in a callback.
-
-    Returns
-    -------
-    dict
-        ``{"type": "persona-card", "index": value_cluster}``.
-    """
-    return {"type": PERSONA_CARD_TYPE, "index": value_cluster}
 
 
 def mapping_choice(canonical: str | object) -> dict[str, object]:

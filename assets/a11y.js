@@ -2,8 +2,8 @@
  * Keyboard and screen-reader help for the page (no Dash prop reaches these):
  *
  * - Enter or Space on a block with role="button" that is not a real <button>
- *   (the persona cards) clicks it, as for a button, so the Dash n_clicks
- *   callbacks see a keyboard choice like a pointer one.
+ *   (the persona cards) clicks it, as for a button, so a click listener
+ *   (assets/persona_cards.js) sees a keyboard choice like a pointer one.
  * - A <label for=X> whose X is a component's wrapper (dcc.Slider renders a
  *   <div id=X> around its number input and its role="slider" handle) names
  *   the controls inside X (aria-labelledby), so each has an accessible name.

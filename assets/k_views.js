@@ -6,7 +6,9 @@
  * cards as they look without a selection, and for the scatter only which
  * customers each tier x style trace holds ("rows" into the base: positions and
  * hover data are sent once). showPanels draws them at once, without the
- * server: the traces and the tier axis change; the rest of each layout (the
+ * server: the persona cards are drawn from their data (assets/persona_cards.js,
+ * no Dash output: no React component per card), the traces and the tier
+ * axis change; the rest of each layout (the
  * scatter's zoom, its what-if star) stays. When it cannot (no views yet,
  * another dataset or sensitivity, a selection to highlight, a scatter that
  * draws a sample) it asks the server (render_requested) through the
@@ -128,7 +130,7 @@
 
     function draw(dataset, k, percent, chosen, metric, views, first) {
         const skip = window.dash_clientside.no_update;
-        if (!dataset) { return [skip, skip, skip, skip, skip]; }
+        if (!dataset) { return [skip, skip, skip, skip]; }
         if (state.shown === null) {
             state.shown = first ? {
                 main: JSON.stringify([first.dataset, first.percent, first.k]),
@@ -140,7 +142,7 @@
         const view = held ? views.k[String(k)] : null;
         if (!view) {
             state.shown = {};
-            return [skip, skip, skip, skip, { all: true, at: Date.now() }];
+            return [skip, skip, skip, { all: true, at: Date.now() }];
         }
         const main = JSON.stringify([dataset, percent, k]);
         const same = state.shown.main === main;
@@ -150,14 +152,14 @@
                 : showHeatmap("value-style-grid", grid),
             skip,
             same ? skip : showHeatmap("feature-heatmap", view.heatmap),
-            same ? skip : view.cards,
             skip,
         ];
         if (!same) {
+            window.personaCards.draw(view.cards);
             if (view.scatter && views.base) {
                 out[1] = showScatter(view.scatter, views.base, k);
             } else {
-                out[4] = { all: false, at: Date.now() };  // a sample: the server's
+                out[3] = { all: false, at: Date.now() };  // a sample: the server's
             }
         }
         state.shown = { main: main, metric: metric };

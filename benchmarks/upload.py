@@ -63,7 +63,7 @@ PANEL_OUTPUTS = [
     f"{ids.VALUE_STYLE_GRID}.figure",
     f"{ids.CUSTOMER_SCATTER}.figure",
     f"{ids.FEATURE_HEATMAP}.figure",
-    f"{ids.PERSONA_CARDS}.children",
+    f"{ids.PERSONA_CARDS_DATA}.data",
     f"{PANELS_REQUEST}.data",
 ]
 

@@ -257,9 +257,10 @@ def test_k_change_gives_four_tiers(dataset):
     assert len(cards) == 4
     personas = panels.current_segmentation(dataset, 4, ANOMALY_PCT).personas
     for cluster, card in zip([3, 2, 1, 0], cards, strict=True):
-        assert card.id == ids.persona_card(cluster)
+        assert card["cluster"] == cluster
         names = personas.loc[cluster, schema.PERSONA]
-        assert all(name in text_of(card) for name in names)
+        assert sorted(g["persona"] for g in card["groups"]) == sorted(names)
+    json.dumps(cards)  # plain data, for the browser to draw
 
 
 def test_grid_counts_match_the_engine(dataset, reference):
@@ -431,35 +432,60 @@ def test_an_empty_box_clears_a_region_selection():
 
 
 def test_persona_card_click_selects_a_cluster():
-    prop = json.dumps(ids.persona_card(2), separators=(",", ":")) + ".n_clicks"
+    # the browser sets the click store (assets/persona_cards.js)
+    prop = f"{ids.PERSONA_CARD_CLICK}.data"
+    click = {"cluster": 2, "at": 1764190000000}
     chosen = triggered(
         prop,
         selection.update_selection,
         None,
         None,
-        [0, 0, 1],
+        click,
         None,
         None,
         3,
         2,
-        None,
-        value=1,
+        {"cell": ["High", "Bulk"]},  # another selection before: replaced
+        value=click,
     )
     assert chosen == {"cluster": 2}
+    # the same card again: its tier stays chosen
+    again = {"cluster": 2, "at": 1764190000500}
+    assert triggered(
+        prop, selection.update_selection, None, None, again, None, None, 3, 2, chosen
+    ) == {"cluster": 2}
+    # no click yet (the store empty): nothing changes
     unclicked = triggered(
         prop,
         selection.update_selection,
         None,
         None,
-        [0, 0, 0],
+        None,
         None,
         None,
         3,
         2,
         None,
-        value=0,
+        value=None,
     )
-    assert unclicked is selection.no_update  # cards re-rendered, not clicked
+    assert unclicked is selection.no_update
+
+
+def test_a_click_elsewhere_does_not_read_the_card_store():
+    # a clear click with a card click still in its store: the selection goes
+    chosen = triggered(
+        f"{ids.CLEAR_SELECTION}.n_clicks",
+        selection.update_selection,
+        None,
+        None,
+        {"cluster": 1, "at": 1764190000000},
+        1,
+        None,
+        3,
+        2,
+        {"cluster": 1},
+    )
+    assert chosen is None
 
 
 @pytest.mark.parametrize(

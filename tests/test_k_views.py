@@ -235,7 +235,9 @@ def test_the_page_comes_with_the_sample_drawn(ready, monkeypatch):
     assert found[K_CHOICE].data["recommended"] == ready["choice"]["recommended"]
     grid = found[ids.VALUE_STYLE_GRID].figure
     assert array(grid["data"][0]["z"]).sum() == 398
-    assert len(found[ids.PERSONA_CARDS].children) == 3
+    cards = found[ids.PERSONA_CARDS_DATA].data
+    assert [card["cluster"] for card in cards] == [2, 1, 0]  # drawn by the browser
+    assert found[ids.PERSONA_CARDS_HOST].children is None  # React leaves it alone
     assert "Recommended k =" in found[ids.K_RULE].children
     # the what-if inputs come filled with the medians (no star: nothing typed)
     medians = whatif.median_defaults(ready["dataset"])
@@ -251,6 +253,7 @@ def test_before_the_sample_is_ready_the_panels_say_what_is_coming(monkeypatch):
     said = found[ids.VALUE_STYLE_GRID].figure.layout.annotations[0].text
     assert said == "Value tiers are being computed…"
     assert "Personas are being named" in str(found[ids.PERSONA_CARDS].children)
+    assert getattr(found[ids.PERSONA_CARDS_DATA], "data", None) is None  # no cards
 
 
 def test_no_graph_offers_to_send_the_chart_to_a_third_party(monkeypatch):
@@ -270,6 +273,10 @@ def test_the_browser_script_defines_what_the_callbacks_name():
         assert f"{name}: {name}" in script
     assert "scatter_base" not in script  # the base comes as data, not code
     assert scatter_base.__name__ == "scatter_base"
+    cards = (ROOT / "assets" / "persona_cards.js").read_text()
+    assert "drawPersonaCards: drawPersonaCards" in cards
+    # the cards' words go in as text, never as HTML
+    assert "innerHTML" not in cards and "insertAdjacentHTML" not in cards
 
 
 def test_the_server_prepares_the_sample_in_a_process_of_its_own(tmp_path, monkeypatch):

@@ -96,7 +96,7 @@ def test_k_change_reclusters_a_stored_dataset(server):
     dataset = {"id": sha, "filename": segmentation.SAMPLE_NAME}
     payload = callback_payload(
         base,
-        f"{ids.PERSONA_CARDS}.children",
+        f"{ids.PERSONA_CARDS_DATA}.data",
         "panels-request.data",
         {
             "panels-request.data": {"k": 4},
@@ -113,5 +113,6 @@ def test_k_change_reclusters_a_stored_dataset(server):
     assert ids.VALUE_STYLE_GRID in body["response"], body
     grid = body["response"][ids.VALUE_STYLE_GRID]["figure"]
     assert len(grid["data"][0]["y"]) == 4  # four value tiers
-    assert len(body["response"][ids.PERSONA_CARDS]["children"]) == 4
+    cards = body["response"][ids.PERSONA_CARDS_DATA]["data"]
+    assert [card["cluster"] for card in cards] == [3, 2, 1, 0]  # highest first
     print(f"k change through gunicorn (sample): {elapsed * 1000:.0f} ms")

@@ -488,11 +488,11 @@ def test_a_file_uploaded_through_web_a_is_shown_by_web_b(machines, retail_ii_hea
     assert "998" in json.dumps(shown["cleaning-receipt"]["children"])  # lines read
     panels = _update(
         b,
-        "persona-cards.children",
+        "persona-cards-data.data",
         {"panels-request.data": int(time.time() * 1000)},
         {"dataset-store.data": dataset, "k-slider.value": 3},
     )
-    cards = json.dumps(panels["persona-cards"]["children"])
+    cards = json.dumps(panels["persona-cards-data"]["data"])
     assert panels["customer-scatter"]["figure"]["data"], "no points on web B"
     assert "upload the file again" not in cards
     # nothing of the store on any local disk; the worker's log names the job

@@ -30,7 +30,7 @@ from app.callbacks.currency import changed_alone, panel_patches, resolve_currenc
 from app.callbacks.whatif import median_defaults, star_for
 from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import CURRENCY_STORE, K_MAX, K_MIN
-from app.components.personas import persona_cards
+from app.components.personas import persona_card_data
 from app.components.receipt import cleaning_receipt
 from app.components.selected import k_table
 from app.figures.scatter import (
@@ -72,7 +72,7 @@ def drawn_in_browser(warm, dataset, k, percent, chosen) -> tuple[bool, bool]:
 def render_panels(
     dataset, k, percent, chosen, metric, whatif=None, warm=None, currency=None
 ):
-    """Return grid, scatter, feature heatmap and persona cards for the selection.
+    """Return grid, scatter, feature heatmap and persona cards' data for the selection.
 
     A box or lasso selection is already drawn by plotly on the scatter, so the
     scatter is then left as it is: re-rendering it would make plotly drop the box
@@ -107,7 +107,7 @@ def render_panels(
         ),
         scatter,
         figures.feature_heatmap(customers, mask, currency),
-        persona_cards(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
+        persona_card_data(customers, seg.personas, mask, (chosen or {}).get(CLUSTER)),
     )
 
 
@@ -158,7 +158,7 @@ def first_panels(dataset, k, percent) -> dict:
         (ids.VALUE_STYLE_GRID, "figure"): grid,
         (ids.CUSTOMER_SCATTER, "figure"): scatter,
         (ids.FEATURE_HEATMAP, "figure"): heatmap,
-        (ids.PERSONA_CARDS, "children"): cards,
+        (ids.PERSONA_CARDS_DATA, "data"): cards,
         (ids.K_RULE, "children"): rule,
         (ids.WHATIF_RECENCY, "value"): recency,
         (ids.WHATIF_FREQUENCY, "value"): frequency,
@@ -297,7 +297,8 @@ def k_view(seg) -> dict:
     dict
         ``grid`` (per grid metric) and ``heatmap``: ``{"data", "yaxis"}``
         of the figure (:func:`traces_and_tiers`),
-        ``cards`` (the persona cards as component data) and ``scatter``:
+        ``cards`` (:func:`app.components.personas.persona_card_data`) and
+        ``scatter``:
         ``{"traces", "legend_font"}`` (:func:`app.figures.scatter.tier_traces`:
         rows into the base, not points), or None when the scatter draws a
         sample (the sample depends on k: the server draws it); ``table``: the
@@ -317,7 +318,7 @@ def k_view(seg) -> dict:
             for metric in figures.GRID_METRICS
         },
         "heatmap": traces_and_tiers(figures.feature_heatmap(customers)),
-        "cards": plain(persona_cards(customers, seg.personas)),
+        "cards": persona_card_data(customers, seg.personas),
         "scatter": scatter,
         "table": k_table(customers),
     }
@@ -412,7 +413,6 @@ def register_callbacks(app) -> None:
         Output(ids.VALUE_STYLE_GRID, "figure", allow_duplicate=True),
         Output(ids.CUSTOMER_SCATTER, "figure", allow_duplicate=True),
         Output(ids.FEATURE_HEATMAP, "figure", allow_duplicate=True),
-        Output(ids.PERSONA_CARDS, "children", allow_duplicate=True),
         Output(PANELS_REQUEST, "data"),
         Input(ids.DATASET_STORE, "data"),
         Input(ids.K_SLIDER, "value"),
@@ -430,7 +430,6 @@ def register_callbacks(app) -> None:
         Output(ids.VALUE_STYLE_GRID, "figure", allow_duplicate=True),
         Output(ids.CUSTOMER_SCATTER, "figure", allow_duplicate=True),
         Output(ids.FEATURE_HEATMAP, "figure", allow_duplicate=True),
-        Output(ids.PERSONA_CARDS, "children", allow_duplicate=True),
         Output(PANELS_REQUEST, "data", allow_duplicate=True),
         Input(ids.SELECTION_STORE, "data"),
         State(ids.DATASET_STORE, "data"),
@@ -445,7 +444,7 @@ def register_callbacks(app) -> None:
         Output(ids.VALUE_STYLE_GRID, "figure"),
         Output(ids.CUSTOMER_SCATTER, "figure"),
         Output(ids.FEATURE_HEATMAP, "figure"),
-        Output(ids.PERSONA_CARDS, "children"),
+        Output(ids.PERSONA_CARDS_DATA, "data"),
         Input(PANELS_REQUEST, "data"),
         *[State(*key) for key in PANEL_INPUTS],
         State(ids.WHATIF_STORE, "data"),
@@ -453,6 +452,12 @@ def register_callbacks(app) -> None:
         Input(CURRENCY_STORE, "data"),
         prevent_initial_call=True,
     )(render_requested)
+    # the persona cards, drawn in the browser from the server's data (on the
+    # first screen too); a k change drawn from the views draws them itself
+    app.clientside_callback(
+        ClientsideFunction(namespace="segmentation", function_name="drawPersonaCards"),
+        Input(ids.PERSONA_CARDS_DATA, "data"),
+    )
     # k is a State: the R x F grid does not depend on it; a k change clears a
     # selection, which redraws the grid through the selection store
     app.callback(

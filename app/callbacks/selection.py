@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app import ids
 from app.callbacks.common import current_segmentation
@@ -34,7 +34,7 @@ from app.selection import (
 def update_selection(
     grid_click,
     scatter_selected,
-    card_clicks,
+    card_click,
     clear_clicks,
     dataset,
     k,
@@ -47,7 +47,10 @@ def update_selection(
     A k change clears it in the browser (``kTable``, ``assets/k_settled.js``):
     k is a State here.
 
-    ``rf_click`` comes last (after the ``current`` state): the RF grid's click.
+    ``card_click`` is the persona card clicked, ``{"cluster", "at"}`` (set by
+    the browser, ``assets/persona_cards.js``; Enter or Space on a card clicks
+    it). ``rf_click`` comes last (after the ``current`` state): the RF grid's
+    click.
     A grid cell's keyboard button (:mod:`app.components.grid_cells`) sets the
     grid's ``clickData`` as a click does: the same ``{"cell": [tier, style]}``.
     """
@@ -70,9 +73,8 @@ def update_selection(
         # also reports one when a re-render drops a box, after a grid/card click
         scatter_made = current and any(kind in current for kind in SCATTER_KINDS)
         return None if scatter_made else no_update
-    if isinstance(trigger, dict) and trigger.get("type") == ids.PERSONA_CARD_TYPE:
-        clicked = ctx.triggered[0].get("value")
-        return {CLUSTER: int(trigger["index"])} if clicked else no_update
+    if trigger == ids.PERSONA_CARD_CLICK:
+        return {CLUSTER: int(card_click["cluster"])} if card_click else no_update
     return None if current else no_update
 
 
@@ -142,7 +144,7 @@ def register_callbacks(app) -> None:
         Output(ids.SELECTION_STORE, "data"),
         Input(ids.VALUE_STYLE_GRID, "clickData"),
         Input(ids.CUSTOMER_SCATTER, "selectedData"),
-        Input(ids.persona_card(ALL), "n_clicks"),
+        Input(ids.PERSONA_CARD_CLICK, "data"),
         Input(ids.CLEAR_SELECTION, "n_clicks"),
         Input(ids.DATASET_STORE, "data"),
         State(ids.K_SLIDER, "value"),  # a k change: kTable, in the browser

@@ -15,6 +15,34 @@ import math
 from dash import html
 
 
+def amount_parts(value: float | None, decimals: int = 0) -> dict | None:
+    """Return an amount's sign and digits, as :func:`money` draws them.
+
+    For an amount drawn in the browser (the persona cards,
+    ``assets/persona_cards.js``): the digits go in a ``<span class="money">``
+    after the sign.
+
+    Parameters
+    ----------
+    value : float or None
+        In the file's currency.
+    decimals : int
+        Digits after the decimal mark.
+
+    Returns
+    -------
+    dict or None
+        ``{"sign": "-" or "", "digits": "1,234"}``; None for a missing or NaN
+        amount (drawn as ``"–"``, without a symbol).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    number = float(value)
+    if math.isnan(number):
+        return None
+    return {"sign": "-" if number < 0 else "", "digits": f"{abs(number):,.{decimals}f}"}
+
+
 def money(value: float | None, decimals: int = 0) -> html.Span:
     """Return an amount as ``<span class="money">1,234</span>`` (a minus before it).
 
@@ -28,8 +56,8 @@ def money(value: float | None, decimals: int = 0) -> html.Span:
     decimals : int
         Digits after the decimal mark.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    parts = amount_parts(value, decimals)
+    if parts is None:
         return html.Span("–")
-    number = float(value)
-    digits = html.Span(f"{abs(number):,.{decimals}f}", className="money")
-    return html.Span(["-", digits]) if number < 0 else digits
+    digits = html.Span(parts["digits"], className="money")
+    return html.Span(["-", digits]) if parts["sign"] else digits

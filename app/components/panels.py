@@ -132,13 +132,24 @@ def scatter_panel() -> dbc.Card:
 
 
 def persona_panel() -> dbc.Card:
-    """Row of persona cards, one per value cluster (click to select)."""
+    """Row of persona cards, one per value cluster (click to select).
+
+    The cards are drawn by the browser (``assets/persona_cards.js``) inside
+    :data:`app.ids.PERSONA_CARDS_HOST`, from :data:`app.ids.PERSONA_CARDS_DATA`
+    or the k views; the "coming" line is hidden once they are. A click on a
+    card sets :data:`app.ids.PERSONA_CARD_CLICK`.
+    """
     return panel(
         "Personas (click a card to select its customers)",
         html.Div(
-            html.Div(COMING[ids.PERSONA_CARDS], className="panel-coming"),
+            [
+                html.Div(COMING[ids.PERSONA_CARDS], className="panel-coming"),
+                # no children from Dash, ever: the browser draws the cards here
+                html.Div(id=ids.PERSONA_CARDS_HOST, className="persona-row"),
+                dcc.Store(id=ids.PERSONA_CARDS_DATA, storage_type="memory"),
+                dcc.Store(id=ids.PERSONA_CARD_CLICK, storage_type="memory"),
+            ],
             id=ids.PERSONA_CARDS,
-            className="persona-row",
         ),
     )
 

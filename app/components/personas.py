@@ -2,26 +2,30 @@
 
 A persona is a value tier x status group (Stars = top tier, Active; DESIGN
 section 6); each tier's card lists its groups with their size and action.
+
+The cards are drawn in the browser (``assets/persona_cards.js``) from the
+plain data :func:`persona_card_data` returns, words and numbers already
+written here: a k change redraws up to ten cards without building Dash
+components for them (about twenty each), and the server's panels send the
+same data (:data:`app.ids.PERSONA_CARDS_DATA`).
 """
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
 
-from app import ids, theme
-from app.components.money import money
+from app import theme
+from app.components.money import amount_parts
 from segmentation import schema
 
 
-def persona_cards(
+def persona_card_data(
     customers: pd.DataFrame,
     personas: pd.DataFrame | None,
     mask: pd.Series | None = None,
     selected_cluster: int | None = None,
-) -> list[html.Div]:
-    """Return one card per value cluster, highest value first.
+) -> list[dict]:
+    """Return what each value cluster's card shows, highest value first.
 
     Parameters
     ----------
@@ -36,30 +40,36 @@ def persona_cards(
     mask : pandas.Series of bool, optional
         The selection; each card then shows how many of it fall in the cluster.
     selected_cluster : int, optional
-        The card drawn as selected.
+        The card drawn as selected; the others are then dimmed.
 
     Returns
     -------
-    list of dash.html.Div
-        Each with the pattern-matching id ``ids.persona_card(cluster)`` and
-        ``n_clicks``; a button for the keyboard and screen readers (``role``,
-        ``tabIndex``, ``aria-pressed``, a label naming the tier; Enter and
-        Space click it: ``assets/keyboard.js``). With a card chosen, the
-        others are dimmed (class ``dimmed``).
+    list of dict
+        One per cluster, plain JSON data (``assets/persona_cards.js`` draws
+        it): ``cluster`` (int), ``tier`` (``"High value"``), ``colour`` (the
+        tier's colour, :func:`app.theme.tier_colour`), ``size`` (``"102
+        customers · 24.6 % of revenue"``), ``medians`` (``"median: 34 days
+        since last order, 4 orders, "``), ``spend`` (the median spend,
+        :func:`app.components.money.amount_parts`: drawn with the page's
+        currency, then ``" spent"``), ``groups`` (a list of ``{"persona",
+        "status", "size", "action"}``, largest first; ``status`` and ``size``
+        None when unknown), ``selected_words`` (``"12 selected"``, or None
+        without a selection), ``selected`` and ``dimmed`` (bool), ``title``
+        and ``label`` (the card's tooltip and its accessible name: it is a
+        button for the keyboard and screen readers).
     """
     total_revenue = float(customers[schema.MONETARY].sum()) or 1.0
     groups = customers.groupby(schema.VALUE_CLUSTER)
     k = int(customers[schema.VALUE_CLUSTER].max()) + 1 if len(customers) else 0
     cards = []
     for cluster, rows in sorted(groups, key=lambda item: -item[0]):
-        info = _groups_of(personas, cluster)
         n_selected = None if mask is None else int(mask[rows.index].sum())
         cards.append(
             _card(
                 int(cluster),
                 theme.tier_colour(cluster, k),
                 rows,
-                info,
+                _groups_of(personas, cluster),
                 total_revenue,
                 n_selected,
                 selected=cluster == selected_cluster,
@@ -73,7 +83,10 @@ def _groups_of(personas: pd.DataFrame | None, cluster: int) -> pd.DataFrame:
     """Return the tier's persona rows (one per status), largest first."""
     if personas is None or cluster not in personas.index.get_level_values(0):
         return pd.DataFrame(columns=[schema.PERSONA, "action", "customers"])
-    rows = personas.xs(cluster, level=0, drop_level=False)
+    if isinstance(personas.index, pd.MultiIndex):
+        rows = personas.xs(cluster, level=0, drop_level=False)
+    else:  # one persona per tier (a run saved before statuses)
+        rows = personas.loc[[cluster]]
     if schema.CUSTOMER_STATUS in personas.index.names:
         rows = rows.reset_index(level=schema.CUSTOMER_STATUS)
     if "customers" in rows:
@@ -81,72 +94,42 @@ def _groups_of(personas: pd.DataFrame | None, cluster: int) -> pd.DataFrame:
     return rows
 
 
-def _group_line(row: pd.Series) -> html.Li:
+def _group(row: pd.Series) -> dict:
     status = row.get(schema.CUSTOMER_STATUS)
     size = row.get("customers")
-    head = [html.B(str(row.get(schema.PERSONA, "")))]
-    if isinstance(status, str):
-        head.append(f" · {status}")
-    if pd.notna(size):
-        head.append(f" · {theme.fmt_count(size, 'customer')}")
-    return html.Li(
-        [*head, html.Div(str(row.get("action", "")), className="text-muted")]
-    )
+    return {
+        "persona": str(row.get(schema.PERSONA, "")),
+        "status": status if isinstance(status, str) else None,
+        "size": theme.fmt_count(size, "customer") if pd.notna(size) else None,
+        "action": str(row.get("action", "")),
+    }
 
 
 def _card(
     cluster, colour, rows, info, total_revenue, n_selected, selected, dimmed=False
-) -> html.Div:
+) -> dict:
     first = rows.iloc[0]
     tier = f"{first[schema.VALUE_TIER]} value"
     medians = rows[[schema.RECENCY_DAYS, schema.FREQUENCY, schema.MONETARY]].median()
     share = 100 * rows[schema.MONETARY].sum() / total_revenue
     size = theme.fmt_count(len(rows), "customer")
-    body = [
-        html.H3(tier, className="mb-1 persona-tier"),
-        html.Div(
-            f"{size} · {theme.fmt_pct(share)} of revenue", className="persona-size"
+    return {
+        "cluster": cluster,
+        "tier": tier,
+        "colour": colour,
+        "size": f"{size} · {theme.fmt_pct(share)} of revenue",
+        "medians": (
+            f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
+            "since last order, "
+            f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, "
         ),
-        html.Div(
-            [
-                f"median: {theme.fmt_count(medians[schema.RECENCY_DAYS], 'day')} "
-                "since last order, "
-                f"{theme.fmt_count(medians[schema.FREQUENCY], 'order')}, ",
-                money(medians[schema.MONETARY]),
-                " spent",
-            ],
-            className="small text-muted",
+        "spend": amount_parts(medians[schema.MONETARY]),
+        "groups": [_group(row) for _, row in info.iterrows()],
+        "selected_words": (
+            None if n_selected is None else f"{theme.fmt_int(n_selected)} selected"
         ),
-        html.Ul(
-            [_group_line(row) for _, row in info.iterrows()],
-            className="small mb-1 ps-3 persona-groups",
-        ),
-    ]
-    if n_selected is not None:
-        body.append(
-            dbc.Badge(
-                f"{theme.fmt_int(n_selected)} selected", color="dark", className="mt-1"
-            )
-        )
-    classes = ["persona-card"]
-    if selected:
-        classes.append("selected")
-    if dimmed:
-        classes.append("dimmed")
-    return html.Div(
-        dbc.Card(
-            dbc.CardBody(body),
-            className="h-100",
-            style={"borderTop": f"6px solid {colour}"},
-        ),
-        id=ids.persona_card(cluster),
-        n_clicks=0,
-        className=" ".join(classes),
-        role="button",
-        tabIndex="0",
-        title=f"Select the {tier} tier's customers ({size})",
-        **{
-            "aria-pressed": "true" if selected else "false",
-            "aria-label": f"{tier} tier, {size}: select its customers",
-        },
-    )
+        "selected": bool(selected),
+        "dimmed": bool(dimmed),
+        "title": f"Select the {tier} tier's customers ({size})",
+        "label": f"{tier} tier, {size}: select its customers",
+    }

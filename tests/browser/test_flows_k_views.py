@@ -25,7 +25,7 @@ from tests.browser import checks, pages
 PANEL_OUTPUTS = (
     f"{ids.VALUE_STYLE_GRID}.figure",
     f"{ids.FEATURE_HEATMAP}.figure",
-    f"{ids.PERSONA_CARDS}.children",
+    f"{ids.PERSONA_CARDS_DATA}.data",
 )
 
 _RECORD_JS = """
