@@ -35,7 +35,7 @@ class Server(BaseApplication):
 
     def load_config(self) -> None:
         """Apply the settings of :data:`CONFIG`, then the address."""
-        settings: dict = {}
+        settings: dict = {"__file__": str(CONFIG)}
         exec(compile(CONFIG.read_text(), str(CONFIG), "exec"), settings)
         for name, value in settings.items():
             if name in self.cfg.settings:

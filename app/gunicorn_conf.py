@@ -9,10 +9,13 @@ over-large bodies before reading them and hands whole requests to the app's
 threads (``SEGMENTATION_WEB_THREADS``, default 4).
 
 This file is read as a plain Python file by gunicorn (not imported as part of the
-``app`` package), so it imports nothing from the app.
+``app`` package): it imports nothing from the app at the top; ``on_starting``
+imports :mod:`app.first_screen` (standard library only) in the master process.
 """
 
 import os
+import sys
+import time
 
 #: Files the server writes (uploads, saved runs, job results, the job-signing
 #: secret) are readable by the server's user only: 0600 files, 0700 folders.
@@ -45,10 +48,31 @@ limit_request_field_size = 8190
 
 
 def on_starting(server) -> None:
-    """Set the process umask before gunicorn starts its worker.
+    """Set the process umask, then prepare the built-in sample, before listening.
 
     gunicorn's ``umask`` setting only applies to its own sockets and temporary
     files; the worker, its background-job processes and every file they write
     inherit the process umask set here.
+
+    The sample's first screen is prepared here, in a process of its own
+    (:func:`app.first_screen.prepare_before_serving`), before gunicorn binds
+    its address: the web processes are forked from this one with the sample's
+    panels, so a page opened as soon as the server answers shows them at
+    once. ``SEGMENTATION_FIRST_SCREEN=0`` skips it (the pages then prepare the
+    sample themselves).
     """
     os.umask(PRIVATE_UMASK)
+    if os.environ.get("SEGMENTATION_FIRST_SCREEN", "1") == "0":
+        return
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:  # gunicorn reads this file before the app's path
+        sys.path.insert(0, root)
+    from app import first_screen
+
+    started = time.monotonic()
+    server.log.info("Preparing the built-in sample before listening")
+    if first_screen.prepare_before_serving():
+        seconds = time.monotonic() - started
+        server.log.info("The built-in sample is ready (%.1f s)", seconds)
+    else:
+        server.log.warning("The built-in sample is not ready: pages will prepare it")
