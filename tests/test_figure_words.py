@@ -420,6 +420,11 @@ def test_panels_follow_the_currency_store(dataset):
     assert drawn["layout"]["yaxis"]["title"]["text"] == "Spend ($, log scale)"
     assert drawn["layout"]["meta"]["currency"] == "$"
     assert heatmap.layout.meta["currency"] == "$"
+    revenue = panels.render_requested(
+        1, dataset, K, PCT, None, "revenue", None, None, "$"
+    )[0]
+    assert revenue.layout.meta["currency"] == "$"
+    assert revenue.data[0].texttemplate.startswith("<b>" + theme.CURRENCY_FIELD)
 
 
 def test_a_currency_change_alone_patches_the_panels(dataset):
@@ -438,7 +443,14 @@ def test_a_currency_change_alone_patches_the_panels(dataset):
         "€",
     )
     grid, drawn, heatmap, cards = out
-    assert grid is no_update and cards is no_update
+    assert cards is no_update
+    # the grid keeps its cells: only the symbol its revenue templates read
+    assert [op["location"] for op in grid.to_plotly_json()["operations"]] == [
+        ["layout", "meta", "currency"]
+    ]
+    assert applied({"data": [], "layout": {}}, grid)["layout"]["meta"] == {
+        "currency": "€"
+    }
     shown = panels.render_panels(dataset, K, PCT, None, "customers", star, None, "£")[1]
     patched = applied(shown, drawn)
     assert patched["layout"]["yaxis"]["title"]["text"] == "Spend (€, log scale)"

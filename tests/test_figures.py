@@ -114,6 +114,51 @@ def test_grid_figure_annotates_counts_labels_and_selection(customers):
     assert "selected: 0" in heat.text[0][0]
 
 
+def _filled(template: str, z: float, text: str, currency: str) -> str:
+    """A revenue cell's text as plotly fills its template (d3's ",.0f")."""
+    return (
+        template.replace(theme.CURRENCY_FIELD, currency)
+        .replace("%{z:,.0f}", f"{z:,.0f}")
+        .replace("%{text}", text)
+    )
+
+
+def test_revenue_grid_writes_the_chosen_currency_from_its_layout(customers):
+    # rows Mid, High chosen: c05-c10 (Mid: 400 + 500 Regular, 900 Bulk)
+    mask = customers[schema.CUSTOMER_ID].isin(["c05", "c07", "c09"])
+    fig = figures.value_style_grid(customers, "revenue", mask, currency="€")
+    heat = fig.data[0]
+    assert fig.layout.meta == {"currency": "€"}
+    high, bulk = list(heat.y).index("High"), list(heat.x).index("Bulk")
+    assert heat.z[high][bulk] == 35000.0  # 20000 + 15000
+    # c09 (20000) of High · Bulk's 35000 is selected: 57 %
+    cell = _filled(heat.texttemplate, 35000.0, heat.text[high][bulk], "€")
+    assert cell.startswith("<b>€35,000</b><br>")
+    assert cell.endswith("<br>selected: 57 %")
+    assert "Key accounts" in cell  # 270 px / 3 rows: room for the label
+    # Mid · Regular: 400 of 900 selected (c05)
+    mid, regular = list(heat.y).index("Mid"), list(heat.x).index("Regular")
+    assert heat.text[mid][regular].endswith("selected: 44 %")
+    assert heat.hovertext[high][bulk] == "20,000"  # the hover's selected amount
+    assert "selected: " + theme.CURRENCY_FIELD + "%{hovertext}" in heat.hovertemplate
+    assert heat.customdata[high][bulk] == "<b>High · Bulk</b><br><i>Key accounts</i>"
+
+
+def test_revenue_grid_follows_a_currency_change_without_new_traces(customers):
+    patch = figures.grid.currency_patch("$").to_plotly_json()
+    assert patch["operations"] == [
+        {
+            "operation": "Assign",
+            "location": ["layout", "meta", "currency"],
+            "params": {"value": "$"},
+        }
+    ]
+    plain = figures.value_style_grid(customers, "revenue")
+    assert plain.layout.meta == {"currency": theme.CURRENCY}  # the server's default
+    assert "selected" not in plain.data[0].hovertemplate  # no selection, no line
+    assert all("selected" not in t for row in plain.data[0].text for t in row)
+
+
 def test_grid_rejects_unknown_metric(customers):
     with pytest.raises(ValueError, match="metric='profit'"):
         figures.grid_counts(customers, "profit")

@@ -84,7 +84,8 @@ def render_panels(
     which k the browser draws itself: such a k change is not answered here
     (:func:`drawn_in_browser`). The scatter's ``uirevision`` is the dataset's,
     so zoom and pan survive a k change. ``currency`` (the currency store) is
-    the symbol of the scatter's and heatmap's money (None: the server's).
+    the symbol of the grid's, scatter's and heatmap's money (None: the
+    server's).
     """
     in_browser, scatter_in_browser = drawn_in_browser(warm, dataset, k, percent, chosen)
     if in_browser and scatter_in_browser:
@@ -103,7 +104,11 @@ def render_panels(
     )
     return (
         figures.value_style_grid(
-            customers, metric or "customers", mask, cell=(chosen or {}).get(CELL)
+            customers,
+            metric or "customers",
+            mask,
+            cell=(chosen or {}).get(CELL),
+            currency=currency,
         ),
         scatter,
         figures.feature_heatmap(customers, mask, currency),
@@ -232,11 +237,13 @@ def render_requested(
     The browser asks when it cannot draw the panels itself from the views
     (``assets/k_views.js``): no views yet, another dataset or sensitivity,
     or a selection to highlight. A change of the currency store alone
-    (``currency``, an Input) redraws nothing: the scatter and the heatmap get
-    a Patch of their symbol (:func:`app.callbacks.currency.panel_patches`).
+    (``currency``, an Input) redraws nothing: the grid, the scatter and the
+    heatmap get a Patch of their symbol (:func:`app.figures.grid.currency_patch`,
+    :func:`app.callbacks.currency.panel_patches`).
     """
     if changed_alone():
-        return no_update, *panel_patches(currency, whatif, dataset), no_update
+        grid = figures.grid.currency_patch(currency)
+        return grid, *panel_patches(currency, whatif, dataset), no_update
     return render_panels(dataset, k, percent, chosen, metric, whatif, warm, currency)
 
 

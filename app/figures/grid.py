@@ -15,6 +15,7 @@ import textwrap
 
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Patch
 
 from app import theme
 from app.figures._base import MARGIN, tier_colours, tier_order, tier_ticks
@@ -65,6 +66,7 @@ def value_style_grid(
     mask: pd.Series | None = None,
     plot_px: int = GRID_PLOT_PX,
     cell: tuple[str, str] | list[str] | None = None,
+    currency: str | None = None,
 ) -> go.Figure:
     """Heatmap of customers (or revenue) per value tier × purchase style cell.
 
@@ -76,17 +78,22 @@ def value_style_grid(
     the selection store's ``cell``) is outlined (:func:`cell_outline`). The
     trace's ``meta`` is ``{"cells": cell_names(...)}``, one name per cell for
     the keyboard's cell buttons.
+
+    Revenue is written with the symbol of ``layout.meta.currency``
+    (``currency``; None: the server's :data:`app.theme.CURRENCY`), read by the
+    cells' and the hover's templates (:func:`currency_patch` changes it alone,
+    and a grid the browser redraws for another k keeps it): the cell's amount
+    is its ``z``, and with a selection its text gives the selection's share of
+    the cell's revenue (``"selected: 46 %"``; the hover gives the amount).
     """
     whole = grid_counts(customers, metric)
     chosen = None if mask is None else grid_counts(customers, metric, mask)
     labels = customers.groupby([schema.VALUE_TIER, schema.PURCHASE_STYLE])[
         schema.GRID_LABEL
     ].first()
-    fmt = theme.fmt_int if metric == "customers" else theme.fmt_money
     lines = max(1, math.floor(plot_px / max(len(whole), 1) / GRID_LINE_PX))
-    text, custom = [], []
-    for tier in whole.index:
-        cells = [
+    cells = {
+        tier: [
             (
                 whole.loc[tier, s],
                 str(labels.get((tier, s), "")),
@@ -94,31 +101,28 @@ def value_style_grid(
             )
             for s in whole.columns
         ]
-        text.append([_cell_text(v, lab, fmt, sel, lines) for v, lab, sel in cells])
-        custom.append(
-            [
-                _cell_hover(f"{tier} · {style}", v, lab, fmt, sel, metric)
-                for style, (v, lab, sel) in zip(whole.columns, cells, strict=True)
-            ]
-        )
+        for tier in whole.index
+    }
+    if metric == "customers":
+        trace = _count_cells(whole, cells, lines)
+    else:
+        trace = _revenue_cells(whole, cells, lines, selection=chosen is not None)
     fig = go.Figure(
         go.Heatmap(
             z=whole.to_numpy(),
             x=list(whole.columns),
             y=list(whole.index),
-            text=text,
-            customdata=custom,
-            texttemplate="%{text}",
+            **trace,
             textfont={"size": 12 if len(whole) <= 5 else 11},
             colorscale=theme.SEQUENTIAL_SCALE,
             showscale=False,
-            hovertemplate="%{customdata}<extra></extra>",
             xgap=2,
             ygap=2,
             meta={"cells": cell_names(customers, metric, mask)},
         )
     )
     fig.update_layout(
+        meta={theme.CURRENCY_META: theme.currency_symbol(currency)},
         template=theme.TEMPLATE,
         margin=MARGIN,
         xaxis={"title": "purchase style", "side": "top"},
@@ -196,6 +200,81 @@ def cell_names(
                 name += f", {theme.fmt_int(chosen.loc[tier, style])} selected"
             names.append([str(tier), str(style), name])
     return names
+
+
+def currency_patch(currency: str | None) -> Patch:
+    """Return a partial update of :func:`value_style_grid` to another currency.
+
+    Only ``layout.meta.currency``, which the revenue cells and hovers read.
+    """
+    patch = Patch()
+    patch["layout"]["meta"][theme.CURRENCY_META] = theme.currency_symbol(currency)
+    return patch
+
+
+def _count_cells(whole, cells, lines: int) -> dict:
+    """Return the heatmap's text and hover of customer counts: plain strings."""
+    text = [
+        [_cell_text(v, lab, theme.fmt_int, sel, lines) for v, lab, sel in row]
+        for row in cells.values()
+    ]
+    hover = [
+        [
+            _cell_hover(f"{tier} · {style}", v, lab, theme.fmt_int, sel, "customers")
+            for style, (v, lab, sel) in zip(whole.columns, row, strict=True)
+        ]
+        for tier, row in cells.items()
+    ]
+    return {
+        "text": text,
+        "customdata": hover,
+        "texttemplate": "%{text}",
+        "hovertemplate": "%{customdata}<extra></extra>",
+    }
+
+
+def _revenue_cells(whole, cells, lines: int, selection: bool) -> dict:
+    """Return the heatmap's text and hover of revenue (symbol from layout.meta).
+
+    plotly fills a heatmap's ``texttemplate`` from ``z`` and ``text`` only, so
+    the amount is ``z`` and ``text`` holds what follows it (the label where
+    there is room, the selection's share); the hover reads the cell's name and
+    label from ``customdata`` and the selection's amount from ``hovertext``.
+    """
+    money = theme.CURRENCY_FIELD + "%{z:,.0f}"
+    text, head, chosen = [], [], []
+    for tier, row in cells.items():
+        text.append([_revenue_rest(v, lab, sel, lines) for v, lab, sel in row])
+        head.append(
+            [
+                f"<b>{tier} · {style}</b>" + (f"<br><i>{lab}</i>" if lab else "")
+                for style, (_v, lab, _sel) in zip(whole.columns, row, strict=True)
+            ]
+        )
+        chosen.append(["" if sel is None else f"{sel:,.0f}" for _v, _lab, sel in row])
+    hover = f"%{{customdata}}<br>{money} revenue"
+    if selection:
+        hover += f"<br>selected: {theme.CURRENCY_FIELD}%{{hovertext}}"
+    return {
+        "text": text,
+        "customdata": head,
+        "hovertext": chosen,
+        "texttemplate": f"<b>{money}</b>%{{text}}",
+        "hovertemplate": hover + "<extra></extra>",
+    }
+
+
+def _revenue_rest(value, label, selected, lines: int) -> str:
+    """Return a revenue cell's text after its amount: label if it fits, share."""
+    parts = []
+    if selected is not None:
+        share = 100 * selected / value if value else 0.0
+        parts.append(f"selected: {theme.fmt_pct(share, 0)}")
+    wrapped = textwrap.wrap(label, GRID_LABEL_CHARS) if label else []
+    if wrapped and 1 + len(parts) + len(wrapped) <= lines:
+        small = "<br>".join(wrapped)
+        parts.insert(0, f"<span style='font-size:{GRID_LABEL_FONT}px'>{small}</span>")
+    return "".join(f"<br>{p}" for p in parts)
 
 
 def _cell_text(value, label, fmt, selected, lines: int) -> str:
