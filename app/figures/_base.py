@@ -51,8 +51,19 @@ def tier_ticks(tiers: list[str], colours: dict[str, str]) -> dict:
 
 
 def placeholder(message: str) -> go.Figure:
-    """Return an empty figure that shows ``message`` in its middle."""
-    fig = go.Figure(layout={"template": theme.TEMPLATE, "margin": MARGIN})
+    """Return an empty figure that shows ``message`` in its middle.
+
+    Its ``layout.meta.currency`` is the server's symbol, so that traces drawn
+    into it later (the browser's every-k views, whose templates read it) find
+    one until the currency setting patches it.
+    """
+    fig = go.Figure(
+        layout={
+            "template": theme.TEMPLATE,
+            "margin": MARGIN,
+            "meta": {theme.CURRENCY_META: theme.currency_symbol(None)},
+        }
+    )
     fig.add_annotation(
         text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
     )
