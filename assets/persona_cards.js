@@ -19,7 +19,11 @@
     "use strict";
 
     const HOST = "persona-cards-host";
+    const DATA_STORE = "persona-cards-data";
     const CLICK_STORE = "persona-card-click";
+
+    // the data last drawn, as JSON: the same data is not drawn twice
+    let drawn = null;
 
     function el(tag, className, text) {
         const node = document.createElement(tag);
@@ -94,6 +98,9 @@
     function draw(cards) {
         const host = document.getElementById(HOST);
         if (!host || !Array.isArray(cards)) { return false; }
+        const text = JSON.stringify(cards);
+        if (text === drawn && host.firstChild) { return true; }
+        drawn = text;
         const active = document.activeElement;
         const focused = active && host.contains(active) && active.dataset
             ? active.dataset.cluster : null;
@@ -126,6 +133,32 @@
         if (cards) { draw(cards); }
         return window.dash_clientside.no_update;
     }
+
+    // the data store's value in the Dash store (the layout's, at first)
+    function storedCards() {
+        const store = window.store;
+        const state = store && store.getState ? store.getState() : null;
+        const path = state && state.paths && state.paths.strs
+            ? state.paths.strs[DATA_STORE] : null;
+        if (!path) { return null; }
+        let node = state.layout;
+        for (let i = 0; i < path.length && node; i++) { node = node[path[i]]; }
+        return node && node.props ? node.props.data : null;
+    }
+
+    // the first screen's cards (the page comes with their data): drawn as soon
+    // as the host is on the page, not after the page's first callbacks (their
+    // callback comes among them, and draws the same data again: skipped)
+    function drawFirst() {
+        const observer = new MutationObserver(function () {
+            if (!document.getElementById(HOST)) { return; }
+            observer.disconnect();
+            const cards = storedCards();
+            if (cards) { draw(cards); }
+        });
+        observer.observe(document.documentElement, { childList: true, subtree: true });
+    }
+    drawFirst();
 
     window.personaCards = { draw: draw, build: build };
     window.dash_clientside = Object.assign({}, window.dash_clientside);
