@@ -95,6 +95,10 @@ def _run() -> None:
         return
     finally:
         process.join(10)
+        if not process.is_alive():
+            # nothing to stop at exit; and a web process forked from this one
+            # (the server's master) must not ask after another's child
+            atexit.unregister(_stop)
     if "failed" in result:
         _LOG.error("preparing the sample for the first screen: %s", result["failed"])
         return
