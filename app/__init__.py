@@ -78,8 +78,24 @@ def create_app(data_dir: str | os.PathLike | None = None, first_screen: bool = T
     register_upload_route(app.server)
     auth.register_auth(app, directory)  # log-in and API keys (app.auth)
     register_guards(app)
+    _register_page_files(app)
     if first_screen:
         from app import first_screen as sample
 
         sample.start()
     return app
+
+
+def _register_page_files(app) -> None:
+    """Let this process serve the page's script and style files from the start.
+
+    Dash learns which files of its component suites it may serve
+    (``_dash-component-suites/...``) when it first renders the page, and
+    answers 404 for them before. With several web processes (the server runs
+    two, :mod:`app.gunicorn_conf`) a page rendered by one asks any of them for
+    its scripts: a process that had not rendered a page yet left it on
+    "Loading..." (seen right after a start). Rendering the page once here,
+    without a request from anybody, registers them in every process.
+    """
+    with app.server.test_request_context("/"):
+        app.index()

@@ -10,14 +10,18 @@ loopback port with an empty data folder.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
 import segmentation
-from app import first_screen, ids, storage
+from app import create_app, first_screen, ids, storage
 from tests.procfile_server import free_port
 from tests.procfile_server import procfile_command as procfile
 from tests.test_server_front import running
@@ -77,3 +81,51 @@ def test_without_the_sample_a_web_process_prepares_it_in_the_background(monkeypa
     monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
     thread = first_screen.start()
     assert started == [thread] and thread.daemon and thread.name == "first-screen"
+
+
+def _page_files(tmp_path) -> list[str]:
+    """The component-suite files (scripts, styles) the page asks for."""
+    app = create_app(tmp_path / "page-data", first_screen=False)
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    files = re.findall(r'(?:src|href)="(/_dash-component-suites/[^"]+)"', html)
+    assert len(files) > 5, html[:500]
+    return files
+
+
+def test_every_web_process_serves_the_page_files_before_any_page(tmp_path):
+    # Dash registers the files it may serve while it sets itself up on its
+    # first request, and answers the requests that arrive meanwhile with 404:
+    # a page right after a start stayed on "Loading..." (its scripts were
+    # asked of a process that had answered no page)
+    files = _page_files(tmp_path)
+    port = free_port()
+    log = tmp_path / "server.log"
+    with running(procfile(port), port, tmp_path / "data", log) as (base, process):
+        children = psutil.Process(process.pid).children()
+        workers = [c for c in children if "gunicorn" in " ".join(c.cmdline())]
+        assert len(workers) == 2  # the default: WEB_CONCURRENCY unset
+        # as a browser does: many files at once, on several connections, to
+        # processes that have answered no page yet
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = list(pool.map(lambda path: _status(base + path), files * 3))
+    assert statuses == [200] * len(files) * 3
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_new_app_may_serve_its_page_files_before_any_request(tmp_path):
+    # registered while the app is made, not during its first request, when
+    # requests that arrive meanwhile were answered 404
+    app = create_app(tmp_path / "data", first_screen=False)
+    assert app._got_first_request["setup_server"] is False  # no request yet
+    registered = app.registered_paths
+    assert {"dash", "dash_bootstrap_components", "dash_ag_grid", "plotly"} <= set(
+        registered
+    )
+    assert any(path.startswith("deps/react@") for path in registered["dash"])
