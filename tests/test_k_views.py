@@ -243,6 +243,9 @@ def test_the_page_comes_with_the_sample_drawn(ready, monkeypatch):
     medians = whatif.median_defaults(ready["dataset"])
     fields = (ids.WHATIF_RECENCY, ids.WHATIF_FREQUENCY, ids.WHATIF_MONETARY)
     assert tuple(found[f].value for f in fields) == medians
+    # and their answer, as the upload job's dataset gets it: words, no star
+    words = str(found[ids.WHATIF_RESULT].children)
+    assert "These are the dataset's medians; change a value to place" in words
 
 
 def test_before_the_sample_is_ready_the_panels_say_what_is_coming(monkeypatch):

@@ -27,7 +27,7 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 from app import figures, ids
 from app.callbacks.common import current_prepared, current_segmentation, warm_every_k
 from app.callbacks.currency import changed_alone, panel_patches, resolve_currency
-from app.callbacks.whatif import median_defaults, star_for
+from app.callbacks.whatif import median_defaults, score_whatif, star_for
 from app.components.assumptions import assumptions_children, assumptions_of
 from app.components.controls import CURRENCY_STORE, K_MAX, K_MIN
 from app.components.personas import persona_card_data
@@ -158,6 +158,10 @@ def first_panels(dataset, k, percent) -> dict:
     )
     rule = _rule(current_prepared(dataset).diagnostics, k)
     recency, frequency, monetary = median_defaults(dataset)
+    # the what-if's answer for the medians, as a new dataset gets it (no star)
+    whatif_words, _point = score_whatif(
+        recency, frequency, monetary, dataset, k, percent, None, drawn=False
+    )
     receipt, title = render_receipt(dataset)
     values = {
         (ids.VALUE_STYLE_GRID, "figure"): grid,
@@ -168,6 +172,7 @@ def first_panels(dataset, k, percent) -> dict:
         (ids.WHATIF_RECENCY, "value"): recency,
         (ids.WHATIF_FREQUENCY, "value"): frequency,
         (ids.WHATIF_MONETARY, "value"): monetary,
+        (ids.WHATIF_RESULT, "children"): whatif_words,
         (ids.CLEANING_RECEIPT, "children"): receipt,
         (ids.DATASET_TITLE, "children"): title,
     }
