@@ -35,7 +35,7 @@ def amount_parts(value: float | None, decimals: int = 0) -> dict | None:
         ``{"sign": "-" or "", "digits": "1,234"}``; None for a missing or NaN
         amount (drawn as ``"–"``, without a symbol).
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return None
     number = float(value)
     if math.isnan(number):
