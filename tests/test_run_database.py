@@ -15,7 +15,9 @@ import math
 import multiprocessing
 import pickle
 import shutil
+import sqlite3
 import stat
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -231,6 +233,30 @@ def test_two_processes_opening_a_new_database_at_once_migrate_it_once(
     with _store_of(tmp_path, backend).engine.connect() as connection:
         versions = connection.execute(text(f"SELECT * FROM {VERSION_TABLE}")).all()
     assert versions == [(_head(),)]
+
+
+def test_a_new_sqlite_file_another_process_is_writing_opens_once_it_is_free(
+    tmp_path,
+):
+    # SQLite refuses the switch to write-ahead logging at once, without its busy
+    # timeout, while another connection holds the file: two processes opening a
+    # new database together failed with "database is locked".
+    path = tmp_path / "data" / _database.SQLITE_FILE
+    path.parent.mkdir()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE elsewhere (i INTEGER)")
+    freed = threading.Timer(0.5, other.execute, args=("COMMIT",))
+    freed.start()
+    try:
+        store = RunStore(tmp_path / "data", database_url=f"sqlite:///{path}")
+        assert store.list() == []
+    finally:
+        freed.join()
+        other.close()
+    with store.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+    assert mode == "wal"
 
 
 def _save_runs(root, url, barrier, results, once, count) -> None:

@@ -16,7 +16,9 @@ folder import, a migration) run in :func:`write_transaction`: SQLite's
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -106,6 +108,7 @@ def _make_engine(url: str) -> Engine:
         path = Path(parsed.database)
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        _use_wal(path)
     engine = create_engine(url, connect_args={"timeout": LOCK_SECONDS})
 
     @event.listens_for(engine, "connect")
@@ -115,7 +118,6 @@ def _make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {LOCK_SECONDS * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -124,6 +126,37 @@ def _make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _use_wal(path: Path) -> None:
+    """Put the SQLite file ``path`` in write-ahead-log mode (readers never wait).
+
+    The mode is kept in the file, so this is done once per process, before any
+    pooled connection. Switching needs the file to itself, and SQLite answers
+    "database is locked" at once (without its busy timeout) while another
+    process holds it, for instance when two processes open a new file together
+    and one migrates it: so this tries again until :data:`LOCK_SECONDS`.
+
+    Raises
+    ------
+    sqlite3.OperationalError
+        When the file stays locked for :data:`LOCK_SECONDS`.
+    """
+    deadline = time.monotonic() + LOCK_SECONDS
+    connection = sqlite3.connect(path, timeout=LOCK_SECONDS, isolation_level=None)
+    try:
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as err:
+                locked = "locked" in str(err) or "busy" in str(err)
+                if not locked or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        connection.close()
 
 
 @contextmanager
