@@ -43,7 +43,10 @@ Log-in attempts
     :data:`LOGIN_WINDOW_SECONDS`, further attempts for that name or from that
     address answer 429 with ``Retry-After`` (whole seconds) and the wait in
     words on the log-in page, without checking the password, until the oldest
-    failure leaves the window. A successful log-in clears its name's count.
+    failure leaves the window. Each attempt is counted when it is checked, in
+    one step (:meth:`FailureLimiter.attempt`), so attempts sent together cannot
+    all pass the check; a successful one is taken back and clears its name's
+    count.
     The counts are shared by every web process (as the API's buckets are,
     :mod:`app.limits`), so several processes allow :data:`LOGIN_FAILURES` in
     all, not each. The address is the connection's (``request.remote_addr``):
@@ -64,6 +67,7 @@ Workspaces: whose uploads and runs
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import ipaddress
 import math
@@ -205,9 +209,37 @@ class FailureLimiter:
         names = [slot("failures", key) for key in keys]
         self.limits.fail(names, self.failures, self.seconds, self.clock())
 
+    def attempt(self, *keys: str) -> tuple[float, Attempt | None]:
+        """Check and count an attempt in one step: ``(wait, attempt)``.
+
+        With a wait of 0 the attempt is counted as a failure for each key at
+        once, before the password is checked, so that attempts arriving
+        together (threads, processes) cannot all pass the check before any is
+        counted; :meth:`forgive` takes a successful one back. With a wait, the
+        attempt is neither allowed nor counted (``attempt`` is None).
+        """
+        names = [slot("failures", key) for key in keys]
+        now = self.clock()
+        member = f"{now!r}:{secrets.token_hex(8)}"
+        wait = self.limits.attempt(names, self.failures, self.seconds, now, member)
+        return (wait, None) if wait > 0 else (0.0, Attempt(names, now, member))
+
+    def forgive(self, attempt: Attempt) -> None:
+        """Take back the failure :meth:`attempt` counted (the attempt succeeded)."""
+        self.limits.forgive(attempt.names, self.seconds, attempt.now, attempt.member)
+
     def clear(self, key: str) -> None:
         """Forget a key's failures (after a successful attempt)."""
         self.limits.clear(slot("failures", key))
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """An attempt :meth:`FailureLimiter.attempt` counted (names, time, entry)."""
+
+    names: list[str]
+    now: float
+    member: str
 
 
 def listening_addresses() -> list[str]:
@@ -591,13 +623,13 @@ def register_auth(
         password = request.form.get("password", "")
         target = _safe_next(request.form.get("next"))
         keys = (f"name:{name.lower()}", f"address:{request.remote_addr or ''}")
-        wait = auth.logins.wait(*keys)
+        wait, attempt = auth.logins.attempt(*keys)  # counted as a failure until...
         if wait > 0:
             return too_many_logins(wait, name, target)
         if not accounts.verify_password(name, password):
-            auth.logins.fail(*keys)
             page = login_page("Unknown user name or wrong password.", name, target)
             return page, 401
+        auth.logins.forgive(attempt)  # ...it succeeds
         auth.logins.clear(keys[0])
         flask.session.clear()
         flask.session["user"] = name

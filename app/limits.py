@@ -132,6 +132,35 @@ class _LocalLimits:
                 insort(times, now)
                 self._set(name, times[-failures:], seconds, now)
 
+    def attempt(
+        self, names, failures: int, seconds: float, now: float, member: str
+    ) -> float:
+        """As :meth:`wait`; when 0, also count a failure at ``now`` for each name.
+
+        Both in one transaction, so that attempts racing each other are counted
+        before any of them is checked: at most ``failures`` get through. An
+        attempt that succeeds is taken back with :meth:`forgive`. ``member`` is
+        for Redis (the failure's unique entry); here a failure is its time.
+        """
+        with self._transaction():
+            found = [self._get(name, now) for name in names]
+            wait = max((_wait(t, failures, seconds, now) for t in found), default=0.0)
+            if wait == 0:
+                for name, times in zip(names, found, strict=True):
+                    times = _recent(times, seconds, now)
+                    insort(times, now)
+                    self._set(name, times[-failures:], seconds, now)
+        return wait
+
+    def forgive(self, names, seconds: float, now: float, member: str) -> None:
+        """Take back the failure :meth:`attempt` counted at ``now`` for each name."""
+        with self._transaction():
+            for name in names:
+                times = list(self._get(name, now) or ())
+                if now in times:
+                    times.remove(now)
+                    self._set(name, times, seconds, now)
+
     def clear(self, name: str) -> None:
         """Forget ``name``'s count."""
         with self._transaction():
@@ -257,6 +286,35 @@ end
 return 0
 """
 
+#: KEYS: failure lists; ARGV: failures, seconds, now, a unique member. The
+#: wait as _WAIT; when it is 0, a failure counted as _FAIL. Returns the wait.
+_ATTEMPT = f"""
+local failures, seconds, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local since = '(' .. {_FLOAT.format("now - seconds")}
+local longest = 0
+for _, key in ipairs(KEYS) do
+  local times = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
+  local n = #times / 2
+  if n >= failures then
+    local t = tonumber(times[2 * (n - failures + 1)])
+    longest = math.max(longest, math.min(seconds, math.max(0, t + seconds - now)))
+  end
+end
+if longest > 0 then return {_FLOAT.format("longest")} end
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', {_FLOAT.format("now - seconds")})
+  redis.call('ZADD', key, ARGV[3], ARGV[4])
+  redis.call('ZREMRANGEBYRANK', key, 0, -(failures + 1))
+  redis.call('PEXPIRE', key, math.ceil(seconds * 1000))
+end
+return '0'
+"""
+#: KEYS: failure lists; ARGV: the member _ATTEMPT added.
+_FORGIVE = """
+for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end
+return 0
+"""
+
 
 class RedisLimits:
     """Counts in Redis, shared by every process and machine using ``url``.
@@ -286,6 +344,8 @@ class RedisLimits:
         self._take = self.redis.register_script(_TAKE)
         self._wait = self.redis.register_script(_WAIT)
         self._fail = self.redis.register_script(_FAIL)
+        self._attempt = self.redis.register_script(_ATTEMPT)
+        self._forgive = self.redis.register_script(_FORGIVE)
 
     @contextlib.contextmanager
     def _calls(self):
@@ -320,6 +380,23 @@ class RedisLimits:
             member = f"{now!r}:{secrets.token_hex(8)}"
             with self._calls():
                 self._fail(keys, [failures, seconds, repr(now), member])
+
+    def attempt(
+        self, names, failures: int, seconds: float, now: float, member: str
+    ) -> float:
+        """As :meth:`MemoryLimits.attempt`, in one Lua script."""
+        keys = [self.namespace + name for name in names]
+        if not keys:
+            return 0.0
+        with self._calls():
+            return float(self._attempt(keys, [failures, seconds, repr(now), member]))
+
+    def forgive(self, names, seconds: float, now: float, member: str) -> None:
+        """As :meth:`MemoryLimits.forgive`: remove ``member`` from each list."""
+        keys = [self.namespace + name for name in names]
+        if keys:
+            with self._calls():
+                self._forgive(keys, [member])
 
     def clear(self, name: str) -> None:
         """Forget ``name``'s count."""

@@ -19,9 +19,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import types
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import diskcache
@@ -335,3 +337,64 @@ def test_processes_racing_lose_no_update(kind, tmp_path, namespace):
     # 120 failures at 1000 s: a limit of 120 is reached, one of 121 is not
     assert FailureLimiter(120, 3600, clock, limits=store).wait("name:carol") == 3600
     assert FailureLimiter(121, 3600, clock, limits=store).wait("name:carol") == 0
+
+
+# attempts: checked and counted in one step --------------------------------------
+def test_attempts_are_counted_when_checked_and_a_success_is_taken_back(shared):
+    clock = Clock(1000.0)
+    store = shared()
+    first = FailureLimiter(3, 60, clock, limits=store)
+    second = FailureLimiter(3, 60, clock, limits=shared())
+    tickets = []
+    for moment in (1000.0, 1001.0, 1002.0):
+        clock.now = moment
+        wait, ticket = (first, second)[len(tickets) % 2].attempt("name:carol")
+        assert wait == 0 and ticket is not None
+        tickets.append(ticket)
+    assert stored_failures(store, "name:carol") == [1000.0, 1001.0, 1002.0]
+    clock.now = 1003.0
+    # three in the window: wait until 1000 + 60; the refused attempt is not counted
+    assert second.attempt("name:carol") == (pytest.approx(57.0), None)
+    assert stored_failures(store, "name:carol") == [1000.0, 1001.0, 1002.0]
+    first.forgive(tickets[1])  # the attempt at 1001 s had the right password
+    assert stored_failures(store, "name:carol") == [1000.0, 1002.0]
+    wait, ticket = second.attempt("name:carol", "address:10.0.0.1")
+    assert wait == 0
+    assert stored_failures(store, "name:carol") == [1000.0, 1002.0, 1003.0]
+    assert stored_failures(store, "address:10.0.0.1") == [1003.0]
+    second.forgive(ticket)  # taken back for every key it counted
+    assert stored_failures(store, "name:carol") == [1000.0, 1002.0]
+    assert stored_failures(store, "address:10.0.0.1") == []
+
+
+def test_an_attempt_waits_for_its_most_held_key(shared):
+    clock = Clock(1000.0)
+    store = shared()
+    limiter = FailureLimiter(2, 60, clock, limits=store)
+    limiter.fail("address:10.0.0.1")
+    clock.now = 1010.0
+    limiter.fail("address:10.0.0.1")
+    clock.now = 1020.0
+    # the address holds two (from 1000 s): 1000 + 60 - 1020 = 40 s; the name none
+    assert limiter.attempt("name:carol", "address:10.0.0.1") == (40.0, None)
+    assert stored_failures(store, "name:carol") == []
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_threads_attempting_at_once_get_the_limit_in_all(kind, tmp_path, namespace):
+    tries, allowed = 16, 5
+    barrier = threading.Barrier(tries)
+
+    def one(n: int) -> float:
+        store = (
+            DiskLimits(tmp_path / "limits")
+            if kind == "disk"
+            else RedisLimits(REDIS_URL, namespace=namespace)
+        )
+        limiter = FailureLimiter(allowed, 60, limits=store)
+        barrier.wait()
+        return limiter.attempt("name:carol", f"address:10.0.0.{n}")[0]
+
+    with ThreadPoolExecutor(tries) as pool:
+        waits = list(pool.map(one, range(tries)))
+    assert sum(wait == 0 for wait in waits) == allowed

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -133,3 +135,36 @@ def test_the_window_by_hand(failures_at, now, wait):
     clock.now = now
     assert limiter.wait("name:carol") == pytest.approx(wait)
     assert limiter.wait("name:dave") == 0
+
+
+def test_log_ins_sent_together_get_five_tries_in_all(served):
+    """Twelve wrong passwords at once: five are checked (401), seven wait (429).
+
+    Each attempt is counted when it is checked; counted only after its password
+    was found wrong, all twelve passed the check before the first was counted.
+    """
+    app, _clock = served
+    tries = 12
+    barrier = threading.Barrier(tries)
+
+    def one(n: int) -> int:
+        client = app.server.test_client()
+        barrier.wait()
+        return attempt(
+            client, "carol", f"wrong password {n}", f"10.0.8.{n}"
+        ).status_code
+
+    with ThreadPoolExecutor(tries) as pool:
+        statuses = sorted(pool.map(one, range(tries)))
+    assert statuses == [401] * 5 + [429] * 7
+
+
+def test_a_success_is_not_counted_against_its_address(served):
+    app, _clock = served
+    client = app.server.test_client()
+    for name in ("ann", "ben", "cat", "dan"):
+        assert attempt(client, name, "Summer2026!", "10.0.9.1").status_code == 401
+    answer = attempt(client, "dave", "dave's long password", "10.0.9.1")
+    assert answer.status_code == 303  # counted while checked, then taken back
+    assert attempt(client, "eve", "Summer2026!", "10.0.9.1").status_code == 401
+    assert attempt(client, "fay", "Summer2026!", "10.0.9.1").status_code == 429
