@@ -50,14 +50,8 @@
     // the figure a graph's component holds in the Dash store (null when the
     // store is not the one this script knows)
     function storedFigure(id) {
-        const store = window.store;
-        const state = store && store.getState ? store.getState() : null;
-        const path = state && state.paths && state.paths.strs
-            ? state.paths.strs[id] : null;
-        if (!path) { return null; }
-        let node = state.layout;
-        for (let i = 0; i < path.length && node; i++) { node = node[path[i]]; }
-        const figure = node && node.props ? node.props.figure : null;
+        const props = window.dashStore.props(id);  // assets/dash_store.js
+        const figure = props ? props.figure : null;
         return figure && Array.isArray(figure.data) && figure.layout ? figure : null;
     }
 

@@ -136,14 +136,8 @@
 
     // the data store's value in the Dash store (the layout's, at first)
     function storedCards() {
-        const store = window.store;
-        const state = store && store.getState ? store.getState() : null;
-        const path = state && state.paths && state.paths.strs
-            ? state.paths.strs[DATA_STORE] : null;
-        if (!path) { return null; }
-        let node = state.layout;
-        for (let i = 0; i < path.length && node; i++) { node = node[path[i]]; }
-        return node && node.props ? node.props.data : null;
+        const props = window.dashStore.props(DATA_STORE);  // assets/dash_store.js
+        return props ? props.data : null;
     }
 
     // the first screen's cards (the page comes with their data): drawn as soon
