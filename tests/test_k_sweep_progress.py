@@ -2,9 +2,10 @@
 
 ``k_diagnostics(progress=...)`` reports ``"Choosing k: k = 4 of 10"`` as each
 k's fits start and ``"Choosing k: silhouettes of k = 2..10"`` before the
-silhouettes; ``segmentation.prepare`` places those reports between its
-"Choosing k" (75 %) and the next step (90 %), so that the app's bar moves
-per k instead of resting at 75 %.
+silhouettes and after each chunk of their distance rows;
+``segmentation.prepare`` places those reports between its "Choosing k" (75 %)
+and the next step (90 %), so that the app's bar moves per k and through the
+silhouettes instead of resting at 75 %.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
 
 from segmentation import models, prepare, schema
+from segmentation.models import _cluster_scores
 from segmentation.models._diagnostics import SWEEP_PER_K_SHARE
 
 
@@ -39,6 +43,8 @@ def test_the_sweep_reports_each_k_then_the_silhouettes():
         ("Choosing k: k = 3 of 4", pytest.approx(share / 3)),
         ("Choosing k: k = 4 of 4", pytest.approx(2 * share / 3)),
         ("Choosing k: silhouettes of k = 2..4", pytest.approx(share)),
+        # 60 customers: their distance rows fit one chunk, done at once
+        ("Choosing k: silhouettes of k = 2..4", pytest.approx(1.0)),
     ]
     assert list(sweep.table.index) == [2, 3, 4]
 
@@ -60,6 +66,7 @@ def test_a_k_that_needs_more_customers_is_not_reported():
         "Choosing k: k = 2 of 4",
         "Choosing k: k = 3 of 4",
         "Choosing k: k = 4 of 4",
+        "Choosing k: silhouettes of k = 2..4",
         "Choosing k: silhouettes of k = 2..4",
     ]
 
@@ -102,3 +109,30 @@ def test_prepare_reports_every_k_of_a_real_export_between_75_and_90(retail_ii_he
     )
     assert seen[-1] == ("Done", 1.0)
     assert all(f < 0.9 for f in fractions)
+
+
+def test_the_silhouettes_report_each_chunk_of_distance_rows(monkeypatch):
+    # 300 customers, 0.5 MiB of distance rows at a time: a row is 300 x 8 bytes,
+    # so 524,288 // 2,400 = 218 rows, then the other 82
+    monkeypatch.setattr(_cluster_scores, "SILHOUETTE_CHUNK_MB", 0.5)
+    X = _features(300, seed=5)
+    Z = X.to_numpy()
+    labelings = [KMeans(k, random_state=0, n_init=1).fit(Z).labels_ for k in (2, 3)]
+    told: list[tuple[int, int]] = []
+    scores = models.silhouette_scores(Z, labelings, progress=lambda *a: told.append(a))
+    assert told == [(218, 300), (300, 300)]
+    assert scores == pytest.approx([silhouette_score(Z, lab) for lab in labelings])
+
+    seen: list[tuple[str, float]] = []
+    models.k_diagnostics(
+        X, k_values=range(2, 4), progress=lambda s, f: seen.append((s, f))
+    )
+    share = SWEEP_PER_K_SHARE
+    assert seen[-3:] == [
+        ("Choosing k: silhouettes of k = 2..3", pytest.approx(share)),
+        (
+            "Choosing k: silhouettes of k = 2..3",
+            pytest.approx(share + (1 - share) * 218 / 300),
+        ),
+        ("Choosing k: silhouettes of k = 2..3", pytest.approx(1.0)),
+    ]

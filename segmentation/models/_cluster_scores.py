@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 
-def silhouette_scores(Z: np.ndarray, labelings: list[np.ndarray]) -> list[float]:
+def silhouette_scores(
+    Z: np.ndarray, labelings: list[np.ndarray], progress=None
+) -> list[float]:
     """Mean silhouette of several labelings of the same points, in one pass.
 
     Same definition and value as :func:`sklearn.metrics.silhouette_score`
@@ -39,6 +41,9 @@ def silhouette_scores(Z: np.ndarray, labelings: list[np.ndarray]) -> list[float]
     Z : ndarray of shape (n_samples, n_features)
     labelings : list of ndarray of shape (n_samples,)
         Integer labels ``0..k-1``, each with at least 2 clusters.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk of distance rows: the
+        points whose distances are summed so far, of ``n_samples``.
 
     Returns
     -------
@@ -49,7 +54,13 @@ def silhouette_scores(Z: np.ndarray, labelings: list[np.ndarray]) -> list[float]
     chunks = pairwise_distances_chunked(
         Z, reduce_func=lambda d, _: d @ one_hot, working_memory=SILHOUETTE_CHUNK_MB
     )
-    sums = np.vstack(list(chunks))
+    parts, done = [], 0
+    for part in chunks:
+        parts.append(part)
+        done += len(part)
+        if progress is not None:
+            progress(done, len(Z))
+    sums = np.vstack(parts)
     rows = np.arange(len(Z))
     scores, start = [], 0
     for k, labels in zip(sizes, labelings):

@@ -135,10 +135,11 @@ def k_diagnostics(
         (:data:`segmentation.pipeline.ProgressCallback`): called as each k's
         fits start, with step ``"Choosing k: k = 4 of 10"`` (the k and the
         largest k fitted) and ``fraction`` the share of the sweep done (0
-        for the first k, up to :data:`SWEEP_PER_K_SHARE`), then once as the
-        silhouettes are computed (``"Choosing k: silhouettes of k = 2..10"``,
-        fraction :data:`SWEEP_PER_K_SHARE`). An exception it raises stops the
-        sweep (a cancelled job).
+        for the first k, up to :data:`SWEEP_PER_K_SHARE`), then as the
+        silhouettes start (``"Choosing k: silhouettes of k = 2..10"``, fraction
+        :data:`SWEEP_PER_K_SHARE`) and after each chunk of their distance rows
+        (the same step; the fraction grows with the customers done, to 1 after
+        the last). An exception it raises stops the sweep (a cancelled job).
 
     Returns
     -------
@@ -190,9 +191,16 @@ def k_diagnostics(
                 "stability": _mean_ari([fit.labels_ for fit in fits]),
             }
         )
-    _report(progress, f"Choosing k: silhouettes of k = {usable[0]}..{usable[-1]}")
+    step = f"Choosing k: silhouettes of k = {usable[0]}..{usable[-1]}"
+    _report(progress, step)
+
+    def summed(done: int, total: int) -> None:
+        if progress is not None:
+            progress(step, SWEEP_PER_K_SHARE + (1 - SWEEP_PER_K_SHARE) * done / total)
+
     # The silhouette is one big matrix product: let BLAS use every core.
-    sil = silhouette_scores(Z[sample], [row["labels"][sample] for row in rows])
+    labelings = [row["labels"][sample] for row in rows]
+    sil = silhouette_scores(Z[sample], labelings, progress=summed)
     table = pd.DataFrame(
         {
             "inertia": [row["inertia"] for row in rows],
