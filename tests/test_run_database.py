@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy.exc
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -532,3 +533,12 @@ def test_a_report_nan_is_stored_as_null(backend, tmp_path, tiny_seg):
     run_id = store.save(tiny_prepared(), tiny_seg)
     report = store.load(run_id).metadata
     json.dumps(report, allow_nan=False)  # plain JSON on both databases
+
+
+def test_a_data_file_that_is_not_a_database_is_named_by_sqlalchemy(tmp_path):
+    path = tmp_path / "data" / _database.SQLITE_FILE
+    path.parent.mkdir()
+    path.write_bytes(b"not a database, but a file of its own " * 200)
+    store = RunStore(tmp_path / "data", database_url=f"sqlite:///{path}")
+    with pytest.raises(sqlalchemy.exc.DatabaseError, match="file is not a database"):
+        store.list()

@@ -26,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from segmentation.errors import SegmentationError
 
@@ -139,8 +140,11 @@ def _use_wal(path: Path) -> None:
 
     Raises
     ------
-    sqlite3.OperationalError
-        When the file stays locked for :data:`LOCK_SECONDS`.
+    sqlalchemy.exc.DBAPIError
+        SQLite's error in SQLAlchemy's class of it (``OperationalError`` when
+        the file stays locked for :data:`LOCK_SECONDS` or cannot be written,
+        ``DatabaseError`` for a file that is not a database), as the engine's
+        connections raise it.
     """
     deadline = time.monotonic() + LOCK_SECONDS
     connection = sqlite3.connect(path, timeout=LOCK_SECONDS, isolation_level=None)
@@ -150,10 +154,13 @@ def _use_wal(path: Path) -> None:
                 if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     connection.execute("PRAGMA journal_mode = WAL")
                 return
-            except sqlite3.OperationalError as err:
+            except sqlite3.Error as err:
                 locked = "locked" in str(err) or "busy" in str(err)
                 if not locked or time.monotonic() > deadline:
-                    raise
+                    # as the engine's own connections raise it (same class)
+                    raise DBAPIError.instance(
+                        "PRAGMA journal_mode = WAL", None, err, sqlite3.Error
+                    ) from err
                 time.sleep(0.05)
     finally:
         connection.close()
