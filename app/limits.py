@@ -127,10 +127,15 @@ class _LocalLimits:
     def fail(self, names, failures: int, seconds: float, now: float) -> None:
         """Count one failure at ``now`` for each of ``names`` (keeping ``failures``)."""
         with self._transaction():
-            for name in names:
-                times = _recent(self._get(name, now), seconds, now)
-                insort(times, now)
-                self._set(name, times[-failures:], seconds, now)
+            found = [self._get(name, now) for name in names]
+            self._count(names, found, failures, seconds, now)
+
+    def _count(self, names, found, failures: int, seconds: float, now: float) -> None:
+        """Add ``now`` to each name's failure times ``found`` (in a transaction)."""
+        for name, times in zip(names, found, strict=True):
+            times = _recent(times, seconds, now)
+            insort(times, now)
+            self._set(name, times[-failures:], seconds, now)
 
     def attempt(
         self, names, failures: int, seconds: float, now: float, member: str
@@ -146,10 +151,7 @@ class _LocalLimits:
             found = [self._get(name, now) for name in names]
             wait = max((_wait(t, failures, seconds, now) for t in found), default=0.0)
             if wait == 0:
-                for name, times in zip(names, found, strict=True):
-                    times = _recent(times, seconds, now)
-                    insort(times, now)
-                    self._set(name, times[-failures:], seconds, now)
+                self._count(names, found, failures, seconds, now)
         return wait
 
     def forgive(self, names, seconds: float, now: float, member: str) -> None:
@@ -259,9 +261,13 @@ redis.call('HSET', KEYS[1], 'tokens', {_FLOAT.format("tokens")},
 redis.call('PEXPIRE', KEYS[1], math.ceil(seconds * 1000))
 return {_FLOAT.format("wait")}
 """
-#: KEYS: failure lists; ARGV: failures, seconds, now. Returns the longest wait.
-_WAIT = f"""
+#: The failure lists' scripts (KEYS: the lists; ARGV: failures, seconds, now,
+#: and for a count a unique member) are made of these parts.
+_FAILURE_ARGS = """
 local failures, seconds, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+"""
+#: Sets ``longest``: the longest wait of the lists.
+_LONGEST = f"""
 local longest = 0
 for _, key in ipairs(KEYS) do
   local since = '(' .. {_FLOAT.format("now - seconds")}
@@ -272,43 +278,31 @@ for _, key in ipairs(KEYS) do
     longest = math.max(longest, math.min(seconds, math.max(0, t + seconds - now)))
   end
 end
-return {_FLOAT.format("longest")}
 """
-#: KEYS: failure lists; ARGV: failures, seconds, now, a unique member.
-_FAIL = f"""
-local failures, seconds, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+#: Counts a failure at ``now`` in each list.
+_COUNT = f"""
 for _, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', {_FLOAT.format("now - seconds")})
   redis.call('ZADD', key, ARGV[3], ARGV[4])
   redis.call('ZREMRANGEBYRANK', key, 0, -(failures + 1))
   redis.call('PEXPIRE', key, math.ceil(seconds * 1000))
 end
-return 0
 """
-
-#: KEYS: failure lists; ARGV: failures, seconds, now, a unique member. The
-#: wait as _WAIT; when it is 0, a failure counted as _FAIL. Returns the wait.
-_ATTEMPT = f"""
-local failures, seconds, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local since = '(' .. {_FLOAT.format("now - seconds")}
-local longest = 0
-for _, key in ipairs(KEYS) do
-  local times = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
-  local n = #times / 2
-  if n >= failures then
-    local t = tonumber(times[2 * (n - failures + 1)])
-    longest = math.max(longest, math.min(seconds, math.max(0, t + seconds - now)))
-  end
-end
-if longest > 0 then return {_FLOAT.format("longest")} end
-for _, key in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', {_FLOAT.format("now - seconds")})
-  redis.call('ZADD', key, ARGV[3], ARGV[4])
-  redis.call('ZREMRANGEBYRANK', key, 0, -(failures + 1))
-  redis.call('PEXPIRE', key, math.ceil(seconds * 1000))
-end
-return '0'
-"""
+_RETURN_LONGEST = f"return {_FLOAT.format('longest')}\n"
+#: Returns the longest wait.
+_WAIT = _FAILURE_ARGS + _LONGEST + _RETURN_LONGEST
+#: Counts a failure.
+_FAIL = _FAILURE_ARGS + _COUNT + "return 0\n"
+#: Returns the wait; when it is 0, also counts a failure (one atomic step).
+_ATTEMPT = (
+    _FAILURE_ARGS
+    + _LONGEST
+    + "if longest > 0 then "
+    + _RETURN_LONGEST
+    + "end\n"
+    + _COUNT
+    + "return '0'\n"
+)
 #: KEYS: failure lists; ARGV: the member _ATTEMPT added.
 _FORGIVE = """
 for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end
