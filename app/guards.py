@@ -12,7 +12,8 @@
   the page's inline-script hashes, :func:`content_security_policy`);
 - **no versions on the page**: the Dash config's version fields are emptied and
   the version in each script URL's cache-busting token is replaced by an opaque
-  one (the files are served as before: Dash strips any token);
+  one, the same in every process of a server (:func:`file_token_salt`; the
+  files are served as before: Dash strips any token);
 - **404s**: a JSON ``{"error": ...}`` for an unknown path under ``/api`` (the Dash
   page would otherwise answer it with 200), and 404 rather than 500 for an
   unknown ``/_dash-component-suites/...`` file.
@@ -21,8 +22,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import os
 import re
 
 import flask
@@ -101,6 +102,28 @@ def content_security_policy(script_hashes: list[str]) -> str:
         "frame-ancestors": ["'self'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in sources.items())
+
+
+def file_token_salt(secret_key: bytes | str | None) -> bytes:
+    """Return the salt of the page's file tokens (:func:`hide_versions`).
+
+    Derived from the server's signing key (shared by its web processes, and by
+    servers sharing one Redis, :func:`app.auth.secret_key`), so that every
+    process names the page's files alike: a browser whose pages come from
+    either process then reuses the files it has (and their compiled code)
+    instead of fetching each under two names, as a random salt per process
+    made it do. The names stay the same across restarts, too.
+
+    Raises
+    ------
+    ValueError
+        Without a signing key (:func:`register_guards` runs after the log-in
+        set-up, which gives the server its key).
+    """
+    if not secret_key:
+        raise ValueError("the server has no signing key to derive file tokens from")
+    key = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key)
+    return hmac.new(key, b"segmentation: page file tokens", hashlib.sha256).digest()
 
 
 def hide_versions(html: str, salt: bytes) -> str:
@@ -194,7 +217,7 @@ def register_guards(app) -> None:
     """
     server: flask.Flask = app.server
     server.config["MAX_CONTENT_LENGTH"] = UPLOAD_LIMIT_BYTES
-    salt = os.urandom(16)
+    salt = file_token_salt(server.secret_key)
     policy: list[str] = []  # built on the first answer, all callbacks known
 
     @server.before_request
